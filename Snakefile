@@ -1,0 +1,23 @@
+# cgthermo: from a protein to a validated machine-learned coarse-grained model.
+from snakemake.utils import min_version
+
+min_version("9.20")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/aa_md.smk"
+include: "workflow/rules/cg_map.smk"
+include: "workflow/rules/prior.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/cg_sim.smk"
+include: "workflow/rules/analysis.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_targets(),

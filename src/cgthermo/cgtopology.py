@@ -1,0 +1,92 @@
+"""A Cα chain described the way torchmd reads a molecule, without moleculekit.
+
+torchmd's `ForceField.create` and `Parameters` only read a handful of attributes
+(`numAtoms`, `atomtype`, `charge`, `masses`, `bonds`, `angles`, `dihedrals`,
+`impropers`, `box`), so a small dataclass carries them.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import CgthermoError
+from .residues import bead_type
+
+BEAD_MASS_AMU = 12.0  # torchmd ≥ 1.0 reads masses from the molecule; zero masses give NaN
+
+
+def prior_atomtype(resname: str) -> str:
+    """Prior atom type of a residue: its name, with norleucine typed as leucine (as the paper)."""
+    return "LEU" if resname == "NLE" else resname
+
+
+@dataclass
+class CGTopology:
+    """One bead per residue at the Cα, chained N→C."""
+
+    resnames: list[str]
+    numAtoms: int = field(init=False)
+    atomtype: np.ndarray = field(init=False)
+    charge: np.ndarray = field(init=False)
+    masses: np.ndarray = field(init=False)
+    bonds: np.ndarray = field(init=False)
+    angles: np.ndarray = field(init=False)
+    dihedrals: np.ndarray = field(init=False)
+    impropers: np.ndarray = field(init=False)
+    box: np.ndarray = field(init=False)
+    embeddings: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        n = len(self.resnames)
+        if n < 2:
+            raise CgthermoError(
+                f"a CG chain of {n} bead(s) has no bonds", "use a protein of at least 2 residues"
+            )
+        idx = np.arange(n)
+        self.numAtoms = n
+        self.atomtype = np.array([prior_atomtype(r) for r in self.resnames], dtype=object)
+        self.charge = np.zeros(n, dtype=np.float32)
+        self.masses = np.full(n, BEAD_MASS_AMU, dtype=np.float32)
+        self.bonds = np.stack([idx[:-1], idx[1:]], axis=1).astype(np.int64)
+        self.angles = np.zeros((0, 3), dtype=np.int64)
+        self.dihedrals = np.stack([idx[i : n - 3 + i] for i in range(4)], axis=1).astype(np.int64)
+        self.impropers = np.zeros((0, 4), dtype=np.int64)
+        self.box = np.zeros((3, 1), dtype=np.float32)  # zeros: no periodic box
+        self.embeddings = np.array([bead_type(r) for r in self.resnames], dtype=np.int64)
+
+    @classmethod
+    def from_pdb(cls, path) -> "CGTopology":
+        """Read the residue names of a Cα-only PDB such as `cg/topology.pdb`."""
+        import mdtraj
+
+        top = mdtraj.load_topology(str(path))
+        return cls([res.name for res in top.residues])
+
+    def to_mdtraj(self):
+        """An mdtraj topology with one CA atom per residue, for writing trajectories."""
+        import mdtraj
+
+        top = mdtraj.Topology()
+        chain = top.add_chain()
+        previous = None
+        for name in self.resnames:
+            residue = top.add_residue(name, chain)
+            atom = top.add_atom("CA", mdtraj.element.carbon, residue)
+            if previous is not None:
+                top.add_bond(previous, atom)
+            previous = atom
+        return top
+
+
+def write_ca_pdb(path, resnames, positions_angstrom) -> None:
+    """Write a Cα-only PDB (one frame, Å) atomically."""
+    import mdtraj
+
+    from .io import atomic_path
+    from .units import angstrom_to_nm
+
+    topo = CGTopology(list(resnames))
+    xyz = angstrom_to_nm(np.asarray(positions_angstrom, dtype=np.float32))
+    traj = mdtraj.Trajectory(xyz.reshape(1, topo.numAtoms, 3), topo.to_mdtraj())
+    with atomic_path(path) as tmp:
+        traj.save_pdb(str(tmp))

@@ -1,0 +1,10 @@
+"""User-facing errors: one line that names the bad thing and the fix."""
+
+
+class CgthermoError(Exception):
+    """An input or run problem the user can fix; its message is a single line."""
+
+    def __init__(self, what: str, fix: str):
+        self.what = what
+        self.fix = fix
+        super().__init__(f"{what}. Fix: {fix}")

@@ -1,0 +1,62 @@
+"""The prior as torchmd evaluates it: one code path for delta forces and for CG simulation."""
+
+import numpy as np
+import torch
+from torchmd.forcefields.forcefield import ForceField
+from torchmd.forces import Forces
+from torchmd.parameters import Parameters
+
+from .cgtopology import CGTopology
+from .errors import CgthermoError
+
+PRIOR_TERMS = ("bonds", "repulsioncg", "dihedrals")
+PRIOR_EXCLUSIONS = ("bonds",)  # repulsion acts on every pair except 1-2 neighbours
+
+
+def load_parameters(prior_yaml, topology: CGTopology, device="cpu", precision=torch.float64):
+    """torchmd Parameters of our Cα chain from a prior YAML, with a clear error for missing types."""
+    try:
+        ff = ForceField.create(topology, str(prior_yaml))
+        return Parameters(ff, topology, terms=PRIOR_TERMS, device=device, precision=precision)
+    except RuntimeError as err:
+        raise CgthermoError(
+            f"prior {prior_yaml} does not cover this chain ({err})",
+            "refit the prior on data that contains every residue type of the protein",
+        ) from None
+
+
+def build_forces(prior_yaml, topology: CGTopology, device="cpu", precision=torch.float64,
+                 external=None) -> Forces:
+    """torchmd Forces for the prior terms (plus an optional external NNP)."""
+    params = load_parameters(prior_yaml, topology, device=device, precision=precision)
+    # torchmd 1.1.2 only fills the pair tables when 'lj' is among the terms; RepulsionCG needs B
+    params.A, params.B = params.get_AB()
+    return Forces(params, terms=list(PRIOR_TERMS), external=external,
+                  exclusions=PRIOR_EXCLUSIONS)
+
+
+def zero_box(nsystems: int, device="cpu", precision=torch.float64) -> torch.Tensor:
+    """An all-zero box: torchmd then applies no periodic wrapping."""
+    return torch.zeros(nsystems, 3, 3, device=device, dtype=precision)
+
+
+def evaluate(forces: Forces, positions: torch.Tensor):
+    """Energies (nsystems,) in kcal/mol and forces (nsystems, beads, 3) in kcal/mol/Å."""
+    out = torch.zeros_like(positions)
+    box = zero_box(positions.shape[0], positions.device, positions.dtype)
+    energy = forces.compute(positions, box, out, toNumpy=False)
+    return energy.detach(), out
+
+
+def prior_forces(prior_yaml, topology: CGTopology, positions_angstrom, chunk: int = 256):
+    """Prior energies and forces for many frames, in float64 with torchmd's own force terms."""
+    forces = build_forces(prior_yaml, topology)
+    pos = np.asarray(positions_angstrom, dtype=np.float64)
+    energies = np.empty(len(pos))
+    result = np.empty_like(pos)
+    for start in range(0, len(pos), chunk):
+        block = torch.as_tensor(pos[start : start + chunk])
+        energy, force = evaluate(forces, block)
+        energies[start : start + len(block)] = energy.numpy()
+        result[start : start + len(block)] = force.numpy()
+    return energies, result

@@ -1,0 +1,93 @@
+"""Config schema, units and residue tables: the foundation every stage reads."""
+
+import numpy as np
+import pytest
+import yaml
+
+from cgthermo import config as cgconfig
+from cgthermo import units
+from cgthermo.errors import CgthermoError
+from cgthermo.io import atomic_path
+from cgthermo.residues import BEAD_TYPE, parse_sequence
+
+
+def minimal(**extra):
+    return {"proteins": [{"name": "cln", "sequence": "YYDPETGTWY", **extra}]}
+
+
+def test_defaults_filled_from_schema():
+    cfg = cgconfig.validate(minimal())
+    assert cfg["aa"]["timestep_fs"] == 4.0
+    assert cfg["train"]["embedding_dimension"] == 128
+    assert cfg["cgsim"]["replicas"] == 32
+    assert cfg["proteins"][0]["temperature"] == 300
+
+
+@pytest.mark.parametrize(
+    "bad, key",
+    [
+        ({"aa": {"timestep_fs": -1}}, "aa.timestep_fs"),
+        ({"aa": {"platform": "Metal"}}, "aa.platform"),
+        ({"cgsim": {"replicas": "many"}}, "cgsim.replicas"),
+        ({"bogus": 1}, "(top level)"),
+    ],
+)
+def test_schema_error_names_the_key(bad, key):
+    with pytest.raises(CgthermoError) as err:
+        cgconfig.validate({**minimal(), **bad})
+    message = str(err.value)
+    assert f"'{key}'" in message and "\n" not in message
+
+
+def test_protein_needs_exactly_one_source():
+    with pytest.raises(CgthermoError, match="proteins.0"):
+        cgconfig.validate({"proteins": [{"name": "x"}]})
+
+
+def test_per_protein_aa_override():
+    cfg = cgconfig.validate(minimal(aa={"replicas": 7}))
+    assert cgconfig.aa_settings(cfg, "cln")["replicas"] == 7
+    assert cfg["aa"]["replicas"] != 7
+
+
+def test_shipped_configs_validate(repo_root):
+    for name in ("config.yaml", "test.yaml"):
+        with open(repo_root / "config" / name) as fh:
+            cgconfig.validate(yaml.safe_load(fh))
+
+
+def test_stage_seeds_differ_and_repeat():
+    cfg = cgconfig.validate(minimal())
+    a = cgconfig.stage_seed(cfg, "unfold", "cln", 0)
+    assert a == cgconfig.stage_seed(cfg, "unfold", "cln", 0)
+    assert a != cgconfig.stage_seed(cfg, "unfold", "cln", 1)
+
+
+def test_unit_conversions_are_exact():
+    assert units.kj_per_mol_nm_to_kcal_per_mol_angstrom(41.84) == pytest.approx(1.0)
+    assert units.nm_to_angstrom(0.38) == pytest.approx(3.8)
+    # kB T at 300 K is the textbook 0.596 kcal/mol
+    assert units.kT_kcal(300) == pytest.approx(0.5962, abs=1e-4)
+    assert units.KB_KJ_PER_MOL_K == pytest.approx(0.0083144626, rel=1e-6)
+
+
+def test_sequence_parsing_and_bead_types():
+    names = parse_sequence("YYDPETGTWY")
+    assert names[:3] == ["TYR", "TYR", "ASP"] and len(names) == 10
+    assert [BEAD_TYPE[n] for n in names] == [4, 4, 5, 8, 6, 13, 2, 13, 7, 4]
+    with pytest.raises(CgthermoError, match="'B' at position 3"):
+        parse_sequence("AAB")
+    with pytest.raises(CgthermoError, match="NLE.*substitute"):
+        parse_sequence("LW(NLE)QQ")
+
+
+def test_atomic_path_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "out.npy"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            np.save(tmp, np.zeros(3))
+            raise RuntimeError("interrupted")
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+    with atomic_path(target) as tmp:
+        np.save(tmp, np.ones(3))
+    assert np.load(target).sum() == 3

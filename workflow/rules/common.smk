@@ -1,0 +1,44 @@
+# Config validation, wildcard constraints, paths and input functions shared by all stages.
+import cgthermo.config as cgconfig
+from cgthermo.errors import CgthermoError
+from snakemake.utils import validate
+
+try:
+    config.update(cgconfig.validate(config))
+except CgthermoError as err:
+    raise WorkflowError(f"cgthermo: {err}") from None
+validate(config, "../schemas/config.schema.yaml")
+
+RESULTS = config["results"]
+PROTEINS = cgconfig.protein_names(config)
+MODELS = config["models"]
+MULTI = cgconfig.MULTI
+
+
+wildcard_constraints:
+    protein="|".join(PROTEINS),
+    model="prior_only|specific|multi",
+    replica=r"\d+",
+
+
+def protein_dir(name):
+    return f"{RESULTS}/{name}"
+
+
+def aa_replica_ids(name):
+    return list(range(cgconfig.aa_settings(config, name)["replicas"]))
+
+
+def aa_md_files(wildcards):
+    """The all-atom trajectories of one protein (none for imported data)."""
+    if cgconfig.is_imported(config, wildcards.protein):
+        return []
+    return expand(
+        f"{RESULTS}/{wildcards.protein}/aa/md/{{replica}}.h5",
+        replica=aa_replica_ids(wildcards.protein),
+    )
+
+
+def all_targets():
+    targets = [f"{RESULTS}/summary.csv", f"{RESULTS}/report.html"]
+    return targets
