@@ -1,0 +1,102 @@
+"""Throughput of the aa_md code path against bare OpenMM, same system, same process.
+
+Chignolin (YYDPETGTWY) in OBC2 implicit solvent, Amber14, HMR, 4 fs. "ours" is
+cgthermo.aa.md.run_replica with forces saved every --save-ps and checkpoints on;
+"bare" is OpenMM's Simulation.step(n) with no reporters. Both start from the same
+files, include their setup, and simulate the same length; runs alternate so load
+changes on a shared machine hit both. Prints `aa_md/bare_openmm throughput ratio: X`.
+
+    python benchmarks/aa_md.py [--length-ps 50] [--repeats 3] [--threads 1]
+"""
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import openmm
+from openmm import app, unit
+
+from cgthermo import config as cgconfig
+from cgthermo.aa.md import run_replica
+from cgthermo.aa.system import prepare_protein
+
+SEQUENCE = "YYDPETGTWY"
+TEMPERATURE = 340.0
+
+
+def settings(args) -> dict:
+    aa = {
+        "solvent": "implicit", "implicit_model": "obc2", "platform": args.platform,
+        "threads": args.threads, "length_ns": args.length_ps / 1000.0,
+        "save_every_ps": args.save_ps, "checkpoint_every_ps": args.length_ps / 2,
+        "report_every_ps": args.length_ps, "equilibration_ps": 0.0,
+    }  # fmt: skip
+    cfg = cgconfig.validate({"proteins": [{"name": "cln", "sequence": SEQUENCE}], "aa": aa})
+    return cgconfig.aa_settings(cfg, "cln")
+
+
+def bare_openmm(system_xml: Path, start: Path, s: dict, seed: int) -> float:
+    began = time.perf_counter()
+    system = openmm.XmlSerializer.deserialize(system_xml.read_text())
+    pdb = app.PDBFile(str(start))
+    integrator = openmm.LangevinMiddleIntegrator(
+        TEMPERATURE * unit.kelvin, s["friction_per_ps"] / unit.picosecond,
+        s["timestep_fs"] * unit.femtosecond,
+    )  # fmt: skip
+    integrator.setRandomNumberSeed(seed)
+    platform = openmm.Platform.getPlatformByName(_platform_name(s))
+    properties = {"Threads": str(s["threads"])} if platform.getName() == "CPU" else {}
+    simulation = app.Simulation(pdb.topology, system, integrator, platform, properties)
+    simulation.context.setPositions(pdb.positions)
+    simulation.context.setVelocitiesToTemperature(TEMPERATURE * unit.kelvin, seed)
+    simulation.step(round(s["length_ns"] * 1e6 / s["timestep_fs"]))
+    simulation.context.getState(getPositions=True)  # wait for the device to finish
+    return time.perf_counter() - began
+
+
+def _platform_name(s: dict) -> str:
+    from cgthermo.aa.platform import select_platform
+
+    return select_platform(s["platform"], s["precision"], s["threads"])[0].getName()
+
+
+def ours(system_xml: Path, start: Path, s: dict, seed: int, out: Path) -> float:
+    began = time.perf_counter()
+    run_replica(system_xml, start, out / "0.h5", out / "0.xtc", s, TEMPERATURE,
+                replica=0, seed=seed, threads=s["threads"])  # fmt: skip
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--length-ps", type=float, default=50.0)
+    parser.add_argument("--save-ps", type=float, default=10.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--platform", default="auto")
+    args = parser.parse_args()
+    s = settings(args)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        prepare_protein({"name": "cln", "sequence": SEQUENCE}, s, tmp / "structure.pdb",
+                        tmp / "system.xml", threads=args.threads)  # fmt: skip
+        times = {"bare": [], "ours": []}
+        for repeat in range(args.repeats):
+            times["bare"].append(bare_openmm(tmp / "system.xml", tmp / "structure.pdb", s, 7))
+            out = tmp / f"run{repeat}"
+            times["ours"].append(ours(tmp / "system.xml", tmp / "structure.pdb", s, 7, out))
+            print(f"repeat {repeat}: bare {times['bare'][-1]:.2f} s, "
+                  f"ours {times['ours'][-1]:.2f} s", flush=True)  # fmt: skip
+    days = {k: statistics.median(v) / 86400.0 for k, v in times.items()}
+    ns = args.length_ps / 1000.0
+    print(f"platform {_platform_name(s)}, threads {args.threads}, {args.length_ps} ps per run, "
+          f"save every {args.save_ps} ps, checkpoint every {args.length_ps / 2} ps")  # fmt: skip
+    print(f"bare OpenMM: {ns / days['bare']:.1f} ns/day (median of {args.repeats})")
+    print(f"aa_md:       {ns / days['ours']:.1f} ns/day (median of {args.repeats})")
+    print(f"aa_md/bare_openmm throughput ratio: {days['bare'] / days['ours']:.3f}")
+
+
+if __name__ == "__main__":
+    main()

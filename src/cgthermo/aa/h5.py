@@ -1,0 +1,87 @@
+"""The all-atom trajectory file (docs/artifacts.md): a growing working copy that becomes final.
+
+The working copy `<name>.partial.h5` is opened only while frames are appended at a
+checkpoint and closed right after, so a killed job leaves it as of its last
+checkpoint (HDF5 files written to at the moment of a kill can be unreadable).
+"""
+
+import json
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+POSITION_UNITS = "nm"
+FORCE_UNITS = "kJ/mol/nm"
+TIME_UNITS = "ps"
+FRAME_CHUNK = 16
+
+
+def create(path, atom_table: dict, attrs: dict, fingerprint: dict) -> None:
+    """An empty, resizable trajectory with the atom table and run attributes."""
+    n_atoms = len(atom_table["atom_indices"])
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with h5py.File(path, "w") as fh:
+        for name, units in (("positions", POSITION_UNITS), ("forces", FORCE_UNITS)):
+            data = fh.create_dataset(
+                name,
+                shape=(0, n_atoms, 3),
+                maxshape=(None, n_atoms, 3),
+                dtype="float32",
+                chunks=(FRAME_CHUNK, n_atoms, 3),
+            )
+            data.attrs["units"] = units
+        time = fh.create_dataset("time", shape=(0,), maxshape=(None,), dtype="float64", chunks=(1024,))
+        time.attrs["units"] = TIME_UNITS
+        fh.create_dataset("atom_indices", data=np.asarray(atom_table["atom_indices"], dtype="int64"))
+        fh.create_dataset("atom_names", data=np.asarray(atom_table["atom_names"], dtype="S"))
+        fh.create_dataset("elements", data=np.asarray(atom_table["elements"], dtype="S"))
+        fh.create_dataset("residue_index", data=np.asarray(atom_table["residue_index"], dtype="int64"))
+        fh.create_dataset("residue_names", data=np.asarray(atom_table["residue_names"], dtype="S"))
+        for key, value in attrs.items():
+            fh.attrs[key] = value
+        fh.attrs["fingerprint"] = json.dumps(fingerprint, sort_keys=True)
+        fh.attrs["frames_at_checkpoint"] = 0
+
+
+def append(path, positions: np.ndarray, forces: np.ndarray, time: np.ndarray) -> int:
+    """Append frames and record how many frames the file now holds; returns that number."""
+    with h5py.File(path, "a") as fh:
+        start = fh["time"].shape[0]
+        end = start + len(time)
+        for name, values in (("positions", positions), ("forces", forces), ("time", time)):
+            fh[name].resize(end, axis=0)
+            fh[name][start:end] = values
+        fh.attrs["frames_at_checkpoint"] = end
+        fh.flush()
+    return end
+
+
+def valid_frames(path, fingerprint: dict) -> int | None:
+    """Frames in a working copy made by the same run settings, or None when it is unusable."""
+    try:
+        with h5py.File(path, "r") as fh:
+            if json.loads(fh.attrs["fingerprint"]) != json.loads(json.dumps(fingerprint)):
+                return None
+            return int(min(fh["time"].shape[0], fh["positions"].shape[0], fh["forces"].shape[0]))
+    except (OSError, KeyError, ValueError):  # unreadable after a kill mid-write, or foreign
+        return None
+
+
+def truncate(path, n_frames: int) -> None:
+    """Drop frames written after the checkpoint we resume from."""
+    with h5py.File(path, "a") as fh:
+        for name in ("positions", "forces", "time"):
+            fh[name].resize(n_frames, axis=0)
+        fh.attrs["frames_at_checkpoint"] = n_frames
+
+
+def read_positions(path) -> tuple[np.ndarray, np.ndarray]:
+    with h5py.File(path, "r") as fh:
+        return fh["positions"][:], fh["time"][:]
+
+
+def working_paths(final) -> tuple[Path, Path]:
+    """(checkpoint, partial trajectory) beside the final `.h5`."""
+    final = Path(final)
+    return final.with_suffix(".chk"), final.with_name(f"{final.stem}.partial.h5")

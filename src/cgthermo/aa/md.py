@@ -1,0 +1,269 @@
+"""Production all-atom MD with forces (aa/md/{replica}.h5 + .xtc), checkpointed and resumable.
+
+Frames are taken every `save_every_ps` from the context state at that very step, so
+saved forces belong to saved positions. Frames wait in memory until the next
+checkpoint, where they are appended to the working `.partial.h5` and then the
+OpenMM checkpoint (`.chk`) is replaced. The checkpoint's step count says how many
+frames are valid; a rerun drops any frame beyond it and continues, so the final
+file equals an uninterrupted run frame for frame.
+"""
+
+import hashlib
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CgthermoError
+from ..io import atomic_path
+from . import h5
+from .dynamics import (
+    SimulationBlewUp,
+    advance,
+    check_finite,
+    check_matches,
+    load_start,
+    new_context,
+    protein_atom_table,
+    set_start,
+    state_arrays,
+    steps_for,
+)
+from .system import load_system
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Plan:
+    timestep_ps: float
+    save_steps: int
+    n_frames: int
+    equilibration_steps: int
+    checkpoint_frames: int
+    report_frames: int
+
+    def frame_time_ps(self, frame: int) -> float:
+        """Production time of frame 1..n_frames, computed from integers so reruns match exactly."""
+        return frame * self.save_steps * self.timestep_ps
+
+    def step_of(self, frame: int) -> int:
+        return self.equilibration_steps + frame * self.save_steps
+
+
+def make_plan(settings: dict) -> Plan:
+    save_every = settings["save_every_ps"]
+    save_steps = steps_for(save_every, settings["timestep_fs"], "save_every_ps", exact=True)
+    n_frames = int(math.floor(settings["length_ns"] * 1000.0 / save_every + 1e-9))
+    if n_frames < 1:
+        raise CgthermoError(
+            f"aa.length_ns ({settings['length_ns']} ns) is shorter than one save stride",
+            "make aa.length_ns at least aa.save_every_ps / 1000",
+        )
+    return Plan(
+        timestep_ps=settings["timestep_fs"] / 1000.0,
+        save_steps=save_steps,
+        n_frames=n_frames,
+        equilibration_steps=steps_for(
+            settings["equilibration_ps"], settings["timestep_fs"], "equilibration_ps"
+        ),
+        checkpoint_frames=max(1, round(settings["checkpoint_every_ps"] / save_every)),
+        report_frames=max(1, round(settings["report_every_ps"] / save_every)),
+    )
+
+
+def run_replica(system_path, start_pdb, out_h5, out_xtc, settings: dict, temperature: float,
+                replica, seed: int, threads: int = 1, on_frame=None) -> None:  # fmt: skip
+    """Run (or resume) one replica. `on_frame(frame)` is called after each saved frame."""
+    plan = make_plan(settings)
+    system = load_system(system_path)
+    topology, positions, box = load_start(start_pdb)
+    check_matches(system, topology, start_pdb, system_path)
+    table = protein_atom_table(topology)
+    atoms = np.asarray(table["atom_indices"], dtype=np.int64)
+    fingerprint = run_fingerprint(settings, temperature, seed, system_path, start_pdb)
+    chk, partial = h5.working_paths(out_h5)
+    label = f"replica {replica}"
+    context, integrator = new_context(system, settings, temperature, seed, threads)
+    try:
+        done = resume(context, chk, partial, fingerprint, plan, label)
+        if done is None:
+            attrs = run_attrs(settings, temperature, replica, seed)
+            done = start_fresh(context, integrator, plan, positions, box, temperature, seed,
+                               table, attrs, fingerprint, chk, partial, label)  # fmt: skip
+        produce(context, integrator, plan, atoms, chk, partial, done, label, on_frame)
+    except SimulationBlewUp:
+        remove_working_files(chk, partial)
+        raise
+    finish(partial, chk, out_h5, out_xtc, plan)
+
+
+def run_attrs(settings: dict, temperature: float, replica, seed: int) -> dict:
+    return {
+        "temperature_K": float(temperature),
+        "timestep_fs": float(settings["timestep_fs"]),
+        "save_every_ps": float(settings["save_every_ps"]),
+        "equilibration_ps": float(settings["equilibration_ps"]),
+        "friction_per_ps": float(settings["friction_per_ps"]),
+        "replica": int(replica),
+        "seed": int(seed),
+        "constraints": settings["constraints"],
+        "hmr": bool(settings["hmr"]),
+        "hydrogen_mass_amu": float(settings["hydrogen_mass_amu"]),
+        "solvent": settings["solvent"],
+        "forcefield": settings["forcefield"],
+    }
+
+
+def run_fingerprint(settings, temperature, seed, system_path, start_pdb) -> dict:
+    """What a working copy must share with this run to be continued (length may differ)."""
+    keys = ("timestep_fs", "save_every_ps", "equilibration_ps", "friction_per_ps")
+    return {
+        **{key: settings[key] for key in keys},
+        "temperature": temperature,
+        "seed": seed,
+        "system_sha256": _sha256(system_path),
+        "start_sha256": _sha256(start_pdb),
+    }
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def resume(context, chk: Path, partial: Path, fingerprint, plan: Plan, label) -> int | None:
+    """Frames already done according to the checkpoint, or None to start from the beginning."""
+    if not (chk.exists() and partial.exists()):
+        return None
+    try:
+        context.loadCheckpoint(chk.read_bytes())
+    except Exception as err:  # another platform/machine, or a corrupt file
+        log.warning("%s: checkpoint %s not usable (%s); starting over", label, chk, err)
+        return None
+    produced = context.getStepCount() - plan.equilibration_steps
+    frames = min(produced // plan.save_steps, plan.n_frames)
+    available = h5.valid_frames(partial, fingerprint)
+    if produced < 0 or produced % plan.save_steps or available is None or available < frames:
+        log.warning("%s: %s does not match the checkpoint or the settings; starting over",
+                    label, partial)  # fmt: skip
+        return None
+    if available > frames:
+        log.info("%s: dropping %d frames written after the checkpoint", label, available - frames)
+    h5.truncate(partial, frames)
+    log.info("%s: resuming at frame %d of %d (%.3f ns)", label, frames, plan.n_frames,
+             plan.frame_time_ps(frames) / 1000.0)  # fmt: skip
+    return frames
+
+
+def start_fresh(context, integrator, plan, positions, box, temperature, seed, table, attrs,
+                fingerprint, chk, partial, label) -> int:  # fmt: skip
+    remove_working_files(chk, partial)
+    context.setStepCount(0)
+    context.setTime(0.0)
+    set_start(context, positions, box, temperature, seed)
+    equilibrate(context, integrator, plan, f"{label} (equilibration)")
+    h5.create(partial, table, attrs, fingerprint)
+    write_checkpoint(context, chk)
+    log.info("%s: equilibrated %d steps; production of %d frames", label,
+             plan.equilibration_steps, plan.n_frames)  # fmt: skip
+    return 0
+
+
+def equilibrate(context, integrator, plan: Plan, label) -> None:
+    done = 0
+    while done < plan.equilibration_steps:
+        n = min(plan.save_steps, plan.equilibration_steps - done)
+        advance(integrator, context, n, label)
+        check_finite(context, label)
+        done += n
+
+
+def produce(context, integrator, plan: Plan, atoms, chk, partial, done, label, on_frame) -> None:
+    pending = Pending()
+    progress = Progress(plan, done, label)
+    for frame in range(done + 1, plan.n_frames + 1):
+        advance(integrator, context, plan.save_steps, label)
+        positions, forces, _ = state_arrays(context, atoms, label)
+        pending.add(positions, forces, plan.frame_time_ps(frame))
+        if frame % plan.checkpoint_frames == 0 or frame == plan.n_frames:
+            pending.flush_to(partial)
+            write_checkpoint(context, chk)
+        if frame % plan.report_frames == 0 or frame == plan.n_frames:
+            progress.report(frame)
+        if on_frame is not None:
+            on_frame(frame)
+
+
+class Pending:
+    """Frames since the last checkpoint, held in memory until the checkpoint is written."""
+
+    def __init__(self):
+        self.positions, self.forces, self.time = [], [], []
+
+    def add(self, positions, forces, time_ps) -> None:
+        self.positions.append(positions.astype(np.float32))
+        self.forces.append(forces.astype(np.float32))
+        self.time.append(time_ps)
+
+    def flush_to(self, partial) -> None:
+        if self.time:
+            h5.append(partial, np.stack(self.positions), np.stack(self.forces),
+                      np.asarray(self.time, dtype=np.float64))  # fmt: skip
+        self.__init__()
+
+
+def write_checkpoint(context, chk: Path) -> None:
+    with atomic_path(chk) as tmp:
+        tmp.write_bytes(context.createCheckpoint())
+
+
+class Progress:
+    def __init__(self, plan: Plan, start_frame: int, label: str):
+        self.plan, self.start_frame, self.label = plan, start_frame, label
+        self.start = time.perf_counter()
+
+    def report(self, frame: int) -> None:
+        ns_done = self.plan.frame_time_ps(frame) / 1000.0
+        ns_total = self.plan.frame_time_ps(self.plan.n_frames) / 1000.0
+        ns_here = ns_done - self.plan.frame_time_ps(self.start_frame) / 1000.0
+        days = (time.perf_counter() - self.start) / 86400.0
+        rate = ns_here / days if days > 0 else float("inf")
+        eta_s = (ns_total - ns_done) / rate * 86400.0 if rate > 0 else float("inf")
+        log.info("%s: %.4f / %.4f ns (%.0f %%), %.1f ns/day, ETA %s", self.label, ns_done,
+                 ns_total, 100.0 * ns_done / ns_total, rate, _duration(eta_s))  # fmt: skip
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "unknown"
+    hours, rest = divmod(int(round(seconds)), 3600)
+    return f"{hours}h{rest // 60:02d}m{rest % 60:02d}s"
+
+
+def finish(partial: Path, chk: Path, out_h5, out_xtc, plan: Plan) -> None:
+    positions, times = h5.read_positions(partial)
+    if len(times) != plan.n_frames:
+        raise CgthermoError(
+            f"{partial} holds {len(times)} frames, expected {plan.n_frames}",
+            f"delete {partial} and {chk} and rerun",
+        )
+    write_xtc(positions, times, out_xtc)
+    os.replace(partial, out_h5)  # same folder: an atomic rename, the file is complete
+    chk.unlink(missing_ok=True)
+
+
+def write_xtc(positions, times, path) -> None:
+    from mdtraj.formats import XTCTrajectoryFile
+
+    with atomic_path(path) as tmp:
+        with XTCTrajectoryFile(str(tmp), "w") as xtc:
+            xtc.write(xyz=positions, time=times)
+
+
+def remove_working_files(*paths) -> None:
+    for path in paths:
+        Path(path).unlink(missing_ok=True)

@@ -1,0 +1,102 @@
+"""What the all-atom rules ask of Snakemake: settings, seeds, threads and resources per job.
+
+Only the settings a rule's output depends on go into its `params`, so Snakemake reruns
+it when they change; where the job runs (platform, precision, threads) never does.
+"""
+
+import math
+
+from .. import config as cgconfig
+
+RUNTIME_KEYS = ("platform", "precision", "threads")
+STRUCTURE_KEYS = (
+    "solvent", "forcefield", "implicit_model", "water_model", "padding_nm",
+    "ionic_strength_molar", "hmr", "hydrogen_mass_amu", "constraints", "minimize_tolerance",
+)  # fmt: skip
+DYNAMICS_KEYS = ("timestep_fs", "friction_per_ps")
+UNFOLD_KEYS = (*DYNAMICS_KEYS, "unfold_temperature", "unfold_ps")
+MD_KEYS = (*DYNAMICS_KEYS, "length_ns", "save_every_ps", "equilibration_ps")
+GPU_PLATFORMS = ("CUDA", "OpenCL", "HIP")
+# Conservative speeds for the runtime request (ns/day); a SLURM profile can override them.
+EXPECTED_NS_PER_DAY = {("implicit", False): 20.0, ("implicit", True): 300.0,
+                       ("explicit", False): 1.0, ("explicit", True): 100.0}  # fmt: skip
+DEFAULT_THREADS = {"prepare": 1, "unfold": 1, "aa_md": 2}
+
+
+class AaRules:
+    """Input/params/resources functions of workflow/rules/aa_md.smk, bound to the config."""
+
+    def __init__(self, config: dict):
+        self.config = config
+
+    def settings(self, protein: str) -> dict:
+        return cgconfig.aa_settings(self.config, protein)
+
+    def _subset(self, protein: str, keys) -> dict:
+        settings = self.settings(protein)
+        return {key: settings[key] for key in keys}
+
+    # params (what each output depends on)
+    def prepare_params(self, wildcards) -> dict:
+        entry = cgconfig.protein(self.config, wildcards.protein)
+        source = {k: entry[k] for k in ("sequence", "pdb") if k in entry}
+        return {**source, **self._subset(wildcards.protein, STRUCTURE_KEYS)}
+
+    def unfold_params(self, wildcards) -> dict:
+        return self._subset(wildcards.protein, UNFOLD_KEYS)
+
+    def md_params(self, wildcards) -> dict:
+        temperature = cgconfig.protein(self.config, wildcards.protein)["temperature"]
+        return {**self._subset(wildcards.protein, MD_KEYS), "temperature": temperature}
+
+    def prepare_seed(self, wildcards) -> int:
+        return cgconfig.stage_seed(self.config, "prepare", wildcards.protein)
+
+    def unfold_seed(self, wildcards) -> int:
+        return cgconfig.stage_seed(self.config, "unfold", wildcards.protein, wildcards.replica)
+
+    def md_seed(self, wildcards) -> int:
+        return cgconfig.stage_seed(self.config, "aa_md", wildcards.protein, wildcards.replica)
+
+    # inputs
+    def pdb_input(self, wildcards) -> list[str]:
+        entry = cgconfig.protein(self.config, wildcards.protein)
+        return [entry["pdb"]] if "pdb" in entry else []
+
+    # threads and resources
+    def threads(self, rule: str):
+        def threads_of(wildcards):
+            return self.settings(wildcards.protein)["threads"] or DEFAULT_THREADS[rule]
+
+        return threads_of
+
+    def gpu(self, wildcards) -> int:
+        return int(self.settings(wildcards.protein)["platform"] in GPU_PLATFORMS)
+
+    def mem_mb(self, wildcards) -> int:
+        return 8000 if self.settings(wildcards.protein)["solvent"] == "explicit" else 2000
+
+    def prepare_runtime(self, wildcards) -> str:
+        explicit = self.settings(wildcards.protein)["solvent"] == "explicit"
+        return "2h" if explicit else "30m"
+
+    def unfold_runtime(self, wildcards) -> str:
+        settings = self.settings(wildcards.protein)
+        return _runtime(settings, settings["unfold_ps"] / 1000.0)
+
+    def md_runtime(self, wildcards) -> str:
+        settings = self.settings(wildcards.protein)
+        return _runtime(settings, settings["length_ns"] + settings["equilibration_ps"] / 1000.0)
+
+
+def _runtime(settings: dict, ns: float) -> str:
+    gpu = settings["platform"] in GPU_PLATFORMS
+    days = ns / EXPECTED_NS_PER_DAY[(settings["solvent"], gpu)]
+    return f"{10 + math.ceil(1.5 * days * 1440)}m"
+
+
+def job_settings(snakemake) -> dict:
+    """The full all-atom settings of the job's protein, with `threads` resolved."""
+    settings = cgconfig.aa_settings(snakemake.config, snakemake.wildcards.protein)
+    settings["threads"] = settings["threads"] or snakemake.threads
+    return settings

@@ -1,0 +1,138 @@
+"""Parameterize, solvate and minimize a protein; write aa/structure.pdb and aa/system.xml."""
+
+import logging
+
+import numpy as np
+import openmm
+from openmm import app, unit
+
+from ..errors import CgthermoError
+from ..io import atomic_path
+from . import build
+from .platform import select_platform
+
+log = logging.getLogger(__name__)
+
+PROTEIN_FORCEFIELD = {"amber14": "amber14-all.xml", "charmm36": "charmm36.xml"}
+WATER_FORCEFIELD = {"amber14": "amber14/{water}.xml", "charmm36": "charmm36/water.xml"}
+EXPLICIT_CUTOFF_NM = 1.0
+MAX_MINIMIZE_ITERATIONS = 5000
+
+
+def forcefield_files(settings: dict) -> list[str]:
+    files = [PROTEIN_FORCEFIELD[settings["forcefield"]]]
+    if settings["solvent"] == "implicit":
+        files.append(f"implicit/{settings['implicit_model']}.xml")
+    else:
+        files.append(WATER_FORCEFIELD[settings["forcefield"]].format(water=settings["water_model"]))
+    return files
+
+
+def starting_fixer(entry: dict):
+    """PDBFixer holding the protein of a config entry (sequence or pdb)."""
+    if "sequence" in entry:
+        return build.fixer_from_sequence(entry["sequence"])
+    if "pdb" in entry:
+        return build.fixer_from_pdb(entry["pdb"])
+    raise CgthermoError(
+        f"protein '{entry['name']}' has neither 'sequence' nor 'pdb'",
+        "give one of them (imported proteins skip the all-atom stages)",
+    )
+
+
+def create_system(topology, positions, settings: dict):
+    """Return (topology, positions, system) with solvent added for explicit runs."""
+    forcefield = app.ForceField(*forcefield_files(settings))
+    modeller = app.Modeller(topology, positions)
+    if settings["solvent"] == "explicit":
+        # ions replace randomly picked waters (Python's `random`, seeded by complete_protein)
+        modeller.addSolvent(
+            forcefield,
+            model=settings["water_model"],
+            padding=settings["padding_nm"] * unit.nanometer,
+            ionicStrength=settings["ionic_strength_molar"] * unit.molar,
+            neutralize=True,
+        )
+    try:
+        system = forcefield.createSystem(modeller.topology, **_system_options(settings))
+    except ValueError as err:  # OpenMM reports missing templates as ValueError
+        raise CgthermoError(
+            f"force field {settings['forcefield']} ({settings['solvent']} solvent) cannot "
+            f"parameterize the structure: {build._first_line(err)}",
+            "use standard amino acids, or another aa.forcefield / aa.solvent",
+        ) from None
+    return modeller.topology, modeller.positions, system
+
+
+def _system_options(settings: dict) -> dict:
+    options = {
+        "constraints": app.HBonds if settings["constraints"] == "HBonds" else None,
+        "rigidWater": True,
+    }
+    if settings["hmr"]:
+        options["hydrogenMass"] = settings["hydrogen_mass_amu"] * unit.amu
+    if settings["solvent"] == "explicit":
+        options["nonbondedMethod"] = app.PME
+        options["nonbondedCutoff"] = EXPLICIT_CUTOFF_NM * unit.nanometer
+    else:
+        options["nonbondedMethod"] = app.NoCutoff
+    return options
+
+
+def minimize(system, topology, positions, settings: dict, threads: int):
+    """Local energy minimization; returns the minimized positions (nm, numpy)."""
+    platform, properties = select_platform(settings["platform"], settings["precision"], threads)
+    context = openmm.Context(system, openmm.VerletIntegrator(0.001), platform, properties)
+    if topology.getPeriodicBoxVectors() is not None:
+        context.setPeriodicBoxVectors(*topology.getPeriodicBoxVectors())
+    context.setPositions(positions)
+    before = _potential(context)
+    openmm.LocalEnergyMinimizer.minimize(
+        context, settings["minimize_tolerance"], MAX_MINIMIZE_ITERATIONS
+    )
+    after = _potential(context)
+    log.info("minimized: potential %.1f -> %.1f kJ/mol", before, after)
+    if not np.isfinite(after):
+        raise CgthermoError(
+            f"energy minimization gave a non-finite energy ({after})",
+            "check the input structure for overlapping atoms",
+        )
+    return context.getState(getPositions=True).getPositions(asNumpy=True)
+
+
+def _potential(context) -> float:
+    state = context.getState(getEnergy=True)
+    return state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
+
+
+def prepare_protein(entry: dict, settings: dict, structure_path, system_path, threads: int = 1,
+                    seed: int = 1) -> None:  # fmt: skip
+    """Build or repair, parameterize, minimize, then write both artifacts atomically.
+
+    `seed` fixes where PDBFixer and Modeller put new atoms and ions.
+    """
+    fixer = starting_fixer(entry)
+    select_platform(settings["platform"], settings["precision"], threads)  # fail before work
+    topology, positions = build.complete_protein(fixer, seed)
+    log.info("protein %s: %d residues", entry["name"], topology.getNumResidues())
+    topology, positions, system = create_system(topology, positions, settings)
+    log.info("system: %d atoms (%s solvent)", system.getNumParticles(), settings["solvent"])
+    positions = minimize(system, topology, positions, settings, threads)
+    write_structure(topology, positions, structure_path)
+    write_system(system, system_path)
+
+
+def write_structure(topology, positions, path) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w") as fh:
+        app.PDBFile.writeFile(topology, positions, fh, keepIds=True)
+
+
+def write_system(system, path) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(openmm.XmlSerializer.serialize(system))
+
+
+def load_system(path):
+    from ..io import require_file
+
+    return openmm.XmlSerializer.deserialize(require_file(path, "rule prepare").read_text())

@@ -1,0 +1,182 @@
+"""Reading analysis inputs: the all-atom Cα dataset, CG trajectories and native structures.
+
+Positions inside the analysis are in Å; mdtraj works in nm, so crossing into mdtraj
+goes through `to_mdtraj`/`from_mdtraj` with the constant from `cgthermo.units`.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CgthermoError
+from ..io import require_file
+from ..units import ANGSTROM_PER_NM
+
+
+@dataclass
+class Ensemble:
+    """Cα positions (Å) cut into time-contiguous pieces (one replica, no gaps)."""
+
+    pieces: list  # list of float32 arrays (frames, beads, 3)
+    source: str
+    frame_fs: float = float("nan")  # time between saved frames
+
+    @property
+    def n_frames(self) -> int:
+        return int(sum(len(p) for p in self.pieces))
+
+    @property
+    def n_beads(self) -> int:
+        return int(self.pieces[0].shape[1])
+
+
+def load_topology(path):
+    import mdtraj as md
+
+    require_file(path, "the cg_map stage")
+    return md.load_topology(str(path))
+
+
+def to_mdtraj(pos_angstrom, topology):
+    import mdtraj as md
+
+    return md.Trajectory(np.asarray(pos_angstrom, dtype=np.float32) / ANGSTROM_PER_NM, topology)
+
+
+def angstrom_from_nm(xyz_nm):
+    return np.asarray(xyz_nm, dtype=np.float32) * np.float32(ANGSTROM_PER_NM)
+
+
+def split_contiguous(replica, time, gap_factor: float = 1.5):
+    """Index arrays of contiguous pieces: a new piece at a replica change or a time gap.
+
+    Frames dropped upstream (broken chains) leave gaps; lagged pairs must not span them.
+    """
+    replica = np.asarray(replica)
+    time = np.asarray(time, dtype=np.float64)
+    order = np.lexsort((time, replica))
+    replica, time = replica[order], time[order]
+    new_replica = np.diff(replica) != 0
+    dt = np.diff(time)
+    same = dt[~new_replica]
+    step = np.median(same) if same.size else 0.0
+    gap = (dt > gap_factor * step) if step > 0 else np.zeros_like(new_replica)
+    cuts = np.flatnonzero(new_replica | gap) + 1
+    return [idx for idx in np.split(order, cuts) if idx.size]
+
+
+def load_reference(dataset_path, protein: str, topology) -> tuple:
+    """The all-atom Cα ensemble of `protein` from the cg_map dataset, and its temperature."""
+    import h5py
+
+    require_file(dataset_path, "the cg_map stage")
+    with h5py.File(dataset_path, "r") as fh:
+        if protein not in fh:
+            raise CgthermoError(
+                f"{dataset_path} has no group '{protein}'", "rerun cg_map for this protein"
+            )
+        group = fh[protein]
+        pos = np.asarray(group["pos"][:], dtype=np.float32)
+        replica = group["replica"][:] if "replica" in group else np.zeros(len(pos), np.int64)
+        time = group["time"][:] if "time" in group else np.arange(len(pos), dtype=np.float64)
+        temperature = group.attrs.get("temperature_K")
+    check_positions(pos, topology, dataset_path)
+    split = split_contiguous(replica, time)
+    steps = np.concatenate([np.diff(np.asarray(time)[idx]) for idx in split])
+    frame_fs = float(np.median(steps)) if steps.size else float("nan")
+    return Ensemble([pos[idx] for idx in split], str(dataset_path), frame_fs), temperature
+
+
+def check_positions(pos, topology, path) -> None:
+    if pos.ndim != 3 or pos.shape[0] == 0:
+        raise CgthermoError(f"{path} holds no frames", "rerun the stage that writes it")
+    if pos.shape[1] != topology.n_atoms:
+        raise CgthermoError(
+            f"{path} has {pos.shape[1]} beads but the topology has {topology.n_atoms}",
+            "rerun it with the current cg/topology.pdb",
+        )
+    if not np.all(np.isfinite(pos)):
+        raise CgthermoError(f"{path} has non-finite coordinates", "rerun the stage that writes it")
+
+
+def read_xtc_angstrom(path, topology):
+    """All frames of an xtc in Å, checked against the topology's bead count."""
+    from mdtraj.formats import XTCTrajectoryFile
+
+    path = require_file(path, "the cg_sim stage")
+    if path.stat().st_size == 0:
+        raise CgthermoError(f"{path} is empty", "rerun cg_sim for this model")
+    try:
+        with XTCTrajectoryFile(str(path), "r") as fh:
+            xyz, *_ = fh.read()
+    except Exception as err:  # mdtraj raises assorted IOError/RuntimeError types
+        raise CgthermoError(f"{path} is not a readable xtc ({err})", "rerun cg_sim") from None
+    pos = angstrom_from_nm(xyz)
+    check_positions(pos, topology, path)
+    return pos
+
+
+def read_frames_table(path, n_frames: int):
+    import pandas as pd
+
+    path = require_file(path, "the cg_sim stage")
+    table = pd.read_csv(path)
+    missing = {"replica", "frame", "exploded"} - set(table.columns)
+    if missing:
+        raise CgthermoError(
+            f"{path} lacks column(s) {sorted(missing)}", "rerun cg_sim to rewrite it"
+        )
+    if len(table) != n_frames:
+        raise CgthermoError(
+            f"{path} has {len(table)} rows but the trajectory has {n_frames} frames",
+            "rerun cg_sim so both are written together",
+        )
+    return table
+
+
+def load_cg(traj_path, frames_path, topology, burnin_fraction: float) -> tuple:
+    """CG replicas as an Ensemble, minus burn-in and exploded frames, plus frame counts."""
+    pos = read_xtc_angstrom(traj_path, topology)
+    table = read_frames_table(frames_path, len(pos))
+    exploded = table["exploded"].astype(str).str.lower().isin(["1", "true", "1.0"]).to_numpy()
+    pieces, n_burnin = [], 0
+    for _, rows in table.groupby("replica", sort=True):
+        idx = rows.index.to_numpy()  # file order is time order within a replica
+        skip = int(np.floor(burnin_fraction * len(idx)))
+        n_burnin += skip
+        kept = idx[skip:]
+        # exploded frames are cut out, and the piece with them, so no lag spans an explosion
+        for run in np.split(kept, np.flatnonzero(exploded[kept])):
+            run = run[~exploded[run]]
+            if run.size:
+                pieces.append(pos[run])
+    counts = {
+        "n_frames_cg_total": int(len(pos)),
+        "n_frames_cg_burnin": int(n_burnin),
+        "n_frames_cg_exploded": int(exploded.sum()),
+    }
+    if not pieces:
+        raise CgthermoError(
+            f"{traj_path} has no frames left after burn-in and exploded frames",
+            "run cg_sim longer or check why the model explodes",
+        )
+    return Ensemble(pieces, str(traj_path)), counts
+
+
+def load_native_ca(path, topology):
+    """Cα positions (Å) of a native structure PDB, matched to the CG topology."""
+    import mdtraj as md
+
+    path = Path(path)
+    if not path.is_file():
+        raise CgthermoError(f"native structure {path} does not exist", "fix the 'native' key")
+    native = md.load(str(path))
+    ca = native.topology.select("name CA")
+    if len(ca) != topology.n_atoms:
+        raise CgthermoError(
+            f"native structure {path} has {len(ca)} Cα atoms but the protein has "
+            f"{topology.n_atoms} beads",
+            "give a native PDB of the same sequence",
+        )
+    return angstrom_from_nm(native.xyz[0, ca])

@@ -1,0 +1,158 @@
+"""TICA fitted on all-atom data, k-means microstates, implied timescales and MSM frame weights.
+
+The fitted TICA is kept as plain arrays (`TicaModel`) so CG data are projected with the
+reference fit, never a refit; `project` reproduces pyemma's own transform.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import CgthermoError
+
+
+def _quiet_pyemma():
+    """pyemma without progress bars and without its deprecation notices (deeptime is its heir)."""
+    import warnings
+
+    import pyemma
+
+    pyemma.config.show_progress_bars = False
+    warnings.filterwarnings("ignore", message=r"Call to deprecated function")
+    return pyemma
+
+
+@dataclass(frozen=True)
+class TicaModel:
+    mean: np.ndarray  # (features,)
+    eigenvectors: np.ndarray  # (features, features), kinetic-map scaled columns
+    eigenvalues: np.ndarray  # (features,)
+    timescales: np.ndarray  # (features,) in lag units × lag (frames)
+    dim: int
+    lag: int
+
+    def as_arrays(self, prefix: str = "tica_") -> dict:
+        return {
+            f"{prefix}mean": self.mean,
+            f"{prefix}eigenvectors": self.eigenvectors,
+            f"{prefix}eigenvalues": self.eigenvalues,
+            f"{prefix}timescales": self.timescales,
+            f"{prefix}dim": np.int64(self.dim),
+            f"{prefix}lag": np.int64(self.lag),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays, prefix: str = "tica_") -> "TicaModel":
+        return cls(
+            mean=np.asarray(arrays[f"{prefix}mean"]),
+            eigenvectors=np.asarray(arrays[f"{prefix}eigenvectors"]),
+            eigenvalues=np.asarray(arrays[f"{prefix}eigenvalues"]),
+            timescales=np.asarray(arrays[f"{prefix}timescales"]),
+            dim=int(arrays[f"{prefix}dim"]),
+            lag=int(arrays[f"{prefix}lag"]),
+        )
+
+
+def fit_tica(feature_pieces, lag: int, dim: int):
+    """Fit TICA on the all-atom feature pieces (any iterable), one `partial_fit` per piece.
+
+    Returns the pyemma estimator and its `TicaModel`; pieces not longer than the lag are skipped.
+    """
+    pyemma = _quiet_pyemma()
+    tica, longest = None, 0
+    for features in feature_pieces:
+        longest = max(longest, len(features))
+        if len(features) <= lag:
+            continue
+        if tica is None:
+            tica = pyemma.coordinates.tica(
+                lag=lag, dim=min(dim, features.shape[1]), kinetic_map=True
+            )
+        tica.partial_fit(features)
+    if tica is None:
+        raise CgthermoError(
+            f"TICA lag {lag} frames is not shorter than the longest all-atom trajectory "
+            f"({longest} frames)",
+            "lower analysis.tica_lag or simulate longer",
+        )
+    model = TicaModel(
+        mean=np.array(tica.mean, dtype=np.float64),
+        eigenvectors=np.array(tica.eigenvectors),
+        eigenvalues=np.array(tica.eigenvalues),
+        timescales=np.array(tica.timescales),
+        dim=int(tica.dimension()),
+        lag=int(lag),
+    )
+    return tica, model
+
+
+def project(model: TicaModel, features) -> np.ndarray:
+    """TICA coordinates (frames, dim) of `features` with the stored reference fit."""
+    centred = np.asarray(features) - model.mean
+    return np.dot(centred, model.eigenvectors[:, 0 : model.dim]).astype(np.float32)
+
+
+def cluster(tica_pieces, n_clusters: int, seed: int, threads: int = 1):
+    """k-means microstates in TICA space: (centres, discrete trajectories)."""
+    pyemma = _quiet_pyemma()
+    n_frames = sum(len(p) for p in tica_pieces)
+    k = min(n_clusters, n_frames)
+    km = pyemma.coordinates.cluster_kmeans(
+        [np.ascontiguousarray(p) for p in tica_pieces],
+        k=k,
+        max_iter=50,
+        fixed_seed=int(seed),
+        n_jobs=max(1, int(threads)),
+    )
+    with np.errstate(invalid="ignore"):  # pyemma pre-fills its integer output with NaN
+        dtrajs = [np.asarray(d, dtype=np.int64) for d in km.dtrajs]
+    return np.array(km.clustercenters), dtrajs
+
+
+def default_its_lags(msm_lag: int, longest: int) -> list[int]:
+    """Roughly log-spaced lags up to 3× the MSM lag, each shorter than the longest trajectory."""
+    top = max(3 * msm_lag, 2)
+    lags = np.unique(np.round(np.geomspace(1, top, num=8)).astype(int))
+    lags = sorted(set(lags.tolist()) | {msm_lag})
+    return [lag for lag in lags if lag < longest]
+
+
+def implied_timescales(dtrajs, lags, nits: int = 4):
+    """Implied timescales (frames) of reversible MSMs at each lag: (lags, timescales (lags, nits)).
+
+    One pyemma MSM per lag; pyemma's own `its` helper fails on numpy 2 (it uses np.NAN).
+    Missing timescales (fewer active states than nits + 1) are NaN.
+    """
+    lags = [int(lag) for lag in lags]
+    table = np.full((len(lags), nits), np.nan)
+    for row, lag in enumerate(lags):
+        ts = np.asarray(estimate_msm(dtrajs, lag).timescales())[:nits]
+        table[row, : len(ts)] = ts
+    return np.asarray(lags), table
+
+
+def estimate_msm(dtrajs, lag: int):
+    pyemma = _quiet_pyemma()
+    longest = max(len(d) for d in dtrajs)
+    if lag >= longest:
+        raise CgthermoError(
+            f"MSM lag {lag} frames is not shorter than the longest all-atom trajectory "
+            f"({longest} frames)",
+            "lower analysis.msm_lag or simulate longer",
+        )
+    return pyemma.msm.estimate_markov_model(dtrajs, lag=lag, reversible=True)
+
+
+def state_stationary(msm, n_states: int) -> np.ndarray:
+    """Stationary probability of every microstate; 0 outside the largest connected set."""
+    pi = np.zeros(n_states)
+    pi[np.asarray(msm.active_set)] = np.asarray(msm.stationary_distribution)
+    return pi
+
+
+def frame_weights(dtrajs, state_pi) -> list:
+    """Per-frame weight = π(state) / frames in state, so the weights of a state sum to π(state)."""
+    all_states = np.concatenate(dtrajs)
+    counts = np.bincount(all_states, minlength=len(state_pi)).astype(np.float64)
+    per_frame = np.divide(state_pi, counts, out=np.zeros_like(state_pi), where=counts > 0)
+    return [per_frame[d] for d in dtrajs]

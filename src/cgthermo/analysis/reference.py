@@ -1,0 +1,123 @@
+"""The all-atom reference of one protein: TICA fit, MSM weights, FES grid, structure.
+
+Everything the per-model comparison needs is stored in `reference.npz`, so a model is
+projected with this TICA fit and binned on this grid without touching the all-atom data.
+"""
+
+import logging
+
+import numpy as np
+
+from ..errors import CgthermoError
+from ..io import atomic_path
+from ..units import FS_PER_PS
+from . import features, fes, inputs, kinetics, plots, structure
+
+log = logging.getLogger(__name__)
+FS_PER_NS = FS_PER_PS * 1000.0
+
+
+def all_atom_weights(dtrajs, n_states: int, msm, method: str):
+    """Per-frame weights (sum 1): MSM stationary π(state)/count, or uniform for 'histogram'."""
+    if method == "histogram":
+        n = sum(len(d) for d in dtrajs)
+        return [np.full(len(d), 1.0 / n) for d in dtrajs]
+    if method != "msm":
+        raise CgthermoError(f"unknown reweight method '{method}'", "use 'msm' or 'histogram'")
+    return kinetics.frame_weights(dtrajs, kinetics.state_stationary(msm, n_states))
+
+
+def reference_structure(ensemble, dtrajs, state_pi, topology, native_path):
+    """(Cα structure in Å, description): the native PDB, else the top microstate's medoid."""
+    if native_path:
+        return inputs.load_native_ca(native_path, topology), f"native {native_path}"
+    top_state = int(np.argmax(state_pi))
+    members = np.concatenate(
+        [p[d == top_state] for p, d in zip(ensemble.pieces, dtrajs, strict=True)]
+    )
+    return (
+        structure.medoid(members, topology),
+        f"medoid of all-atom microstate {top_state} (stationary probability {state_pi[top_state]:.3f})",
+    )
+
+
+def build_reference(dataset, topology_path, protein: str, settings: dict, temperature_K: float,
+                    native_path=None, seed: int = 0, threads: int = 1) -> dict:  # fmt: skip
+    """All reference arrays for `protein`; `settings` is the config's 'analysis' block."""
+    topology = inputs.load_topology(topology_path)
+    ensemble, dataset_T = inputs.load_reference(dataset, protein, topology)
+    if dataset_T is not None and abs(float(dataset_T) - float(temperature_K)) > 1e-6:
+        log.warning("dataset temperature %s K differs from config %s K; using the config",
+                    dataset_T, temperature_K)  # fmt: skip
+    pairs = features.distance_pairs(ensemble.n_beads, settings["min_sequence_separation"])
+    _, tica = kinetics.fit_tica(
+        (features.pair_distances(p, pairs, topology) for p in ensemble.pieces),
+        settings["tica_lag"],
+        settings["tica_dim"],
+    )
+    # features are recomputed rather than kept: frames × pairs floats outgrow memory first
+    tics = [kinetics.project(tica, features.pair_distances(p, pairs, topology))
+            for p in ensemble.pieces]  # fmt: skip
+    log.info("TICA: %d features, dim %d, timescales %s frames",
+             len(pairs), tica.dim, np.round(tica.timescales[: tica.dim], 2))  # fmt: skip
+
+    centres, dtrajs = kinetics.cluster(tics, settings["n_clusters"], seed=seed, threads=threads)
+    longest = max(len(d) for d in dtrajs)
+    lags = settings.get("its_lags") or kinetics.default_its_lags(settings["msm_lag"], longest)
+    its_lags, its = kinetics.implied_timescales(dtrajs, lags, nits=min(4, len(centres) - 1))
+    msm = kinetics.estimate_msm(dtrajs, settings["msm_lag"])
+    state_pi = kinetics.state_stationary(msm, len(centres))
+    weights = all_atom_weights(dtrajs, len(centres), msm, settings["reweight"])
+    log.info("MSM: %d states, %d in the largest connected set", len(centres), len(msm.active_set))
+
+    ref_xyz, ref_source = reference_structure(ensemble, dtrajs, state_pi, topology, native_path)
+    contacts = structure.native_contact_pairs(ref_xyz, settings["native_cutoff"])
+    all_pos = np.concatenate(ensemble.pieces)
+    all_tics = np.concatenate(tics)
+    grid = fes.grid_from_reference(all_tics, settings["fes_bins"], settings["fes_margin"])
+    return {
+        "protein": np.str_(protein),
+        "temperature_K": np.float64(temperature_K),
+        "frame_fs": np.float64(ensemble.frame_fs),
+        "pairs": pairs,
+        **tica.as_arrays(),
+        "tics": all_tics,
+        "piece_lengths": np.array([len(p) for p in ensemble.pieces], dtype=np.int64),
+        "dtraj": np.concatenate(dtrajs),
+        "cluster_centres": centres,
+        "state_pi": state_pi,
+        "msm_lag": np.int64(settings["msm_lag"]),
+        "msm_active_states": np.int64(len(msm.active_set)),
+        "weights": np.concatenate(weights),
+        "reweight": np.str_(settings["reweight"]),
+        "its_lags": np.asarray(its_lags),
+        "its_timescales": np.asarray(its),
+        "x_edges": grid.x_edges,
+        "y_edges": grid.y_edges,
+        "reference_structure": ref_xyz,
+        "reference_source": np.str_(ref_source),
+        "native_given": np.bool_(bool(native_path)),
+        "contact_pairs": contacts,
+        "native_cutoff": np.float64(settings["native_cutoff"]),
+        "folded_rmsd": np.float64(settings["folded_rmsd"]),
+        "rmsd": structure.rmsd_to(all_pos, ref_xyz, topology),
+        "q": structure.contact_fraction(all_pos, contacts, settings["native_cutoff"], topology),
+    }
+
+
+def write_reference(arrays: dict, npz_path, its_png) -> None:
+    plots.implied_timescales(
+        its_png, arrays["its_lags"], arrays["its_timescales"], int(arrays["msm_lag"]),
+        float(arrays["frame_fs"]) / FS_PER_NS, f"{arrays['protein']}: all-atom MSM",
+    )  # fmt: skip
+    with atomic_path(npz_path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+
+def load_reference_npz(path) -> dict:
+    from ..io import require_file
+
+    require_file(path, "the analysis_reference rule")
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}

@@ -1,0 +1,65 @@
+"""Input, params and resource functions of the analysis and report rules (kept out of the
+.smk files so the rule files hold rules only and pytest can check the functions)."""
+
+from .. import config as cgconfig
+
+PER_MODEL_FIGURES = ("fes", "tica_1d", "rmsd")
+
+
+class AnalysisRules:
+    def __init__(self, config: dict):
+        self.config = config
+        self.results = config["results"]
+        self.proteins = cgconfig.protein_names(config)
+        self.models = list(config["models"])
+
+    # analysis_reference
+    def native(self, wildcards) -> str:
+        """The protein's `native` PDB, else its `pdb`; empty: the top microstate's medoid."""
+        entry = cgconfig.protein(self.config, wildcards.protein)
+        return entry.get("native") or entry.get("pdb") or ""
+
+    def reference_inputs(self, wildcards) -> dict:
+        base = f"{self.results}/{wildcards.protein}/cg"
+        inputs = {"dataset": f"{base}/dataset.h5", "topology": f"{base}/topology.pdb"}
+        if self.native(wildcards):
+            inputs["native"] = self.native(wildcards)
+        return inputs
+
+    def temperature(self, wildcards) -> float:
+        return cgconfig.protein(self.config, wildcards.protein)["temperature"]
+
+    def seed(self, wildcards) -> int:
+        return cgconfig.stage_seed(self.config, "analysis", wildcards.protein)
+
+    @staticmethod
+    def reference_mem_mb(wildcards, input, attempt) -> int:
+        """Positions of every frame stay in memory; features are built one replica at a time."""
+        return int((2000 + 2 * input.size_mb) * attempt)
+
+    @staticmethod
+    def reference_runtime(wildcards, input, attempt) -> str:
+        """k-means and one MSM per implied-timescale lag grow with the number of frames."""
+        return f"{int((30 + input.size_mb / 10) * attempt)}m"
+
+    @staticmethod
+    def model_mem_mb(wildcards, input, attempt) -> int:
+        return int((2000 + 4 * input.size_mb) * attempt)
+
+    # summary and report
+    def metrics_files(self, wildcards=None) -> list:
+        return [
+            f"{self.results}/{p}/analysis/{m}/metrics.json"
+            for p in self.proteins
+            for m in self.models
+        ]
+
+    def figure_files(self, wildcards=None) -> list:
+        its = [f"{self.results}/{p}/analysis/msm_its.png" for p in self.proteins]
+        per_model = [
+            f"{self.results}/{p}/analysis/{m}/{name}.png"
+            for p in self.proteins
+            for m in self.models
+            for name in PER_MODEL_FIGURES
+        ]
+        return its + per_model

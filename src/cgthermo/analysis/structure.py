@@ -1,0 +1,52 @@
+"""Structure observables: Cα RMSD (Å) to a reference structure and fraction of native contacts.
+
+Reference structure: the protein's native PDB (config `native`, else its `pdb`) reduced to
+its Cα atoms. Without one, the medoid of the all-atom microstate with the largest MSM
+stationary probability (the member frame with the smallest mean RMSD to the others,
+computed on at most `max_members` evenly spaced members).
+"""
+
+import numpy as np
+
+from .inputs import angstrom_from_nm, to_mdtraj
+
+CONTACT_MIN_SEPARATION = 3
+
+
+def rmsd_to(pos_angstrom, reference_angstrom, topology) -> np.ndarray:
+    """Cα RMSD (Å) of every frame to the reference after optimal superposition."""
+    import mdtraj as md
+
+    traj = to_mdtraj(pos_angstrom, topology)
+    ref = to_mdtraj(np.asarray(reference_angstrom)[None], topology)
+    return angstrom_from_nm(md.rmsd(traj, ref, 0))
+
+
+def native_contact_pairs(reference_angstrom, cutoff: float) -> np.ndarray:
+    """Cα pairs with |i − j| ≥ 3 closer than `cutoff` Å in the reference structure."""
+    ref = np.asarray(reference_angstrom, dtype=np.float64)
+    n = len(ref)
+    i, j = np.triu_indices(n, k=CONTACT_MIN_SEPARATION)
+    close = np.linalg.norm(ref[i] - ref[j], axis=1) < cutoff
+    return np.stack([i[close], j[close]], axis=1).astype(np.int64)
+
+
+def contact_fraction(pos_angstrom, pairs, cutoff: float, topology) -> np.ndarray:
+    """Fraction of native contacts present (Cα distance < cutoff) in every frame."""
+    from .features import pair_distances
+
+    if len(pairs) == 0:
+        return np.full(len(pos_angstrom), np.nan)
+    return (pair_distances(pos_angstrom, pairs, topology) < cutoff).mean(axis=1)
+
+
+def medoid(pos_angstrom, topology, max_members: int = 300) -> np.ndarray:
+    """The member structure (Å) with the smallest mean RMSD to the other members."""
+    import mdtraj as md
+
+    pos = np.asarray(pos_angstrom)
+    if len(pos) > max_members:
+        pos = pos[np.linspace(0, len(pos) - 1, max_members).astype(int)]
+    traj = to_mdtraj(pos, topology)
+    mean_rmsd = np.array([md.rmsd(traj, traj, k).mean() for k in range(len(traj))])
+    return pos[int(np.argmin(mean_rmsd))]

@@ -1,0 +1,113 @@
+"""Small synthetic analysis inputs (Cα dataset, topology, CG trajectories) for tests and demos.
+
+A chain switches between a compact and an extended conformation through a two-state
+Markov process smoothed in time, plus Gaussian noise: a slow process TICA and an MSM can see.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from ..residues import BEAD_TYPE, parse_sequence
+from ..units import ANGSTROM_PER_NM
+
+
+def ca_topology(sequence: str):
+    import mdtraj as md
+
+    top = md.Topology()
+    chain = top.add_chain()
+    for name in parse_sequence(sequence):
+        residue = top.add_residue(name, chain)
+        top.add_atom("CA", md.element.carbon, residue)
+    atoms = list(top.atoms)
+    for a, b in zip(atoms[:-1], atoms[1:], strict=True):
+        top.add_bond(a, b)
+    return top
+
+
+def two_conformations(n_beads: int, bond: float = 3.8):
+    """(compact helix-like, extended zig-zag) Cα structures in Å."""
+    k = np.arange(n_beads)
+    helix = np.stack([2.3 * np.cos(k * 1.745), 2.3 * np.sin(k * 1.745), 1.5 * k], axis=1)
+    extended = np.stack([k * bond * 0.95, 1.0 * (-1.0) ** k, np.zeros(n_beads)], axis=1)
+    return helix.astype(np.float32), extended.astype(np.float32)
+
+
+def switching_trajectory(rng, n_frames: int, n_beads: int, p_switch: float = 0.02,
+                         noise: float = 0.4, shift: float = 0.0):  # fmt: skip
+    """Positions (frames, beads, 3) Å mixing two conformations by a slow two-state process.
+
+    `shift` moves the mixing coordinate, i.e. a CG model with a biased population.
+    """
+    compact, extended = two_conformations(n_beads)
+    state = np.empty(n_frames)
+    s = rng.integers(2)
+    for t in range(n_frames):
+        if rng.random() < p_switch:
+            s = 1 - s
+        state[t] = s
+    lam = (
+        np.convolve(state, np.ones(5) / 5, mode="same")
+        + shift
+        + 0.1 * rng.standard_normal(n_frames)
+    )
+    pos = (1 - lam)[:, None, None] * compact + lam[:, None, None] * extended
+    pos = pos + noise * rng.standard_normal(pos.shape)
+    return pos.astype(np.float32)
+
+
+def write_topology(path, sequence: str):
+    import mdtraj as md
+
+    top = ca_topology(sequence)
+    compact, _ = two_conformations(top.n_atoms)
+    md.Trajectory(compact[None] / ANGSTROM_PER_NM, top).save_pdb(str(path))
+    return top
+
+
+def write_dataset(path, protein: str, sequence: str, replicas: int, frames: int, seed: int,
+                  temperature_K: float = 340.0, frame_fs: float = 100.0):  # fmt: skip
+    import h5py
+
+    rng = np.random.default_rng(seed)
+    names = parse_sequence(sequence)
+    pos = np.concatenate([switching_trajectory(rng, frames, len(names)) for _ in range(replicas)])
+    with h5py.File(path, "w") as fh:
+        g = fh.create_group(protein)
+        g["pos"] = pos
+        g["forces"] = np.zeros_like(pos)
+        g["types"] = np.array([BEAD_TYPE[n] for n in names], dtype=np.int64)
+        g["replica"] = np.repeat(np.arange(replicas), frames).astype(np.int64)
+        g["time"] = np.tile(np.arange(frames) * frame_fs, replicas).astype(np.float64)
+        g.attrs["temperature_K"] = temperature_K
+    return pos
+
+
+def write_cg_run(folder, topology, replicas: int, frames: int, seed: int, shift: float = 0.0,
+                 exploded_replica=None):  # fmt: skip
+    """traj.xtc and frames.csv as cg_sim writes them (replica-major)."""
+    import mdtraj as md
+    import pandas as pd
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    pos = np.concatenate(
+        [switching_trajectory(rng, frames, topology.n_atoms, shift=shift) for _ in range(replicas)]
+    )
+    md.Trajectory(pos / ANGSTROM_PER_NM, topology).save_xtc(str(folder / "traj.xtc"))
+    replica = np.repeat(np.arange(replicas), frames)
+    exploded = np.zeros(len(pos), dtype=bool)
+    if exploded_replica is not None:
+        exploded[
+            (replica == exploded_replica) & (np.tile(np.arange(frames), replicas) >= frames // 2)
+        ] = True
+    pd.DataFrame({
+        "replica": replica,
+        "frame": np.tile(np.arange(frames), replicas),
+        "step": np.tile(np.arange(frames) * 10, replicas),
+        "time_fs": np.tile(np.arange(frames) * 10.0, replicas),
+        "exploded": exploded,
+    }).to_csv(folder / "frames.csv", index=False)  # fmt: skip
+    return pos

@@ -1,0 +1,1 @@
+"""Cα mapping of all-atom data (or imported data) into the CG force-matching dataset."""

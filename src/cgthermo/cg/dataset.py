@@ -1,0 +1,93 @@
+"""The CG dataset in torchmd-net's HDF5 layout (docs/artifacts.md): one group per protein."""
+
+import json
+from dataclasses import dataclass, field, replace
+
+import h5py
+import numpy as np
+
+from ..errors import CgthermoError
+from ..io import atomic_path, require_file
+from ..residues import bead_type
+
+
+@dataclass
+class CGData:
+    """Mapped frames of one protein, in Å, kcal/mol/Å and fs."""
+
+    name: str
+    resnames: list[str]
+    pos: np.ndarray  # (frames, beads, 3) Å
+    forces: np.ndarray  # (frames, beads, 3) kcal/mol/Å
+    replica: np.ndarray  # (frames,)
+    time: np.ndarray  # (frames,) fs within the replica
+    temperature: float
+    force_map: str
+    dropped_frames: int = 0
+    extra_attrs: dict = field(default_factory=dict)
+
+    @property
+    def types(self) -> np.ndarray:
+        return np.array([bead_type(r) for r in self.resnames], dtype=np.int64)
+
+    @property
+    def frames(self) -> int:
+        return len(self.pos)
+
+    def with_forces(self, forces) -> "CGData":
+        return replace(self, forces=np.asarray(forces, dtype=np.float32))
+
+
+def write_dataset(path, groups: list[CGData]) -> None:
+    """Write all groups to `path` atomically (one group per protein)."""
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
+        for data in groups:
+            _write_group(h5, data)
+
+
+def _write_group(h5: h5py.File, data: CGData) -> None:
+    if data.frames == 0:
+        raise CgthermoError(
+            f"protein '{data.name}' has no frames left to write",
+            "check the all-atom runs, or raise cg_map.max_bond if every frame was dropped",
+        )
+    group = h5.create_group(data.name)
+    group.create_dataset("types", data=data.types)
+    group.create_dataset("pos", data=np.asarray(data.pos, dtype=np.float32))
+    group.create_dataset("forces", data=np.asarray(data.forces, dtype=np.float32))
+    group.create_dataset("replica", data=np.asarray(data.replica, dtype=np.int64))
+    group.create_dataset("time", data=np.asarray(data.time, dtype=np.float64))
+    group.attrs["temperature_K"] = float(data.temperature)
+    group.attrs["force_map"] = data.force_map
+    group.attrs["dropped_frames"] = int(data.dropped_frames)
+    group.attrs["residue_names"] = json.dumps(list(data.resnames))
+    for key, value in data.extra_attrs.items():
+        group.attrs[key] = value
+
+
+def read_dataset(path) -> list[CGData]:
+    """Every protein group of a dataset file, in file order."""
+    require_file(path, "the cg_map stage")
+    with h5py.File(path, "r") as h5:
+        return [_read_group(path, h5, name) for name in h5 if name != "_metadata"]
+
+
+def _read_group(path, h5: h5py.File, name: str) -> CGData:
+    group = h5[name]
+    missing = [k for k in ("types", "pos", "forces", "replica", "time") if k not in group]
+    if missing or "residue_names" not in group.attrs:
+        raise CgthermoError(
+            f"dataset {path} group '{name}' lacks {missing or ['residue_names']}",
+            "rerun the cg_map stage",
+        )
+    return CGData(
+        name=name,
+        resnames=json.loads(group.attrs["residue_names"]),
+        pos=np.asarray(group["pos"]),
+        forces=np.asarray(group["forces"]),
+        replica=np.asarray(group["replica"]),
+        time=np.asarray(group["time"]),
+        temperature=float(group.attrs["temperature_K"]),
+        force_map=str(group.attrs["force_map"]),
+        dropped_frames=int(group.attrs["dropped_frames"]),
+    )

@@ -1,0 +1,235 @@
+"""Existing all-atom data into the CG dataset, with checks of shape, units and NaNs.
+
+Two layouts (config key `import` of a protein):
+- `coords`, `forces`, `embeddings`: .npy files as the paper published them
+  (Cα coordinates in Å and Cα forces in kcal/mol/Å, frames × beads × 3; bead
+  types (beads,) in the paper numbering). Already mapped: taken as they are.
+- `trajectory`, `topology`, `forces`: an all-atom trajectory readable by mdtraj
+  and an all-atom force array (frames × atoms × 3) in kJ/mol/nm, as OpenMM
+  reports it. Mapped like our own runs; the constraint-aware map takes the
+  hydrogens bonded to each Cα, i.e. it assumes the run used HBonds constraints.
+"""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from .. import units
+from ..errors import CgthermoError
+from ..residues import BEAD_TYPE
+from .dataset import CGData
+from .mapping import (
+    FORCE_MAPS,
+    AtomTable,
+    MappedBlock,
+    assemble,
+    force_map_weights,
+    map_frames,
+    slice_weights,
+)
+
+log = logging.getLogger(__name__)
+
+NPY_KEYS = {"coords", "forces", "embeddings"}
+TRAJECTORY_KEYS = {"trajectory", "topology", "forces"}
+# A Cα–Cα bond is 3.8 Å; the same chain in nm has 0.38.
+BOND_RANGE_ANGSTROM = (3.0, 4.6)
+# Mapped Cα forces fluctuate by ~20–40 kcal/mol/Å per component; kJ/mol/nm are 41.84× larger.
+MAX_RMS_FORCE = 300.0
+CHECK_FRAMES = 1000  # frames sampled for the unit checks
+
+
+def residue_names_from_types(types) -> list[str]:
+    """Invert the paper numbering; the first name of a number wins (HIS, not HSD; ASP, not ASH)."""
+    names = {}
+    for name, number in BEAD_TYPE.items():
+        names.setdefault(number, name)
+    unknown = sorted({int(t) for t in types} - set(names))
+    if unknown:
+        raise CgthermoError(
+            f"bead type {unknown[0]} is not in the paper numbering",
+            f"use the numbers of cgthermo.residues.BEAD_TYPE ({sorted(names)})",
+        )
+    return [names[int(t)] for t in types]
+
+
+def import_protein(
+    name: str, spec: dict, temperature: float, force_map: str, max_bond: float
+) -> CGData:
+    """Dispatch on the keys of a protein's `import` block."""
+    keys = set(spec) - {"timestep_ps"}
+    timestep_fs = float(units.ps_to_fs(spec.get("timestep_ps", 0.1)))
+    if keys == NPY_KEYS:
+        return import_npy(name, spec, temperature, timestep_fs, max_bond)
+    if keys == TRAJECTORY_KEYS:
+        return import_trajectory(name, spec, temperature, timestep_fs, force_map, max_bond)
+    raise CgthermoError(
+        f"protein '{name}': import gives {sorted(keys)}",
+        "give either coords, forces and embeddings (.npy) or trajectory, topology and forces",
+    )
+
+
+def _path(name: str, spec: dict, key: str) -> Path:
+    path = Path(spec[key])
+    if not path.is_file():
+        raise CgthermoError(
+            f"protein '{name}': import.{key} file {path} does not exist", f"correct import.{key}"
+        )
+    return path
+
+
+def _load_npy(name: str, spec: dict, key: str) -> np.ndarray:
+    path = _path(name, spec, key)
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError) as err:
+        raise CgthermoError(
+            f"protein '{name}': import.{key} file {path} is not a .npy array ({err})",
+            "save it with numpy.save",
+        ) from None
+
+
+def import_npy(name, spec, temperature, timestep_fs, max_bond) -> CGData:
+    coords = _load_npy(name, spec, "coords")
+    forces = _load_npy(name, spec, "forces")
+    types = np.asarray(_load_npy(name, spec, "embeddings"))
+    _check_frames_shape(name, "coords", coords)
+    if forces.shape != coords.shape:
+        raise CgthermoError(
+            f"protein '{name}': import.forces has shape {forces.shape}, coords {coords.shape}",
+            "give forces with the same frames × beads × 3 shape as coords",
+        )
+    if types.ndim == 2 and len(types) and (types == types[0]).all():
+        types = types[0]  # one row per frame, all the same
+    if types.shape != (coords.shape[1],) or not np.issubdtype(types.dtype, np.integer):
+        raise CgthermoError(
+            f"protein '{name}': import.embeddings has shape {types.shape} ({types.dtype}), "
+            f"expected ({coords.shape[1]},) integers",
+            "give one integer bead type per bead",
+        )
+    resnames = residue_names_from_types(types)
+    _check_finite(name, "coords", coords)
+    _check_finite(name, "forces", forces)
+    check_plausible_units(name, coords, forces)
+    frames = len(coords)
+    block = MappedBlock(
+        pos=np.asarray(coords, dtype=np.float64),
+        forces={"imported": np.asarray(forces, dtype=np.float64)},
+        replica=0,
+        time_fs=np.arange(frames) * timestep_fs,
+    )
+    return assemble(name, resnames, [block], temperature, "imported", max_bond)
+
+
+def _check_frames_shape(name, key, array) -> None:
+    if array.ndim != 3 or array.shape[2] != 3 or array.shape[0] == 0 or array.shape[1] < 2:
+        raise CgthermoError(
+            f"protein '{name}': import.{key} has shape {array.shape}",
+            "give an array of frames × beads × 3 (at least one frame and two beads)",
+        )
+
+
+def _check_finite(name, key, array) -> None:
+    for start in range(0, len(array), 50_000):
+        block = np.asarray(array[start : start + 50_000])
+        bad = ~np.isfinite(block).all(axis=tuple(range(1, block.ndim)))
+        if bad.any():
+            raise CgthermoError(
+                f"protein '{name}': import.{key} has NaN/inf values (first at frame {start + int(np.flatnonzero(bad)[0])})",
+                "remove or repair those frames",
+            )
+
+
+def check_plausible_units(name, coords_angstrom, forces_kcal) -> None:
+    """Catch nm coordinates and kJ/mol/nm forces given where Å and kcal/mol/Å are expected."""
+    step = max(1, len(coords_angstrom) // CHECK_FRAMES)
+    sample = np.asarray(coords_angstrom[::step], dtype=np.float64)
+    bond = float(np.median(np.linalg.norm(np.diff(sample, axis=1), axis=2)))
+    low, high = BOND_RANGE_ANGSTROM
+    if not low <= bond <= high:
+        raise CgthermoError(
+            f"protein '{name}': median consecutive Cα distance is {bond:.3g}, not ~3.8 Å "
+            "(coordinates in nm? or not Cα atoms?)",
+            "give Cα coordinates in Å (multiply nm by 10)",
+        )
+    rms = float(np.sqrt(np.mean(np.asarray(forces_kcal[::step], dtype=np.float64) ** 2)))
+    if rms > MAX_RMS_FORCE:
+        raise CgthermoError(
+            f"protein '{name}': the RMS force component is {rms:.0f}, far above Cα forces in "
+            "kcal/mol/Å (forces in kJ/mol/nm?)",
+            "give forces in kcal/mol/Å (divide kJ/mol/nm by 41.84)",
+        )
+
+
+# --- all-atom trajectory + forces ---
+
+
+def import_trajectory(name, spec, temperature, timestep_fs, force_map, max_bond) -> CGData:
+    import mdtraj
+
+    if force_map not in FORCE_MAPS:
+        raise CgthermoError(f"force map '{force_map}' is unknown", f"use one of {FORCE_MAPS}")
+    topology_path = _path(name, spec, "topology")
+    trajectory_path = _path(name, spec, "trajectory")
+    try:
+        traj = mdtraj.load(str(trajectory_path), top=str(topology_path))
+    except Exception as err:  # mdtraj raises many types for unreadable or mismatched files
+        raise CgthermoError(
+            f"protein '{name}': import.trajectory {trajectory_path} cannot be read with topology "
+            f"{topology_path} ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})",
+            "give a trajectory mdtraj reads and the topology it was written with",
+        ) from None
+    forces = _load_npy(name, spec, "forces")
+    if forces.shape != (traj.n_frames, traj.n_atoms, 3):
+        raise CgthermoError(
+            f"protein '{name}': import.forces has shape {forces.shape}, the trajectory has "
+            f"{traj.n_frames} frames × {traj.n_atoms} atoms",
+            "give all-atom forces of shape frames × atoms × 3 for every trajectory frame",
+        )
+    _check_finite(name, "trajectory", traj.xyz)
+    _check_finite(name, "forces", forces)
+    table, atoms = protein_atom_table(traj.topology)
+    hydrogen_bonds = _hydrogen_bond_columns(traj.topology, atoms)
+    coord_weights = slice_weights(table.ca_columns(), table.n_atoms)
+    force_weights = {force_map: force_map_weights(force_map, table, hydrogen_bonds)}
+    pos, mapped = map_frames(
+        traj.xyz[:, atoms], np.asarray(forces)[:, atoms], coord_weights, force_weights
+    )
+    check_plausible_units(name, pos, mapped[force_map])
+    block = MappedBlock(pos, mapped, 0, np.arange(traj.n_frames) * timestep_fs)
+    return assemble(name, table.residue_names, [block], temperature, force_map, max_bond)
+
+
+def protein_atom_table(topology) -> tuple:
+    """AtomTable of the amino-acid residues (those with a CA) and their atom indices."""
+    residues = [
+        r for r in topology.residues if r.name in BEAD_TYPE and any(a.name == "CA" for a in r.atoms)
+    ]
+    if len(residues) < 2:
+        raise CgthermoError(
+            f"the import topology has {len(residues)} amino-acid residue(s) with a CA atom",
+            "give the all-atom topology of the protein",
+        )
+    atoms = [a for r in residues for a in r.atoms]
+    res_pos = {r.index: i for i, r in enumerate(residues)}
+    table = AtomTable(
+        names=[a.name for a in atoms],
+        elements=[a.element.symbol if a.element is not None else "" for a in atoms],
+        residue_index=np.array([res_pos[a.residue.index] for a in atoms], dtype=np.int64),
+        residue_names=[r.name for r in residues],
+    )
+    return table, np.array([a.index for a in atoms], dtype=np.int64)
+
+
+def _hydrogen_bond_columns(topology, atoms) -> np.ndarray:
+    """Bonds to hydrogens as column pairs: what HBonds constraints make rigid."""
+    column = {int(a): c for c, a in enumerate(atoms)}
+    pairs = [
+        (column[a.index], column[b.index])
+        for a, b in topology.bonds
+        if a.index in column
+        and b.index in column
+        and "H" in (getattr(a.element, "symbol", ""), getattr(b.element, "symbol", ""))
+    ]
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2)

@@ -1,0 +1,324 @@
+"""Cα mapping: coordinates of the Cα atoms, forces through a force map of atom→bead weights.
+
+A force map is a (beads × atoms) weight matrix; `map_to_beads` applies any such
+matrix, so a later optimized map (e.g. statistically optimal force aggregation)
+only has to produce another matrix.
+
+- `slice`: weight 1 on the Cα (what the paper did).
+- `constraint-aware`: weight 1 on the Cα and on every hydrogen rigidly
+  constrained to it. OpenMM's `getForces()` leaves out constraint forces; the
+  Cα–H constraint forces are equal and opposite on the two atoms, so they
+  cancel only when both atoms' forces are summed. The result is the generalized
+  force conjugate to translating the rigid Cα–H unit, which is what a CG
+  coordinate that moves the Cα (and, by the constraint, its hydrogens) feels.
+"""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+import h5py
+import numpy as np
+
+from .. import units
+from ..errors import CgthermoError
+from ..io import require_file
+from .dataset import CGData
+
+log = logging.getLogger(__name__)
+
+FORCE_MAPS = ("slice", "constraint-aware")
+CA_NAME = "CA"
+CHUNK_FRAMES = 2000  # bounds memory for large all-atom trajectories
+
+
+@dataclass
+class AtomTable:
+    """The saved atoms of an all-atom trajectory (one row per column of positions/forces)."""
+
+    names: list[str]
+    elements: list[str]
+    residue_index: np.ndarray  # (atoms,) 0-based residue of each atom
+    residue_names: list[str]  # (residues,)
+
+    @property
+    def n_atoms(self) -> int:
+        return len(self.names)
+
+    def ca_columns(self) -> np.ndarray:
+        """Column of the Cα of every residue, N→C; a residue without one is an error."""
+        columns = np.full(len(self.residue_names), -1, dtype=np.int64)
+        for col, (name, res) in enumerate(zip(self.names, self.residue_index, strict=True)):
+            if name == CA_NAME:
+                columns[res] = col
+        missing = np.flatnonzero(columns < 0)
+        if len(missing):
+            res = int(missing[0])
+            raise CgthermoError(
+                f"residue {res + 1} ({self.residue_names[res]}) has no atom named CA",
+                "map only amino-acid residues (remove caps, ligands and ions from the saved atoms)",
+            )
+        return columns
+
+
+def map_to_beads(values, weights) -> np.ndarray:
+    """Apply a (beads, atoms) weight matrix to (frames, atoms, 3) values → (frames, beads, 3)."""
+    return np.asarray(weights, dtype=np.float64) @ np.asarray(values, dtype=np.float64)
+
+
+def slice_weights(ca_columns, n_atoms: int) -> np.ndarray:
+    weights = np.zeros((len(ca_columns), n_atoms))
+    weights[np.arange(len(ca_columns)), ca_columns] = 1.0
+    return weights
+
+
+def constraint_aware_weights(ca_columns, rigid_partners: list[list[int]], n_atoms: int):
+    """Weight 1 on each Cα and on the atoms rigidly constrained to it."""
+    weights = slice_weights(ca_columns, n_atoms)
+    for bead, partners in enumerate(rigid_partners):
+        weights[bead, partners] = 1.0
+    return weights
+
+
+def force_map_weights(kind: str, table: AtomTable, constraint_pairs) -> np.ndarray:
+    """The (beads, atoms) force map `kind` for atoms with the given constraint pairs (columns)."""
+    ca = table.ca_columns()
+    if kind == "slice":
+        return slice_weights(ca, table.n_atoms)
+    if kind == "constraint-aware":
+        partners = rigid_partners(table, ca, constraint_pairs)
+        return constraint_aware_weights(ca, partners, table.n_atoms)
+    raise CgthermoError(
+        f"force map '{kind}' is unknown", f"set cg_map.force_map to one of {FORCE_MAPS}"
+    )
+
+
+def rigid_partners(table: AtomTable, ca_columns, constraint_pairs) -> list[list[int]]:
+    """For each Cα, the other atoms of its rigid cluster (connected through constraints).
+
+    Only hydrogens may join a Cα: with heavier atoms rigidly tied to it the cluster
+    would reach into neighbouring beads and no Cα map would be consistent.
+    """
+    neighbours = defaultdict(set)
+    for a, b in np.asarray(constraint_pairs, dtype=np.int64).reshape(-1, 2):
+        neighbours[int(a)].add(int(b))
+        neighbours[int(b)].add(int(a))
+    partners = []
+    for ca in ca_columns:
+        cluster = _connected(int(ca), neighbours) - {int(ca)}
+        heavy = [c for c in cluster if c < 0 or table.elements[c] != "H"]
+        if heavy:
+            raise CgthermoError(
+                f"the Cα of residue {table.residue_names[table.residue_index[ca]]} is constrained to a "
+                "heavy or unsaved atom, so no Cα force map is consistent with the constraints",
+                "run the all-atom MD with aa.constraints HBonds or none",
+            )
+        partners.append(sorted(cluster))
+    return partners
+
+
+def _connected(start: int, neighbours) -> set:
+    seen, todo = {start}, [start]
+    while todo:
+        for other in neighbours[todo.pop()]:
+            if other not in seen:
+                seen.add(other)
+                todo.append(other)
+    return seen
+
+
+def system_constraint_pairs(system_xml, atom_indices) -> np.ndarray:
+    """Constraints of a serialized OpenMM system as pairs of saved-atom columns.
+
+    A constraint to an atom that was not saved gets column −1 so the map can refuse it.
+    """
+    import openmm
+
+    system = openmm.XmlSerializer.deserialize(require_file(system_xml, "rule prepare").read_text())
+    column_of = {int(a): col for col, a in enumerate(atom_indices)}
+    pairs = []
+    for k in range(system.getNumConstraints()):
+        i, j, _ = system.getConstraintParameters(k)
+        if i in column_of or j in column_of:
+            pairs.append((column_of.get(i, -1), column_of.get(j, -1)))
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def broken_frames(pos_angstrom, max_bond: float) -> np.ndarray:
+    """Frames where any consecutive Cα–Cα distance exceeds `max_bond` Å (broken chains)."""
+    bonds = np.linalg.norm(np.diff(np.asarray(pos_angstrom), axis=1), axis=2)
+    return (bonds > max_bond).any(axis=1)
+
+
+@dataclass
+class MappedBlock:
+    """Mapped frames of one replica (CG units), with every force map's forces."""
+
+    pos: np.ndarray
+    forces: dict  # force map name → (frames, beads, 3)
+    replica: int
+    time_fs: np.ndarray
+
+
+def map_frames(positions_nm, forces_kj, coord_weights, force_weights: dict):
+    """Cα coordinates in Å and each force map's forces in kcal/mol/Å for a block of frames."""
+    pos = units.nm_to_angstrom(map_to_beads(positions_nm, coord_weights))
+    forces = {
+        kind: units.kj_per_mol_nm_to_kcal_per_mol_angstrom(map_to_beads(forces_kj, w))
+        for kind, w in force_weights.items()
+    }
+    return pos, forces
+
+
+def assemble(name, resnames, blocks: list[MappedBlock], temperature, force_map, max_bond) -> CGData:
+    """Join replicas, drop broken frames, log each map's mean squared force; keep `force_map`."""
+    pos = np.concatenate([b.pos for b in blocks]).astype(np.float32)
+    forces = {k: np.concatenate([b.forces[k] for b in blocks]) for k in blocks[0].forces}
+    replica = np.concatenate([np.full(len(b.pos), b.replica, dtype=np.int64) for b in blocks])
+    time = np.concatenate([b.time_fs for b in blocks])
+    broken = broken_frames(pos, max_bond)
+    keep = ~broken
+    log.info(
+        "%s: %d frames mapped, %d dropped (a Cα–Cα distance above %.1f Å)",
+        name,
+        len(pos),
+        int(broken.sum()),
+        max_bond,
+    )
+    if not keep.any():
+        raise CgthermoError(
+            f"protein '{name}': all {len(pos)} frames have a Cα–Cα distance above {max_bond} Å",
+            "check the all-atom runs (broken chains?) or raise cg_map.max_bond",
+        )
+    noise = {k: float(np.mean(f[keep] ** 2)) for k, f in forces.items()}
+    for kind, value in noise.items():
+        log.info(
+            "%s: force map %s: mean squared mapped force %.3f (kcal/mol/Å)² per component",
+            name,
+            kind,
+            value,
+        )
+    return CGData(
+        name=name,
+        resnames=list(resnames),
+        pos=pos[keep],
+        forces=forces[force_map][keep].astype(np.float32),
+        replica=replica[keep],
+        time=time[keep],
+        temperature=float(temperature),
+        force_map=force_map,
+        dropped_frames=int(broken.sum()),
+        extra_attrs={f"mean_square_force_{k}": v for k, v in noise.items()},
+    )
+
+
+# --- all-atom trajectories of the aa stage (aa/md/{replica}.h5) ---
+
+
+def read_atom_table(h5: h5py.File) -> AtomTable:
+    return AtomTable(
+        names=[_text(n) for n in h5["atom_names"][:]],
+        elements=[_text(e) for e in h5["elements"][:]],
+        residue_index=np.asarray(h5["residue_index"], dtype=np.int64),
+        residue_names=[_text(r) for r in h5["residue_names"][:]],
+    )
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _check_aa_file(path, h5: h5py.File) -> None:
+    expected = {"positions": "nm", "forces": "kJ/mol/nm"}
+    for key, unit in expected.items():
+        if key not in h5:
+            raise CgthermoError(
+                f"all-atom file {path} has no '{key}' dataset", "rerun the aa_md rule"
+            )
+        found = _text(h5[key].attrs.get("units", ""))
+        if found != unit:
+            raise CgthermoError(
+                f"all-atom file {path}: '{key}' has units '{found}', expected '{unit}'",
+                "write OpenMM units in aa/md files (docs/artifacts.md)",
+            )
+
+
+def map_aa_replica(path, coord_weights, force_weights: dict, fallback_replica: int) -> tuple:
+    """Map one aa/md/{replica}.h5 chunk by chunk; returns (MappedBlock, temperature_K)."""
+    require_file(path, "rule aa_md")
+    beads = coord_weights.shape[0]
+    with h5py.File(path, "r") as h5:
+        _check_aa_file(path, h5)
+        n = h5["positions"].shape[0]
+        pos = np.empty((n, beads, 3))
+        forces = {kind: np.empty((n, beads, 3)) for kind in force_weights}
+        for start in range(0, n, CHUNK_FRAMES):
+            stop = min(n, start + CHUNK_FRAMES)
+            x, f = h5["positions"][start:stop], h5["forces"][start:stop]
+            _check_finite(path, start, x, f)
+            pos[start:stop], mapped = map_frames(x, f, coord_weights, force_weights)
+            for kind, value in mapped.items():
+                forces[kind][start:stop] = value
+        time = (
+            units.ps_to_fs(np.asarray(h5["time"], dtype=np.float64))
+            if "time" in h5
+            else np.zeros(n)
+        )
+        replica = int(h5.attrs.get("replica", fallback_replica))
+        temperature = float(h5.attrs["temperature_K"])
+    return MappedBlock(pos=pos, forces=forces, replica=replica, time_fs=time), temperature
+
+
+def _check_finite(path, start, positions, forces) -> None:
+    bad = ~(np.isfinite(positions).all(axis=(1, 2)) & np.isfinite(forces).all(axis=(1, 2)))
+    if bad.any():
+        raise CgthermoError(
+            f"all-atom file {path} has NaN/inf positions or forces at frame {start + int(np.flatnonzero(bad)[0])}",
+            "rerun that all-atom replica (it blew up), or remove it",
+        )
+
+
+def map_aa_protein(name, md_files, system_xml, force_map, max_bond) -> CGData:
+    """The CG dataset of one protein from its all-atom replicas and serialized system."""
+    if not md_files:
+        raise CgthermoError(
+            f"protein '{name}' has no all-atom trajectories", "run the aa_md rule first"
+        )
+    with h5py.File(require_file(md_files[0], "rule aa_md"), "r") as h5:
+        table = read_atom_table(h5)
+        atom_indices = np.asarray(h5["atom_indices"], dtype=np.int64)
+    pairs = system_constraint_pairs(system_xml, atom_indices)
+    ca = table.ca_columns()
+    coord_weights = slice_weights(ca, table.n_atoms)
+    force_weights = {kind: force_map_weights(kind, table, pairs) for kind in FORCE_MAPS}
+    log.info(
+        "%s: %d beads; constraint-aware map adds %d hydrogens constrained to Cα atoms",
+        name,
+        len(ca),
+        int(force_weights["constraint-aware"].sum() - len(ca)),
+    )
+    blocks, temperatures = [], set()
+    for i, path in enumerate(md_files):
+        _check_same_atoms(md_files[0], path, table, atom_indices)
+        block, temperature = map_aa_replica(path, coord_weights, force_weights, i)
+        blocks.append(block)
+        temperatures.add(temperature)
+    if len(temperatures) > 1:
+        raise CgthermoError(
+            f"all-atom replicas of '{name}' were run at different temperatures {sorted(temperatures)}",
+            "rerun the replicas at one temperature",
+        )
+    return assemble(name, table.residue_names, blocks, temperatures.pop(), force_map, max_bond)
+
+
+def _check_same_atoms(reference, path, table: AtomTable, atom_indices) -> None:
+    with h5py.File(require_file(path, "rule aa_md"), "r") as h5:
+        same = (
+            np.array_equal(np.asarray(h5["atom_indices"]), atom_indices)
+            and [_text(r) for r in h5["residue_names"][:]] == table.residue_names
+        )
+    if not same:
+        raise CgthermoError(
+            f"all-atom file {path} saves other atoms than {reference}",
+            "rerun the aa_md replicas of this protein from the same system",
+        )

@@ -1,0 +1,47 @@
+"""The cg_map stage: all-atom replicas (or imported data) → cg/dataset.h5 and cg/topology.pdb."""
+
+import logging
+
+from .. import config as cgconfig
+from ..cgtopology import write_ca_pdb
+from .dataset import write_dataset
+from .importer import import_protein
+from .mapping import map_aa_protein
+
+log = logging.getLogger(__name__)
+
+
+def run_cg_map(
+    config: dict, protein: str, md_files, system_xml, dataset_path, topology_path
+) -> None:
+    settings = config["cg_map"]
+    entry = cgconfig.protein(config, protein)
+    if "import" in entry:
+        data = import_protein(
+            protein,
+            entry["import"],
+            entry["temperature"],
+            settings["force_map"],
+            settings["max_bond"],
+        )
+    else:
+        data = map_aa_protein(
+            protein, list(md_files), system_xml, settings["force_map"], settings["max_bond"]
+        )
+        if abs(data.temperature - float(entry["temperature"])) > 1e-6:
+            log.warning(
+                "%s: all-atom runs were at %.1f K, the config says %.1f K; the dataset keeps %.1f K",
+                protein,
+                data.temperature,
+                entry["temperature"],
+                data.temperature,
+            )
+    write_dataset(dataset_path, [data])
+    write_ca_pdb(topology_path, data.resnames, data.pos[0])
+    log.info(
+        "%s: wrote %d frames × %d beads to %s",
+        protein,
+        data.frames,
+        len(data.resnames),
+        dataset_path,
+    )

@@ -1,0 +1,106 @@
+"""Simulation settings from the validated config, and the inputs of one (protein, model) run."""
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from .. import config as cgconfig
+from ..errors import CgthermoError
+
+MODELS = ("prior_only", "specific", "multi")
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+@dataclass(frozen=True)
+class SimSettings:
+    temperature_K: float
+    seed: int
+    replicas: int = 32
+    steps: int = 100000
+    timestep_fs: float = 1.0
+    friction_per_ps: float = 1.0
+    save_every: int = 100
+    checkpoint_every: int = 10000
+    precision: str = "float64"
+    device: str = "auto"
+    max_bond: float = 10.0
+    max_temperature_factor: float = 3.0
+    max_exploded_fraction: float = 0.25
+
+    @classmethod
+    def from_config(cls, config: dict, protein: str, model: str) -> "SimSettings":
+        if model not in MODELS:
+            raise CgthermoError(f"unknown CG model '{model}'", f"use one of {', '.join(MODELS)}")
+        sim = dict(config["cgsim"])
+        return cls(temperature_K=float(cgconfig.protein(config, protein)["temperature"]),
+                   seed=cgconfig.stage_seed(config, "cg_sim", protein, model), **sim)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return DTYPES[self.precision]
+
+    @property
+    def torch_device(self) -> str:
+        """'auto' becomes CUDA where torch sees a GPU; asking for CUDA without one is an error."""
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise CgthermoError("cgsim.device is 'cuda' but torch sees no CUDA GPU",
+                                "set cgsim.device to 'auto' or 'cpu', or install the CUDA torch")
+        return self.device
+
+    @property
+    def frames(self) -> int:
+        """Frames per replica: the run is `frames × save_every` steps long."""
+        return self.steps // self.save_every
+
+    @property
+    def frames_per_checkpoint(self) -> int:
+        return max(1, round(self.checkpoint_every / self.save_every))
+
+    def identity(self) -> dict:
+        """Everything that shapes the trajectory; a checkpoint only resumes a run with the same."""
+        ident = asdict(self)
+        for key in ("steps", "checkpoint_every", "max_exploded_fraction"):
+            ident.pop(key)  # a longer run or other checkpoint spacing may continue the same one
+        return ident
+
+
+@dataclass(frozen=True)
+class SimInputs:
+    """The files one CG simulation reads; `checkpoint` is None for the prior-only baseline."""
+
+    protein: str
+    dataset_h5: Path
+    topology_pdb: Path
+    prior_yaml: Path
+    checkpoint: Path | None = None
+
+
+@dataclass(frozen=True)
+class SimOutputs:
+    traj_xtc: Path
+    frames_csv: Path
+    log_csv: Path
+
+
+def model_input_paths(results: str, protein: str, model: str) -> dict:
+    """The files a (protein, model) simulation reads, as paths under `results`.
+
+    prior_only: the protein's prior and no network; specific: the protein's network
+    with the protein's prior (the prior it learned the delta forces against); multi:
+    the multi-protein network with the multi-protein prior.
+    """
+    if model not in MODELS:
+        raise CgthermoError(f"unknown CG model '{model}'", f"use one of {', '.join(MODELS)}")
+    paths = {"dataset": f"{results}/{protein}/cg/dataset.h5",
+             "topology": f"{results}/{protein}/cg/topology.pdb"}
+    if model == "multi":
+        paths["prior"] = f"{results}/{cgconfig.MULTI}/prior/prior.yaml"
+        paths["checkpoint"] = f"{results}/{cgconfig.MULTI}/model/model.ckpt"
+    else:
+        paths["prior"] = f"{results}/{protein}/prior/prior.yaml"
+    if model == "specific":
+        paths["checkpoint"] = f"{results}/{protein}/model/specific/model.ckpt"
+    return paths

@@ -1,0 +1,89 @@
+"""Starting structures and velocities: spread-out frames of the all-atom data, Maxwell–Boltzmann."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torchmd.integrator import BOLTZMAN
+
+from ..errors import CgthermoError
+
+# k-centers looks at most this many frames (evenly strided); enough to spread 32 starts
+CANDIDATE_FRAMES = 5000
+
+
+@dataclass
+class StartData:
+    """Cα frames (Å) of one protein with their all-atom replica ids and bead types."""
+
+    pos: np.ndarray
+    replica: np.ndarray
+    types: np.ndarray
+    temperature_K: float | None = None
+
+
+def load_start_data(dataset_h5, protein: str) -> StartData:
+    """Read one protein's group of `cg/dataset.h5` (docs/artifacts.md)."""
+    import h5py
+
+    with h5py.File(dataset_h5, "r") as fh:
+        if protein not in fh:
+            raise CgthermoError(
+                f"{dataset_h5} has no group '{protein}' (groups: {sorted(fh)})",
+                "rerun cg_map for this protein",
+            )
+        group = fh[protein]
+        pos = np.asarray(group["pos"], dtype=np.float64)
+        types = np.asarray(group["types"], dtype=np.int64)
+        replica = (np.asarray(group["replica"], dtype=np.int64) if "replica" in group
+                   else np.zeros(len(pos), dtype=np.int64))
+        temperature = group.attrs.get("temperature_K")
+    if len(pos) == 0:
+        raise CgthermoError(f"{dataset_h5} group '{protein}' has no frames",
+                            "rerun aa_md and cg_map to produce data")
+    return StartData(pos, replica, types,
+                     None if temperature is None else float(temperature))
+
+
+def distance_features(pos: np.ndarray) -> np.ndarray:
+    """All Cα–Cα pair distances per frame: (frames, pairs)."""
+    i, j = np.triu_indices(pos.shape[1], k=1)
+    return np.linalg.norm(pos[:, i] - pos[:, j], axis=-1)
+
+
+def kcenter_frames(pos: np.ndarray, replica: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """Indices of `count` frames spread over conformations by greedy k-centers.
+
+    Each new center is the frame farthest (in Cα distance space) from all chosen
+    ones, taken from an all-atom replica not used yet while one is left, so starts
+    come from distinct trajectories. With fewer frames than `count` the chosen
+    frames repeat (the replicas still differ by their velocities and noise).
+    """
+    rng = np.random.default_rng(seed)
+    candidates = np.unique(np.linspace(0, len(pos) - 1, min(len(pos), CANDIDATE_FRAMES))
+                           .round().astype(np.int64))
+    features = distance_features(pos[candidates])
+    chosen = [int(rng.integers(len(candidates)))]
+    nearest = np.linalg.norm(features - features[chosen[0]], axis=1)
+    used_replicas = {replica[candidates[chosen[0]]]}
+    while len(chosen) < min(count, len(candidates)):
+        score = nearest.copy()
+        score[chosen] = -np.inf
+        fresh = ~np.isin(replica[candidates], list(used_replicas))
+        if fresh.any():
+            score[~fresh] = -np.inf
+        pick = int(np.argmax(score))
+        chosen.append(pick)
+        used_replicas.add(replica[candidates[pick]])
+        nearest = np.minimum(nearest, np.linalg.norm(features - features[pick], axis=1))
+    picks = candidates[chosen]
+    return np.resize(picks, count)
+
+
+def maxwell_boltzmann(masses: torch.Tensor, temperature: float, nreplicas: int,
+                      generator: torch.Generator) -> torch.Tensor:
+    """Velocities (replicas, beads, 3) in torchmd units drawn at `temperature`."""
+    sigma = torch.sqrt(temperature * BOLTZMAN / masses.reshape(1, -1, 1))
+    noise = torch.randn((nreplicas, masses.numel(), 3), generator=generator,
+                        device=masses.device, dtype=masses.dtype)
+    return sigma * noise

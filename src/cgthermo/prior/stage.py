@@ -1,0 +1,38 @@
+"""The prior stages: fit on one protein (prior) or on all proteins together (prior_multi)."""
+
+import logging
+
+from ..cg.dataset import read_dataset, write_dataset
+from ..cgtopology import CGTopology
+from .delta import delta_data
+from .fitting import fit_prior
+from .plots import plot_fit
+from .statistics import Histograms
+from .yamlio import write_prior_yaml
+
+log = logging.getLogger(__name__)
+
+
+def run_prior(dataset_paths, settings: dict, yaml_path, png_path, delta_path) -> None:
+    """Fit one prior on every group of the given datasets; delta forces for each group."""
+    datasets = [data for path in dataset_paths for data in read_dataset(path)]
+    hist = Histograms.from_settings(settings)
+    for data in datasets:
+        hist.add(CGTopology(data.resnames).atomtype, data.pos, data.temperature)
+    if len(hist.temperatures) > 1:
+        log.warning(
+            "proteins at different temperatures %s: one prior fitted at their frame-weighted mean %.1f K",
+            sorted(hist.temperatures),
+            hist.temperature,
+        )
+    prior = fit_prior(hist, settings)
+    write_prior_yaml(yaml_path, prior)
+    plot_fit(png_path, prior)
+    write_dataset(delta_path, [delta_data(data, yaml_path) for data in datasets])
+    log.info(
+        "prior on %d frames of %s at %.1f K written to %s",
+        hist.frames,
+        [d.name for d in datasets],
+        hist.temperature,
+        yaml_path,
+    )

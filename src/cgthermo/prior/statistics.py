@@ -1,0 +1,117 @@
+"""Bead statistics for the prior fit: histograms of bonds, close non-bonded pairs and dihedrals.
+
+Histograms (not samples) are accumulated chunk by chunk, so paper-size datasets
+(millions of frames) fit in memory, and several proteins simply add up.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+CHUNK_FRAMES = 2000
+
+
+def bond_lengths(pos) -> np.ndarray:
+    """Consecutive Cα–Cα distances (frames, beads − 1) in Å."""
+    return np.linalg.norm(np.diff(np.asarray(pos, dtype=np.float64), axis=1), axis=2)
+
+
+def nonbonded_pairs(beads: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bead pairs i < j that the prior's repulsion acts on: all but chain neighbours (1-2)."""
+    return np.triu_indices(beads, k=2)
+
+
+def dihedral_angles(pos) -> np.ndarray:
+    """Dihedrals of consecutive Cα quadruples (frames, beads − 3) in radians, as torchmd defines them."""
+    pos = np.asarray(pos, dtype=np.float64)
+    r12 = pos[:, :-3] - pos[:, 1:-2]
+    r23 = pos[:, 1:-2] - pos[:, 2:-1]
+    r34 = pos[:, 2:-1] - pos[:, 3:]
+    cross_a = np.cross(r12, r23)
+    cross_b = np.cross(r23, r34)
+    cross_c = np.cross(r23, cross_a)
+    unit_b = cross_b / np.linalg.norm(cross_b, axis=-1, keepdims=True)
+    cos_phi = np.sum(cross_a * unit_b, axis=-1) / np.linalg.norm(cross_a, axis=-1)
+    sin_phi = np.sum(cross_c * unit_b, axis=-1) / np.linalg.norm(cross_c, axis=-1)
+    return -np.arctan2(sin_phi, cos_phi)
+
+
+def bond_pair(types, i: int) -> tuple[str, str]:
+    """Bead-type pair of bond i → i+1, ordered N→C."""
+    return (str(types[i]), str(types[i + 1]))
+
+
+def contact_pair(a: str, b: str) -> tuple[str, str]:
+    """Non-bonded pairs are symmetric: one sorted key per type pair."""
+    return tuple(sorted((str(a), str(b))))
+
+
+@dataclass
+class Histograms:
+    """Counts per bead-type pair on fixed bins; `add` more frames (or proteins) at any time."""
+
+    bond_edges: np.ndarray
+    repulsion_edges: np.ndarray
+    dihedral_edges: np.ndarray
+    repulsion_cutoff: float
+    bonds: dict = field(default_factory=dict)
+    repulsion: dict = field(default_factory=dict)
+    dihedrals: np.ndarray | None = None
+    frames: int = 0
+    temperatures: dict = field(default_factory=dict)  # temperature → frames
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "Histograms":
+        return cls(
+            bond_edges=np.linspace(*settings["bond_range"], settings["bond_bins"] + 1),
+            repulsion_edges=np.linspace(
+                *settings["repulsion_range"], settings["repulsion_bins"] + 1
+            ),
+            dihedral_edges=np.linspace(-np.pi, np.pi, settings["dihedral_bins"] + 1),
+            repulsion_cutoff=float(settings["repulsion_cutoff"]),
+            dihedrals=np.zeros(settings["dihedral_bins"]),
+        )
+
+    @property
+    def temperature(self) -> float:
+        """Frame-weighted mean temperature of everything added."""
+        total = sum(self.temperatures.values())
+        return sum(t * n for t, n in self.temperatures.items()) / total
+
+    def add(self, types, pos, temperature: float) -> None:
+        """Add the frames (frames, beads, 3) Å of a chain whose beads have prior atom `types`."""
+        types = [str(t) for t in types]
+        for start in range(0, len(pos), CHUNK_FRAMES):
+            block = np.asarray(pos[start : start + CHUNK_FRAMES], dtype=np.float64)
+            self._add_bonds(types, block)
+            self._add_repulsion(types, block)
+            if len(types) >= 4:
+                self.dihedrals += np.histogram(dihedral_angles(block), self.dihedral_edges)[0]
+        self.frames += len(pos)
+        self.temperatures[float(temperature)] = self.temperatures.get(float(temperature), 0) + len(
+            pos
+        )
+
+    def _add_bonds(self, types, block) -> None:
+        lengths = bond_lengths(block)
+        for i in range(lengths.shape[1]):
+            key = bond_pair(types, i)
+            counts = np.histogram(lengths[:, i], self.bond_edges)[0]
+            self.bonds[key] = self.bonds.get(key, 0) + counts
+
+    def _add_repulsion(self, types, block) -> None:
+        first, second = nonbonded_pairs(len(types))
+        if not len(first):
+            return
+        pair_keys = [contact_pair(types[i], types[j]) for i, j in zip(first, second, strict=True)]
+        keys = sorted(set(pair_keys))
+        key_of_pair = np.array([keys.index(key) for key in pair_keys])
+        dist = np.linalg.norm(block[:, first] - block[:, second], axis=-1)
+        edges = self.repulsion_edges
+        close = (dist < self.repulsion_cutoff) & (dist >= edges[0]) & (dist < edges[-1])
+        bins = len(edges) - 1
+        bin_index = np.clip(np.searchsorted(edges, dist[close], side="right") - 1, 0, bins - 1)
+        pair_index = np.broadcast_to(key_of_pair, dist.shape)[close]
+        counts = np.bincount(pair_index * bins + bin_index, minlength=len(keys) * bins)
+        for k, key in enumerate(keys):
+            self.repulsion[key] = self.repulsion.get(key, 0) + counts[k * bins : (k + 1) * bins]

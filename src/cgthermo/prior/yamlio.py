@@ -1,0 +1,33 @@
+"""The prior as a torchmd force-field YAML (written atomically)."""
+
+import yaml
+
+from ..cgtopology import BEAD_MASS_AMU
+from ..io import atomic_path
+from .fitting import SIGMA, Prior
+
+
+def prior_document(prior: Prior) -> dict:
+    """torchmd's sections: bonds per ordered N→C pair, one (X, X, X, X) dihedral, ε per type."""
+    return {
+        "atomtypes": list(prior.atomtypes),
+        "bonds": {
+            f"({a}, {b})": {"k0": fit.params["k0"], "req": fit.params["req"]}
+            for (a, b), fit in sorted(prior.bonds.items())
+        },
+        "dihedrals": {"(X, X, X, X)": {"terms": [dict(t) for t in prior.dihedral.params["terms"]]}},
+        "electrostatics": {t: {"charge": 0.0} for t in prior.atomtypes},
+        "lj": {t: {"epsilon": prior.epsilon[t], "sigma": SIGMA} for t in prior.atomtypes},
+        "masses": {t: BEAD_MASS_AMU for t in prior.atomtypes},
+    }
+
+
+def write_prior_yaml(path, prior: Prior) -> None:
+    header = (
+        "# cgthermo prior: Boltzmann inversion at "
+        f"{prior.temperature:.1f} K over {prior.frames} frames.\n"
+        "# Units Å, kcal/mol, degrees. Terms: Bonds V = k0 (r - req)^2, RepulsionCG V = 4 eps sigma^6 / r^6\n"
+        "# (pair: 4 sqrt(eps_i eps_j)), Dihedrals V = sum phi_k (1 + cos(per phi - phase)).\n"
+    )
+    with atomic_path(path) as tmp:
+        tmp.write_text(header + yaml.safe_dump(prior_document(prior), sort_keys=False))

@@ -1,0 +1,167 @@
+"""prepare: extended chains from sequences, repaired PDB files, parameterization and bad inputs."""
+
+import io
+
+import numpy as np
+import openmm
+import pytest
+from openmm import app, unit
+
+from cgthermo import config as cgconfig
+from cgthermo.aa.build import extended_peptide_pdb
+from cgthermo.aa.platform import AUTO_ORDER, available_platforms, select_platform
+from cgthermo.aa.system import prepare_protein
+from cgthermo.errors import CgthermoError
+from cgthermo.residues import parse_sequence
+
+PEPTIDE = "KAAWAE"
+
+
+def settings(**overrides) -> dict:
+    cfg = cgconfig.validate({"proteins": [{"name": "p", "sequence": PEPTIDE}], "aa": overrides})
+    return cgconfig.aa_settings(cfg, "p")
+
+
+def ca_spacing_angstrom(topology, positions_nm) -> np.ndarray:
+    ca = [a.index for a in topology.atoms() if a.name == "CA"]
+    xyz = np.asarray(positions_nm)[ca] * 10.0
+    return np.linalg.norm(np.diff(xyz, axis=0), axis=1)
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    out = tmp_path_factory.mktemp("prep")
+    prepare_protein({"name": "p", "sequence": PEPTIDE}, settings(threads=1),
+                    out / "structure.pdb", out / "system.xml")  # fmt: skip
+    return out
+
+
+def test_builder_gives_sequence_and_trans_ca_spacing():
+    pdb = app.PDBFile(io.StringIO(extended_peptide_pdb("YYDPETGTWY")))
+    names = [r.name for r in pdb.topology.residues()]
+    assert names == parse_sequence("YYDPETGTWY")
+    spacing = ca_spacing_angstrom(pdb.topology, pdb.getPositions(asNumpy=True)._value)
+    # trans peptide bonds put consecutive Cα 3.8 Å apart
+    assert np.allclose(spacing, 3.8, atol=0.1)
+
+
+def test_prepared_structure_is_protonated_minimized_and_matches_system(prepared):
+    pdb = app.PDBFile(str(prepared / "structure.pdb"))
+    system = openmm.XmlSerializer.deserialize((prepared / "system.xml").read_text())
+    assert [r.name for r in pdb.topology.residues()] == parse_sequence(PEPTIDE)
+    assert system.getNumParticles() == pdb.topology.getNumAtoms()
+    atom_names = {a.name for a in pdb.topology.atoms()}
+    assert {"H2", "H3", "OXT"} <= atom_names  # charged termini added by PDBFixer
+    assert np.allclose(ca_spacing_angstrom(pdb.topology, pdb.getPositions(asNumpy=True)._value),
+                       3.8, atol=0.15)  # fmt: skip
+    hydrogen_masses = {
+        round(system.getParticleMass(a.index).value_in_unit(unit.amu), 3)
+        for a in pdb.topology.atoms() if a.element.symbol == "H"
+    }  # fmt: skip
+    assert hydrogen_masses == {3.0}  # HMR
+    n_h_bonds = sum(
+        1 for a, b in pdb.topology.bonds() if "H" in (a.element.symbol, b.element.symbol)
+    )
+    assert system.getNumConstraints() == n_h_bonds  # HBonds constraints
+
+
+def test_prepared_structure_is_an_energy_minimum(prepared):
+    pdb = app.PDBFile(str(prepared / "structure.pdb"))
+    system = openmm.XmlSerializer.deserialize((prepared / "system.xml").read_text())
+    context = openmm.Context(system, openmm.VerletIntegrator(0.001),
+                             openmm.Platform.getPlatformByName("Reference"))  # fmt: skip
+    context.setPositions(pdb.positions)
+    before = context.getState(getEnergy=True).getPotentialEnergy()._value
+    openmm.LocalEnergyMinimizer.minimize(context, 10.0, 200)
+    after = context.getState(getEnergy=True).getPotentialEnergy()._value
+    # only PDB rounding (1e-4 nm) separates the written structure from a minimum
+    assert before - after < 0.02 * abs(before)
+
+
+def test_pdb_with_missing_atoms_is_completed(prepared, tmp_path):
+    full = app.PDBFile(str(prepared / "structure.pdb"))
+    # drop every hydrogen and the indole ring of TRP: PDBFixer must rebuild them
+    lines = [
+        line for line in (prepared / "structure.pdb").read_text().splitlines()
+        if not (line.startswith("ATOM") and (line[76:78].strip() == "H"
+                or (line[17:20] == "TRP" and line[12:16].strip() not in ("N", "CA", "C", "O", "CB"))))
+    ]  # fmt: skip
+    damaged = tmp_path / "damaged.pdb"
+    damaged.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    prepare_protein({"name": "p", "pdb": str(damaged)}, settings(threads=1),
+                    out / "structure.pdb", out / "system.xml")  # fmt: skip
+    rebuilt = app.PDBFile(str(out / "structure.pdb"))
+    assert rebuilt.topology.getNumAtoms() == full.topology.getNumAtoms()
+    assert sorted(a.name for a in rebuilt.topology.atoms()) == sorted(
+        a.name for a in full.topology.atoms()
+    )
+
+
+def _nle_pdb(prepared, tmp_path):
+    text = (prepared / "structure.pdb").read_text().replace("ALA A   2", "NLE A   2")
+    path = tmp_path / "nle.pdb"
+    path.write_text(text)
+    return path
+
+
+def _truncated_pdb(prepared, tmp_path):
+    text = (prepared / "structure.pdb").read_text()
+    path = tmp_path / "cut.pdb"
+    path.write_text(text[: text.index("ATOM     40") + 40])  # mid-way through a coordinate record
+    return path
+
+
+def _garbage_pdb(prepared, tmp_path):
+    path = tmp_path / "garbage.pdb"
+    path.write_bytes(np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8).tobytes())
+    return path
+
+
+def _text_pdb(prepared, tmp_path):
+    path = tmp_path / "notes.pdb"
+    path.write_text("this is not a structure\njust some notes\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ({"sequence": "KAXWAE"}, "'X' at position 3, not an amino acid"),
+        ({"sequence": "KA(NLE)AE"}, "NLE is not parameterized.*substitute it.*LEU"),
+        (_nle_pdb, "nle.pdb, chain A residue 2: residue NLE is not parameterized.*LEU"),
+        (_truncated_pdb, "cut.pdb is truncated: line"),
+        (_garbage_pdb, "garbage.pdb cannot be read"),
+        (_text_pdb, "notes.pdb has no ATOM records"),
+        ({"pdb": "no/such/file.pdb"}, "file.pdb does not exist"),
+    ],
+)
+def test_bad_protein_input_gives_one_line_and_no_artifact(prepared, tmp_path, entry, message):
+    if callable(entry):
+        entry = {"pdb": str(entry(prepared, tmp_path))}
+    out = tmp_path / "out"
+    with pytest.raises(CgthermoError, match=message) as err:
+        prepare_protein({"name": "p", **entry}, settings(threads=1),
+                        out / "structure.pdb", out / "system.xml")  # fmt: skip
+    assert "\n" not in str(err.value) and "Fix:" in str(err.value)
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_unknown_or_unusable_platform_is_refused(tmp_path):
+    with pytest.raises(CgthermoError, match="platform 'Metal' is unknown") as err:
+        select_platform("Metal")
+    assert "\n" not in str(err.value)
+    if "CUDA" not in available_platforms():
+        out = tmp_path / "out"
+        with pytest.raises(CgthermoError, match="platform 'CUDA' is not usable"):
+            prepare_protein({"name": "p", "sequence": PEPTIDE}, settings(platform="CUDA"),
+                            out / "structure.pdb", out / "system.xml")  # fmt: skip
+        assert not out.exists()
+
+
+def test_auto_platform_takes_the_first_usable_in_order():
+    platform, _ = select_platform("auto", threads=1)
+    usable = [name for name in AUTO_ORDER if name in available_platforms()]
+    # the first one listed that can create a context; CPU is always built into OpenMM
+    assert platform.getName() in usable
+    assert AUTO_ORDER.index(platform.getName()) <= AUTO_ORDER.index("CPU")

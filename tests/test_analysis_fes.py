@@ -1,0 +1,128 @@
+"""Free-energy surfaces and comparison metrics against known answers."""
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from cgthermo.analysis import fes, metrics
+from cgthermo.units import kT_kcal
+
+T = 340.0
+# two axis-aligned Gaussians: (weight, mean, sigma)
+MIXTURE = [(0.6, (-1.0, 0.0), (0.5, 0.7)), (0.4, (1.5, 0.5), (0.6, 0.4))]
+
+
+def sample_mixture(rng, n):
+    comp = rng.choice(len(MIXTURE), size=n, p=[w for w, _, _ in MIXTURE])
+    mean = np.array([MIXTURE[c][1] for c in comp])
+    sigma = np.array([MIXTURE[c][2] for c in comp])
+    return mean + sigma * rng.standard_normal((n, 2))
+
+
+def bin_probability(grid):
+    """Exact probability of each bin: per component, the product of 1D CDF differences."""
+    p = np.zeros((len(grid.x_edges) - 1, len(grid.y_edges) - 1))
+    for w, (mx, my), (sx, sy) in MIXTURE:
+        px = np.diff(norm.cdf(grid.x_edges, mx, sx))
+        py = np.diff(norm.cdf(grid.y_edges, my, sy))
+        p += w * np.outer(px, py)
+    return p
+
+
+def test_fes_of_gaussian_mixture_matches_minus_kT_ln_p():
+    rng = np.random.default_rng(11)
+    samples = sample_mixture(rng, 200_000)
+    grid = fes.Grid(np.linspace(-3.5, 4.0, 31), np.linspace(-2.5, 2.5, 31))
+    p, outside = fes.probabilities_2d(samples, grid)
+    f_est = fes.free_energy(p, T)
+    exact = bin_probability(grid)
+    f_true = -kT_kcal(T) * np.log(exact)
+    f_true -= f_true.min()
+    counts = p * len(samples)
+    well = counts >= 100
+    assert f_true[well].max() > 2.0  # the test spans more than 3 kT of the surface
+    # a bin's count fluctuates by √n, so F by kT/√n; 5 standard errors plus the top bin's noise
+    tolerance = 5 * kT_kcal(T) / np.sqrt(counts[well]) + 0.03
+    assert np.all(np.abs(f_est[well] - f_true[well]) < tolerance)
+    assert np.nanmin(f_est) == 0.0
+    assert outside == pytest.approx(1.0 - exact.sum(), abs=2e-3)
+    assert np.isnan(f_est[counts == 0]).all()
+
+
+def test_fes_1d_matches_gaussian_well():
+    rng = np.random.default_rng(5)
+    x = rng.normal(0.0, 1.0, 100_000)
+    edges = np.linspace(-3, 3, 25)
+    p, _ = fes.probabilities_1d(x, edges)
+    f = fes.free_energy(p, T)
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    well = p * len(x) > 2000
+    # F(x) − F(0) ≈ kT x²/2 for a unit Gaussian (bins narrow enough for 0.05 kcal/mol)
+    expected = kT_kcal(T) * 0.5 * centres**2
+    expected -= expected[well].min()
+    assert np.max(np.abs(f[well] - expected[well])) < 0.06
+
+
+def test_grid_spans_reference_with_margin():
+    tics = np.array([[0.0, -1.0], [2.0, 3.0]])
+    grid = fes.grid_from_reference(tics, 10, 0.1)
+    assert grid.x_edges[0] == pytest.approx(-0.2) and grid.x_edges[-1] == pytest.approx(2.2)
+    assert grid.y_edges[0] == pytest.approx(-1.4) and grid.y_edges[-1] == pytest.approx(3.4)
+
+
+def surfaces(samples, grid, weights=None):
+    p, out = fes.probabilities_2d(samples, grid, weights)
+    return p, out, fes.free_energy(p, T)
+
+
+def test_identical_data_give_zero_error_and_divergence():
+    rng = np.random.default_rng(3)
+    samples = sample_mixture(rng, 20_000)
+    grid = fes.grid_from_reference(samples, 30, 0.1)
+    p, out, f = surfaces(samples, grid)
+    assert metrics.fes_mae(f, f, p) == 0.0
+    assert metrics.fes_mae_min_aligned(f, f) == 0.0
+    assert metrics.js_divergence(p, p, out, out) == pytest.approx(0.0, abs=1e-12)
+    assert metrics.coverage(p, p) == 1.0
+
+
+def test_error_and_divergence_grow_with_shift_along_tic1():
+    rng = np.random.default_rng(4)
+    ref = sample_mixture(rng, 50_000)
+    grid = fes.grid_from_reference(ref, 30, 0.2)
+    p_ref, out_ref, f_ref = surfaces(ref, grid)
+    maes, jss = [], []
+    for shift in (0.0, 0.2, 0.4, 0.8):
+        moved = ref + np.array([shift, 0.0])
+        p, out, f = surfaces(moved, grid)
+        maes.append(metrics.fes_mae(f_ref, f, p_ref))
+        jss.append(metrics.js_divergence(p_ref, p, out_ref, out))
+    assert maes[0] == 0.0 and jss[0] == pytest.approx(0.0, abs=1e-12)
+    assert np.all(np.diff(maes) > 0), maes
+    assert np.all(np.diff(jss) > 0), jss
+
+
+def test_weighted_mean_alignment_removes_a_constant_offset():
+    f_ref = np.array([[0.0, 1.0], [2.0, np.nan]])
+    f_model = f_ref + 0.7
+    p_ref = np.array([[0.5, 0.3], [0.2, 0.0]])
+    diff, offset = metrics.aligned_difference(f_ref, f_model, p_ref)
+    assert offset == pytest.approx(-0.7)
+    assert np.allclose(diff, 0.0)
+    assert metrics.fes_mae_min_aligned(f_ref, f_model) == pytest.approx(0.7)
+
+
+def test_js_divergence_of_disjoint_distributions_is_one_bit():
+    assert metrics.js_divergence(np.array([1.0, 0.0]), np.array([0.0, 1.0])) == pytest.approx(1.0)
+    # mass outside the grid counts: all of the model outside is disjoint too
+    assert metrics.js_divergence(np.array([1.0, 0.0]), np.zeros(2), 0.0, 1.0) == pytest.approx(1.0)
+
+
+def test_folding_free_energy_known_answer():
+    folded = np.array([True, False, False, False])
+    fraction, dg = metrics.folding_free_energy(folded, None, T)
+    assert fraction == 0.25
+    assert dg == pytest.approx(kT_kcal(T) * np.log(3.0))
+    fraction, dg = metrics.folding_free_energy(folded, np.array([3.0, 1.0, 1.0, 1.0]), T)
+    assert fraction == 0.5 and dg == pytest.approx(0.0)
+    assert np.isnan(metrics.folding_free_energy(np.zeros(3, bool), None, T)[1])

@@ -1,0 +1,207 @@
+"""The analysis stage end to end on small synthetic inputs laid out as the workflow writes them,
+and its one-line errors for bad CG trajectories."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cgthermo.analysis import compare, reference, summary, synthetic
+from cgthermo.analysis import report as html_report
+from cgthermo.analysis.rules import AnalysisRules
+from cgthermo.errors import CgthermoError
+
+PROTEINS = {"cln": "YYDPETGTWY", "pep": "KAAWAEYW"}
+# shift of the CG mixing coordinate: prior_only far off, specific exact, multi a little off
+MODELS = {"prior_only": 0.5, "specific": 0.0, "multi": 0.15}
+SETTINGS = dict(
+    min_sequence_separation=3, tica_lag=2, tica_dim=4, n_clusters=10, msm_lag=2,
+    reweight="msm", fes_bins=20, fes_margin=0.1, its_lags=[], cg_burnin_fraction=0.1,
+    native_cutoff=8.0, folded_rmsd=2.0,
+)  # fmt: skip
+
+
+def outputs(results, protein, model):
+    base = results / protein / "analysis" / model
+    return {
+        "metrics": base / "metrics.json",
+        "fes": base / "fes.png",
+        "tica_1d": base / "tica_1d.png",
+        "rmsd": base / "rmsd.png",
+    }
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """A results folder with cg/ and cgsim/ inputs for two proteins × three models, analysed."""
+    root = tmp_path_factory.mktemp("results")
+    for k, (protein, sequence) in enumerate(PROTEINS.items()):
+        cg = root / protein / "cg"
+        cg.mkdir(parents=True)
+        top = synthetic.write_topology(cg / "topology.pdb", sequence)
+        synthetic.write_dataset(cg / "dataset.h5", protein, sequence, 2, 400, seed=10 + k)
+        for m, (model, shift) in enumerate(MODELS.items()):
+            synthetic.write_cg_run(
+                root / protein / "cgsim" / model, top, replicas=4, frames=200,
+                seed=100 * k + m, shift=shift, exploded_replica=3,
+            )  # fmt: skip
+        # cln has a native structure (the compact conformation), pep uses the MSM medoid
+        native = cg / "topology.pdb" if protein == "cln" else None
+        arrays = reference.build_reference(
+            cg / "dataset.h5", cg / "topology.pdb", protein, SETTINGS, 340.0, native, seed=5
+        )
+        analysis = root / protein / "analysis"
+        reference.write_reference(arrays, analysis / "reference.npz", analysis / "msm_its.png")
+        for model in MODELS:
+            sim = root / protein / "cgsim" / model
+            compare.run_analysis(
+                analysis / "reference.npz", sim / "traj.xtc", sim / "frames.csv",
+                cg / "topology.pdb", model, SETTINGS["cg_burnin_fraction"],
+                outputs(root, protein, model),
+            )  # fmt: skip
+    return root
+
+
+def metric_files(results):
+    return [outputs(results, p, m)["metrics"] for p in PROTEINS for m in MODELS]
+
+
+def test_every_model_gets_metrics_and_figures(results):
+    for protein in PROTEINS:
+        assert (results / protein / "analysis" / "msm_its.png").stat().st_size > 0
+        for model in MODELS:
+            files = outputs(results, protein, model)
+            assert all(path.stat().st_size > 0 for path in files.values())
+            data = json.loads(files["metrics"].read_text())
+            assert data["protein"] == protein and data["model"] == model
+            # 4 replicas × 200 frames; 20 burn-in each; replica 3 exploded for its last 100
+            assert data["n_frames_cg_total"] == 800
+            assert data["n_frames_cg_burnin"] == 80
+            assert data["n_frames_cg_used"] == 800 - 80 - 100
+            assert 0.0 <= data["js_divergence"] <= 1.0
+            assert 0.0 < data["coverage"] <= 1.0
+
+
+def test_metrics_rank_models_by_their_distance_from_the_reference(results):
+    for protein in PROTEINS:
+        mae = {m: json.loads(outputs(results, protein, m)["metrics"].read_text()) for m in MODELS}
+        assert mae["specific"]["js_divergence"] < mae["prior_only"]["js_divergence"]
+        assert mae["specific"]["fes_mae_kcal"] < mae["prior_only"]["fes_mae_kcal"]
+
+
+def test_native_structure_gives_contacts_and_folding_free_energy(results):
+    cln = json.loads(outputs(results, "cln", "specific")["metrics"].read_text())
+    assert cln["reference_structure"].startswith("native")
+    assert 0.0 < cln["q_mean_aa"] <= 1.0
+    assert 0.0 < cln["folded_fraction_aa"] < 1.0
+    kT = 0.0019872041 * 340.0
+    p = cln["folded_fraction_aa"]
+    assert cln["dG_fold_aa_kcal"] == pytest.approx(-kT * np.log(p / (1 - p)))
+    pep = json.loads(outputs(results, "pep", "specific")["metrics"].read_text())
+    assert pep["reference_structure"].startswith("medoid")
+
+
+def test_summary_and_report_cover_every_protein_and_model(results):
+    table = summary.write_summary(metric_files(results), results / "summary.csv")
+    on_disk = pd.read_csv(results / "summary.csv")
+    assert len(on_disk) == len(PROTEINS) * len(MODELS) == len(table)
+    assert list(on_disk.model[:3]) == ["prior_only", "specific", "multi"]
+    keys = json.loads(outputs(results, "cln", "multi")["metrics"].read_text()).keys()
+    assert set(keys) <= set(on_disk.columns)
+    baseline = on_disk[on_disk.model == "prior_only"]
+    assert np.allclose(baseline["fes_mae_kcal_vs_prior_only"], 1.0)
+    specific = on_disk[on_disk.model == "specific"]
+    assert (specific["js_divergence_vs_prior_only"] < 1.0).all()
+
+    rules = AnalysisRules(
+        {
+            "results": str(results),
+            "proteins": [{"name": p} for p in PROTEINS],
+            "models": list(MODELS),
+        }
+    )
+    assert [str(p) for p in metric_files(results)] == rules.metrics_files()
+    html_report.write_report(
+        results / "summary.csv", rules.figure_files(), list(PROTEINS), list(MODELS),
+        results / "report.html",
+    )  # fmt: skip
+    page = (results / "report.html").read_text()
+    # one implied-timescale plot per protein and three figures per model, all embedded
+    assert page.count('src="data:image/png;base64,') == len(PROTEINS) * (1 + 3 * len(MODELS))
+    assert "<table" in page and "fes_mae_kcal" in page and 'src="http' not in page
+
+
+def test_cg_trajectory_with_wrong_bead_count_is_refused(results, tmp_path):
+    other = synthetic.ca_topology("KAAWAE")
+    synthetic.write_cg_run(tmp_path, other, replicas=2, frames=20, seed=1)
+    out = outputs(tmp_path, "cln", "specific")
+    with pytest.raises(CgthermoError) as err:
+        compare.run_analysis(
+            results / "cln" / "analysis" / "reference.npz", tmp_path / "traj.xtc",
+            tmp_path / "frames.csv", results / "cln" / "cg" / "topology.pdb", "specific", 0.1, out,
+        )  # fmt: skip
+    message = str(err.value)
+    assert "traj.xtc" in message and "6 beads" in message and "\n" not in message
+    assert not any(path.exists() for path in out.values())
+
+
+def test_empty_cg_trajectory_is_refused(results, tmp_path):
+    (tmp_path / "traj.xtc").write_bytes(b"")
+    (tmp_path / "frames.csv").write_text("replica,frame,step,time_fs,exploded\n")
+    out = outputs(tmp_path, "cln", "specific")
+    with pytest.raises(CgthermoError, match=r"traj\.xtc is empty") as err:
+        compare.run_analysis(
+            results / "cln" / "analysis" / "reference.npz", tmp_path / "traj.xtc",
+            tmp_path / "frames.csv", results / "cln" / "cg" / "topology.pdb", "specific", 0.1, out,
+        )  # fmt: skip
+    assert "\n" not in str(err.value)
+    assert not any(path.exists() for path in out.values())
+
+
+def test_frames_table_must_match_the_trajectory(results, tmp_path):
+    top = synthetic.write_topology(tmp_path / "top.pdb", PROTEINS["cln"])
+    synthetic.write_cg_run(tmp_path, top, replicas=2, frames=20, seed=1)
+    table = pd.read_csv(tmp_path / "frames.csv")
+    table.iloc[:-1].to_csv(tmp_path / "frames.csv", index=False)
+    with pytest.raises(CgthermoError, match="39 rows but the trajectory has 40 frames"):
+        compare.analyse_model(
+            results / "cln" / "analysis" / "reference.npz", tmp_path / "traj.xtc",
+            tmp_path / "frames.csv", results / "cln" / "cg" / "topology.pdb", "specific", 0.1,
+        )  # fmt: skip
+
+
+def test_all_exploded_trajectory_is_refused(results, tmp_path):
+    top = synthetic.write_topology(tmp_path / "top.pdb", PROTEINS["cln"])
+    synthetic.write_cg_run(tmp_path, top, replicas=1, frames=20, seed=1)
+    table = pd.read_csv(tmp_path / "frames.csv")
+    table["exploded"] = True
+    table.to_csv(tmp_path / "frames.csv", index=False)
+    with pytest.raises(CgthermoError, match="no frames left"):
+        compare.analyse_model(
+            results / "cln" / "analysis" / "reference.npz", tmp_path / "traj.xtc",
+            tmp_path / "frames.csv", results / "cln" / "cg" / "topology.pdb", "specific", 0.1,
+        )  # fmt: skip
+
+
+def test_report_names_a_missing_figure(results, tmp_path):
+    rules = AnalysisRules(
+        {
+            "results": str(results),
+            "proteins": [{"name": p} for p in PROTEINS],
+            "models": list(MODELS),
+        }
+    )
+    figures = [f for f in rules.figure_files() if not f.endswith("pep/analysis/multi/rmsd.png")]
+    summary.write_summary(metric_files(results), tmp_path / "summary.csv")
+    with pytest.raises(CgthermoError, match="lacks figure rmsd.png of pep/multi"):
+        html_report.write_report(
+            tmp_path / "summary.csv", figures, list(PROTEINS), list(MODELS), tmp_path / "r.html"
+        )
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_missing_metrics_file_is_named(tmp_path):
+    with pytest.raises(CgthermoError, match="missing input file .*metrics.json"):
+        summary.write_summary([tmp_path / "metrics.json"], tmp_path / "summary.csv")
+    assert not (tmp_path / "summary.csv").exists()

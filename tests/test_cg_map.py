@@ -1,0 +1,205 @@
+"""Cα force maps on real OpenMM forces, and the cg_map dataset as torchmd-net reads it."""
+
+import json
+
+import h5py
+import numpy as np
+import openmm
+import pytest
+from openmm import unit
+
+import cgthermo.config as cgconfig
+from cgthermo.cg.mapping import (
+    force_map_weights,
+    map_to_beads,
+    read_atom_table,
+    system_constraint_pairs,
+)
+from cgthermo.cg.stage import run_cg_map
+from cgthermo.cg.tinyrun import run_tiny
+from cgthermo.cgtopology import CGTopology
+from cgthermo.errors import CgthermoError
+from cgthermo.residues import BEAD_TYPE
+
+SEQUENCE = "AGYA"  # glycine: two hydrogens on its Cα
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return run_tiny(tmp_path_factory.mktemp("aa"), sequence=SEQUENCE, frames=12, temperature=340.0)
+
+
+@pytest.fixture(scope="module")
+def atoms(run):
+    with h5py.File(run.md_file, "r") as h5:
+        table = read_atom_table(h5)
+        indices = np.asarray(h5["atom_indices"])
+        positions = np.asarray(h5["positions"][-1], dtype=np.float64)
+    return table, system_constraint_pairs(run.system_xml, indices), positions
+
+
+def reference_context(run, positions_nm):
+    """Double-precision energies and forces of the run's system at given positions."""
+    context = openmm.Context(
+        run.system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference")
+    )
+    context.setPositions(positions_nm)
+    return context
+
+
+def energy(context, positions_nm) -> float:
+    context.setPositions(positions_nm)
+    state = context.getState(getEnergy=True)
+    return state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
+
+
+def forces_at(context, positions_nm) -> np.ndarray:
+    context.setPositions(positions_nm)
+    state = context.getState(getForces=True)
+    return state.getForces(asNumpy=True).value_in_unit(unit.kilojoule_per_mole / unit.nanometer)
+
+
+def test_constraint_aware_map_is_the_force_on_the_rigid_ca_unit(run, atoms):
+    """Translating a Cα with its constrained hydrogens (a move the constraints allow) changes
+    the energy by exactly −(constraint-aware force)·displacement; the sliced force does not."""
+    table, pairs, x = atoms
+    context = reference_context(run, x)
+    f = forces_at(context, x)[None]
+    aware = map_to_beads(f, force_map_weights("constraint-aware", table, pairs))[0]
+    sliced = map_to_beads(f, force_map_weights("slice", table, pairs))[0]
+    weights = force_map_weights("constraint-aware", table, pairs)
+    step = 1e-5  # nm
+    for bead in range(len(table.residue_names)):
+        unit_atoms = np.flatnonzero(weights[bead])
+        gradient = np.empty(3)
+        for axis in range(3):
+            plus, minus = x.copy(), x.copy()
+            plus[unit_atoms, axis] += step
+            minus[unit_atoms, axis] -= step
+            gradient[axis] = (energy(context, plus) - energy(context, minus)) / (2 * step)
+        np.testing.assert_allclose(aware[bead], -gradient, rtol=1e-5, atol=1e-3)
+        # the hydrogens' share is far above the finite-difference error: slicing misses it
+        assert np.linalg.norm(sliced[bead] + gradient) > 1.0
+
+
+def test_constraint_aware_minus_slice_is_the_ca_hydrogens_force(run, atoms):
+    table, pairs, x = atoms
+    f = forces_at(reference_context(run, x), x)[None]
+    aware = force_map_weights("constraint-aware", table, pairs)
+    sliced = force_map_weights("slice", table, pairs)
+    difference = map_to_beads(f, aware) - map_to_beads(f, sliced)
+    for bead, resname in enumerate(table.residue_names):
+        hydrogens = [
+            i
+            for i, (name, res) in enumerate(zip(table.names, table.residue_index, strict=True))
+            if res == bead and name in ("HA", "HA2", "HA3")
+        ]
+        assert len(hydrogens) == (2 if resname == "GLY" else 1)
+        assert np.flatnonzero(aware[bead] - sliced[bead]).tolist() == hydrogens
+        np.testing.assert_allclose(
+            difference[0, bead], f[0, hydrogens].sum(axis=0), rtol=1e-12, atol=1e-10
+        )
+
+
+def test_mapped_force_sum_equals_the_atoms_it_maps(run, atoms):
+    """A map that gives every atom to its residue's bead sums to the net all-atom force, which is
+    zero for a translation-invariant potential; a Cα map sums exactly over its own atoms."""
+    table, pairs, x = atoms
+    f = forces_at(reference_context(run, x), x)[None]
+    whole = np.zeros((len(table.residue_names), table.n_atoms))
+    whole[table.residue_index, np.arange(table.n_atoms)] = 1.0
+    net = map_to_beads(f, whole)[0].sum(axis=0)
+    assert np.linalg.norm(net) < 1e-6 * np.abs(f).sum()
+    np.testing.assert_allclose(net, f[0].sum(axis=0), atol=1e-9)
+    aware = force_map_weights("constraint-aware", table, pairs)
+    mapped_atoms = np.flatnonzero(aware.sum(axis=0))
+    np.testing.assert_allclose(
+        map_to_beads(f, aware)[0].sum(axis=0), f[0, mapped_atoms].sum(axis=0), rtol=1e-12
+    )
+
+
+def test_heavy_atom_constraints_are_refused(atoms):
+    table, pairs, _ = atoms
+    ca, carbonyl = table.ca_columns()[0], table.names.index("C")  # both in residue 1
+    with pytest.raises(CgthermoError, match="heavy"):
+        force_map_weights("constraint-aware", table, np.vstack([pairs, [[ca, carbonyl]]]))
+
+
+def broken_copy(source, target, frame: int) -> None:
+    """Replica 1: the same frames with the last residue pulled 2 nm away in one frame."""
+    with h5py.File(source, "r") as src, h5py.File(target, "w") as dst:
+        for key in src:
+            src.copy(key, dst)
+        for key, value in src.attrs.items():
+            dst.attrs[key] = value
+        dst.attrs["replica"] = 1
+        last = np.asarray(dst["residue_index"]) == len(dst["residue_names"]) - 1
+        positions = np.asarray(dst["positions"])
+        positions[frame, last] += 2.0
+        dst["positions"][...] = positions
+
+
+@pytest.fixture(scope="module")
+def mapped(run, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cg")
+    second = out / "1.h5"
+    broken_copy(run.md_file, second, frame=3)
+    config = cgconfig.validate(
+        {"proteins": [{"name": "tiny", "sequence": SEQUENCE, "temperature": 340}]}
+    )
+    run_cg_map(
+        config,
+        "tiny",
+        [run.md_file, second],
+        run.system_xml,
+        out / "dataset.h5",
+        out / "topology.pdb",
+    )
+    return out
+
+
+def test_dataset_is_read_by_torchmdnet_in_angstrom_and_kcal(run, atoms, mapped):
+    from torchmdnet.datasets import HDF5
+
+    table, pairs, _ = atoms
+    with h5py.File(run.md_file, "r") as h5:
+        x_nm, f_kj, t_ps = (
+            np.asarray(h5[k], dtype=np.float64) for k in ("positions", "forces", "time")
+        )
+    ca = table.ca_columns()
+    weights = force_map_weights("constraint-aware", table, pairs)
+    expected_pos = x_nm[:, ca] * 10.0
+    expected_forces = map_to_beads(f_kj, weights) / 41.84
+    frames = len(x_nm)
+    dataset = HDF5(str(mapped / "dataset.h5"))
+    assert len(dataset) == 2 * frames - 1  # one broken frame dropped in replica 1
+    first = dataset[0]
+    assert first.z.tolist() == [BEAD_TYPE[r] for r in ("ALA", "GLY", "TYR", "ALA")]
+    np.testing.assert_allclose(first.pos.numpy(), expected_pos[0], rtol=1e-6)
+    np.testing.assert_allclose(first.neg_dy.numpy(), expected_forces[0], rtol=1e-5, atol=1e-4)
+    with h5py.File(mapped / "dataset.h5", "r") as h5:
+        group = h5["tiny"]
+        assert group.attrs["dropped_frames"] == 1
+        assert group.attrs["force_map"] == "constraint-aware"
+        assert group.attrs["temperature_K"] == 340.0
+        assert json.loads(group.attrs["residue_names"]) == ["ALA", "GLY", "TYR", "ALA"]
+        assert group["replica"][:].tolist() == [0] * frames + [1] * (frames - 1)
+        np.testing.assert_allclose(group["time"][:frames], t_ps * 1000.0)
+        np.testing.assert_allclose(group["time"][frames:], np.delete(t_ps, 3) * 1000.0)
+        np.testing.assert_allclose(
+            group["pos"][frames:], np.delete(expected_pos, 3, axis=0), rtol=1e-6
+        )
+    topology = CGTopology.from_pdb(mapped / "topology.pdb")
+    assert topology.resnames == ["ALA", "GLY", "TYR", "ALA"]
+
+
+def test_every_frame_broken_is_one_line_error_and_no_dataset(run, tmp_path):
+    config = cgconfig.validate(
+        {"proteins": [{"name": "tiny", "sequence": SEQUENCE}], "cg_map": {"max_bond": 1.0}}
+    )
+    with pytest.raises(CgthermoError, match="all 12 frames") as err:
+        run_cg_map(
+            config, "tiny", [run.md_file], run.system_xml, tmp_path / "d.h5", tmp_path / "t.pdb"
+        )
+    assert "\n" not in str(err.value)
+    assert not any(tmp_path.iterdir())

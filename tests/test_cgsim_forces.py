@@ -1,0 +1,109 @@
+"""cg_sim forces: the batched prior equals torchmd's, and the integrator's forces are −∇U."""
+
+import numpy as np
+import pytest
+import torch
+
+from cgthermo.cgsim import CGSimulation, SimInputs, SimSettings
+from cgthermo.cgsim.batched import build_batched_forces
+from cgthermo.cgsim.nnp import NoBoxExternal, load_network, write_untrained_checkpoint
+from cgthermo.cgsim.toy import random_chain, write_dataset, write_prior
+from cgthermo.cgtopology import CGTopology
+from cgthermo.priorforces import build_forces, evaluate, zero_box
+
+CHIGNOLIN = ["TYR", "TYR", "ASP", "PRO", "GLU", "THR", "GLY", "THR", "TRP", "TYR"]
+PAIR_BONDS = {("TYR", "TYR"): (30.0, 3.85), ("ASP", "PRO"): (90.0, 3.8),
+              ("GLY", "THR"): (14.0, 3.9)}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    path = tmp_path_factory.mktemp("nnp") / "model.ckpt"
+    return write_untrained_checkpoint(path, embedding_dimension=16, num_layers=2, num_rbf=8)
+
+
+def thermal_chains(resnames, nreplicas, seed):
+    """Self-avoiding chains with thermal-size noise: forces of all terms are of normal size."""
+    rng = np.random.default_rng(seed)
+    chains = [random_chain(len(resnames), rng) + rng.normal(0, 0.1, (len(resnames), 3))
+              for _ in range(nreplicas)]
+    return torch.tensor(np.stack(chains), dtype=torch.float64)
+
+
+@pytest.mark.parametrize("resnames", [CHIGNOLIN, (CHIGNOLIN * 4)[:37], CHIGNOLIN[:3]])
+def test_batched_prior_equals_torchmd_forces(tmp_path, resnames):
+    prior = write_prior(tmp_path / "prior.yaml", resnames, bonds=PAIR_BONDS)
+    topology = CGTopology(list(resnames))
+    pos = thermal_chains(resnames, nreplicas=5, seed=len(resnames))
+
+    ref_energy, ref_forces = evaluate(build_forces(prior, topology), pos)
+    ours = build_batched_forces(prior, topology)
+    forces = torch.zeros_like(pos)
+    energy = ours.compute(pos, zero_box(len(pos)), forces, toNumpy=False)
+
+    assert ref_forces.abs().max() > 1.0  # the comparison is not between zeros
+    np.testing.assert_allclose(energy.numpy(), ref_energy.numpy(), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(forces.numpy(), ref_forces.numpy(), rtol=0, atol=1e-6)
+    ref_terms = build_forces(prior, topology).compute(pos[:1], zero_box(1), torch.zeros_like(
+        pos[:1]), returnDetails=True)[0]
+    our_terms = ours.compute(pos[:1], None, torch.zeros_like(pos[:1]), returnDetails=True)[0]
+    for term, value in our_terms.items():
+        assert value == pytest.approx(ref_terms[term], abs=1e-8), term
+
+
+def test_network_sees_no_box(tiny_checkpoint):
+    """torchmd's all-zero box must not reach the network (it would read it as periodic)."""
+    network = load_network(tiny_checkpoint, dtype=torch.float64)
+    types = torch.tensor(CGTopology(CHIGNOLIN).embeddings).repeat(3, 1)
+    external = NoBoxExternal(network, types, dtype=torch.float64)
+    pos = thermal_chains(CHIGNOLIN, 3, seed=1)
+    with_box, forces_box = external.calculate(pos, zero_box(3))
+    without, forces = external.calculate(pos, None)
+    assert torch.isfinite(with_box).all() and torch.isfinite(forces_box).all()
+    assert torch.equal(with_box, without) and torch.equal(forces_box, forces)
+    assert forces.abs().max() > 0
+
+
+def test_integrator_forces_are_minus_gradient_of_total_potential(tmp_path, tiny_checkpoint):
+    """Forces the integrator steps with = −finite-difference gradient of prior + NNP (float64).
+
+    The energy is torchmd's own (replica-looping Forces with the network attached), so
+    this also checks that the batched prior and the network wrapper add up to it.
+    """
+    prior = write_prior(tmp_path / "prior.yaml", CHIGNOLIN, bonds=PAIR_BONDS)
+    dataset, topology_pdb = write_dataset(tmp_path, "cln", CHIGNOLIN, frames=8)
+    inputs = SimInputs("cln", dataset, topology_pdb, prior, tiny_checkpoint)
+    settings = SimSettings(temperature_K=340.0, seed=3, replicas=2, steps=10, save_every=10,
+                           precision="float64", device="cpu")
+    sim = CGSimulation(inputs, settings, tmp_path / "work")
+    pos = sim.system.pos.clone()
+    used_forces = sim.system.forces.clone()
+
+    network = load_network(tiny_checkpoint, dtype=torch.float64)
+    types = torch.tensor(sim.topology.embeddings).repeat(2, 1)
+    reference = build_forces(prior, sim.topology,
+                             external=NoBoxExternal(network, types, dtype=torch.float64))
+
+    def energy(x):
+        return evaluate(reference, x)[0]
+
+    h = 1e-4
+    gradient = torch.zeros_like(pos)
+    for bead in range(pos.shape[1]):
+        for axis in range(3):
+            step = torch.zeros_like(pos)
+            step[:, bead, axis] = h  # replicas are independent: one shift probes all of them
+            gradient[:, bead, axis] = (energy(pos + step) - energy(pos - step)) / (2 * h)
+
+    assert used_forces.abs().max() > 1.0
+    np.testing.assert_allclose(used_forces.numpy(), -gradient.numpy(), rtol=1e-6, atol=2e-6)
+    np.testing.assert_allclose(sim.integrator.potential.numpy(), energy(pos).numpy(),
+                               rtol=0, atol=1e-8)

@@ -1,0 +1,97 @@
+"""cg_sim setup: start selection, Maxwell–Boltzmann velocities, settings and model inputs."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from cgthermo import config as cgconfig
+from cgthermo.cgsim import CGSimulation, SimInputs
+from cgthermo.cgsim.settings import SimSettings, model_input_paths
+from cgthermo.cgsim.starts import kcenter_frames, maxwell_boltzmann
+from cgthermo.cgsim.toy import random_chain
+from cgthermo.errors import CgthermoError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def clustered_frames(groups=4, per_group=30, replicas=6, seed=0):
+    """Frames of a 6-bead chain in `groups` shapes (scaled copies) with small noise."""
+    rng = np.random.default_rng(seed)
+    base = random_chain(6, rng)
+    pos = np.concatenate([base * (1 + 0.5 * g) + rng.normal(0, 0.05, (per_group, 6, 3))
+                          for g in range(groups)])
+    group = np.repeat(np.arange(groups), per_group)
+    replica = rng.integers(0, replicas, len(pos))
+    return pos, group, replica
+
+
+def test_kcenters_finds_every_conformation_from_distinct_replicas():
+    pos, group, replica = clustered_frames()
+    picks = kcenter_frames(pos, replica, count=4, seed=1)
+    assert sorted(group[picks]) == [0, 1, 2, 3]
+    assert len(set(replica[picks])) == 4
+
+
+def test_kcenters_prefers_unused_replicas_then_distinct_frames():
+    pos, _, replica = clustered_frames(replicas=3)
+    picks = kcenter_frames(pos, replica, count=10, seed=2)
+    assert len(set(replica[picks[:3]])) == 3
+    assert len(set(picks)) == 10
+
+
+def test_kcenters_repeats_frames_only_when_there_are_too_few():
+    pos, _, replica = clustered_frames(groups=1, per_group=5)
+    picks = kcenter_frames(pos, replica, count=12, seed=0)
+    assert len(picks) == 12 and set(picks) == set(range(5))
+
+
+def test_maxwell_boltzmann_velocities_have_the_target_temperature():
+    from torchmd.integrator import kinetic_energy, kinetic_to_temp
+
+    masses = torch.full((10,), 12.0, dtype=torch.float64)
+    generator = torch.Generator().manual_seed(0)
+    vel = maxwell_boltzmann(masses, 340.0, 4000, generator)
+    temps = kinetic_to_temp(kinetic_energy(masses[:, None], vel).reshape(-1), 10)
+    assert temps.mean().item() == pytest.approx(340.0, rel=0.01)
+    # each component is Gaussian with variance kT/m: the kurtosis of a normal is 3
+    comp = vel.reshape(-1)
+    assert (comp**4).mean() / (comp**2).mean() ** 2 == pytest.approx(3.0, rel=0.03)
+
+
+def test_settings_come_from_the_config():
+    with open(REPO / "config" / "test.yaml") as fh:
+        config = cgconfig.validate(yaml.safe_load(fh))
+    settings = SimSettings.from_config(config, "pep", "specific")
+    assert settings.temperature_K == 340.0
+    assert settings.dtype == torch.float32 and settings.replicas == config["cgsim"]["replicas"]
+    assert settings.seed == cgconfig.stage_seed(config, "cg_sim", "pep", "specific")
+    assert settings.seed != SimSettings.from_config(config, "pep", "multi").seed
+    assert settings.frames == config["cgsim"]["steps"] // config["cgsim"]["save_every"]
+    with pytest.raises(CgthermoError, match="unknown CG model 'big'"):
+        SimSettings.from_config(config, "pep", "big")
+
+
+def test_each_model_reads_its_own_network_and_prior():
+    assert model_input_paths("res", "cln", "prior_only") == {
+        "dataset": "res/cln/cg/dataset.h5", "topology": "res/cln/cg/topology.pdb",
+        "prior": "res/cln/prior/prior.yaml"}
+    specific = model_input_paths("res", "cln", "specific")
+    assert specific["prior"] == "res/cln/prior/prior.yaml"
+    assert specific["checkpoint"] == "res/cln/model/specific/model.ckpt"
+    multi = model_input_paths("res", "cln", "multi")
+    assert multi["prior"] == "res/multi/prior/prior.yaml"
+    assert multi["checkpoint"] == "res/multi/model/model.ckpt"
+    assert multi["dataset"] == "res/cln/cg/dataset.h5"
+
+
+def test_cuda_without_gpu_and_too_short_runs_are_reported(tmp_path):
+    if not torch.cuda.is_available():
+        with pytest.raises(CgthermoError, match="cgsim.device is 'cuda'"):
+            _ = SimSettings(temperature_K=300, seed=1, device="cuda").torch_device
+    short = SimSettings(temperature_K=300, seed=1, steps=99, save_every=100)
+    inputs = SimInputs("x", tmp_path / "d.h5", tmp_path / "t.pdb", tmp_path / "p.yaml")
+    with pytest.raises(CgthermoError, match=r"cgsim.steps \(99\) is shorter"):
+        CGSimulation(inputs, short, tmp_path / "work")

@@ -1,0 +1,260 @@
+"""Prior fitting: Boltzmann inversion recovers known parameters; torchmd reads what we write."""
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from torchmd.forces import Forces
+
+import cgthermo.config as cgconfig
+from cgthermo.cgtopology import CGTopology
+from cgthermo.errors import CgthermoError
+from cgthermo.prior.fitting import (
+    angular_free_energy,
+    fit_bonds,
+    fit_fourier,
+    fit_repulsion,
+    fourier,
+    shell_free_energy,
+)
+from cgthermo.prior.statistics import Histograms, dihedral_angles
+from cgthermo.priorforces import build_forces, evaluate, load_parameters
+from cgthermo.units import kT_kcal
+
+torch.set_num_threads(1)
+SETTINGS = cgconfig.validate({"proteins": [{"name": "x", "sequence": "AAAA"}]})["prior"]
+TEMPERATURE = 340.0
+KT = kT_kcal(TEMPERATURE)
+
+
+def sample(density, lo, hi, n, rng):
+    """Draw n samples of an unnormalized 1-D density by inverting its CDF on a fine grid."""
+    grid = np.linspace(lo, hi, 200_001)
+    cdf = np.cumsum(density(grid))
+    cdf /= cdf[-1]
+    return np.interp(rng.random(n), cdf, grid)
+
+
+def test_bond_boltzmann_inversion_recovers_k_and_r0():
+    k, r0 = 45.0, 3.81  # kcal/mol/Å², Å; V = k (r − r0)², no ½
+    rng = np.random.default_rng(1)
+    # the distance of a bonded pair in 3-D carries the r² Jacobian
+    r = sample(lambda x: x**2 * np.exp(-k * (x - r0) ** 2 / KT), 3.3, 4.4, 400_000, rng)
+    hist = Histograms.from_settings(SETTINGS)
+    hist.bonds[("ALA", "GLY")] = np.histogram(r, hist.bond_edges)[0]
+    hist.bonds[("GLY", "ALA")] = np.histogram(r[:50], hist.bond_edges)[0]  # too sparse
+    fits, pooled = fit_bonds(hist, KT, min_samples=1000)
+    fit = fits[("ALA", "GLY")]
+    assert fit.source == "fit"
+    assert abs(fit.params["k0"] - k) / k < 0.05
+    assert abs(fit.params["req"] - r0) < 0.005
+    # the sparse pair falls back to the pooled fit
+    assert fits[("GLY", "ALA")].source == "pooled"
+    assert fits[("GLY", "ALA")].params == pooled.params
+
+
+def test_shell_correction_matters():
+    """Without dividing by 4πr² the fitted minimum moves out by about kT/(k r0)."""
+    k, r0 = 10.0, 3.8
+    rng = np.random.default_rng(2)
+    r = sample(lambda x: x**2 * np.exp(-k * (x - r0) ** 2 / KT), 3.0, 4.6, 400_000, rng)
+    edges = np.linspace(3.3, 4.3, 41)
+    counts = np.histogram(r, edges)[0]
+    corrected = shell_free_energy(counts, edges, KT)
+    raw = angular_free_energy(counts, edges, KT)  # plain −kT ln p(r), no shell volume
+    minimum = corrected.x[
+        np.argmin(np.polyval(np.polyfit(corrected.x, corrected.value, 2), corrected.x))
+    ]
+    shifted = raw.x[np.argmin(np.polyval(np.polyfit(raw.x, raw.value, 2), raw.x))]
+    assert abs(minimum - r0) < 0.03
+    assert shifted - r0 > 0.5 * KT / (k * r0)
+
+
+def test_dihedral_fourier_fit_recovers_terms():
+    truth = [{"phi_k": 0.5, "phase": -130.0, "per": 1}, {"phi_k": 0.8, "phase": -98.0, "per": 2}]
+    rng = np.random.default_rng(3)
+    phi = sample(lambda x: np.exp(-fourier(x, truth) / KT), -np.pi, np.pi, 400_000, rng)
+    edges = np.linspace(-np.pi, np.pi, SETTINGS["dihedral_bins"] + 1)
+    terms, _ = fit_fourier(angular_free_energy(np.histogram(phi, edges)[0], edges, KT), [1, 2])
+    for fitted, expected in zip(terms, truth, strict=True):
+        assert fitted["per"] == expected["per"]
+        assert abs(fitted["phi_k"] - expected["phi_k"]) / expected["phi_k"] < 0.05
+        assert abs(fitted["phase"] - expected["phase"]) < 3.0
+
+
+def test_repulsion_recovers_per_type_epsilon_from_pair_histograms():
+    epsilon = {"ALA": 1500.0, "LYS": 2500.0, "TRP": 3500.0}
+    rng = np.random.default_rng(4)
+    hist = Histograms.from_settings(SETTINGS)
+    types = sorted(epsilon)
+    for i, a in enumerate(types):
+        for b in types[i:]:
+            coef = 4 * np.sqrt(epsilon[a] * epsilon[b])
+            r = sample(lambda x, c=coef: x**2 * np.exp(-c / x**6 / KT), 3.0, 6.0, 100_000, rng)
+            hist.repulsion[(a, b)] = np.histogram(r, hist.repulsion_edges)[0]
+        hist.bonds[(a, a)] = np.zeros(SETTINGS["bond_bins"])
+    fitted, curves, _ = fit_repulsion(hist, KT, min_samples=1000, fallback_epsilon=1.0)
+    for t in types:
+        assert abs(fitted[t] - epsilon[t]) / epsilon[t] < 0.05, (t, fitted[t])
+    assert all(c.source == "fit" for c in curves.values())
+
+
+def test_repulsion_without_a_wall_takes_the_fallback_epsilon():
+    """Distances that become rarer outwards (F rising with r) have no r⁻⁶ wall to fit."""
+    rng = np.random.default_rng(8)
+    hist = Histograms.from_settings(SETTINGS)
+    r = sample(lambda x: x**2 * np.exp(-2.0 * (x - 3.0) / KT), 3.0, 6.0, 20_000, rng)
+    hist.repulsion[("ALA", "GLY")] = np.histogram(r, hist.repulsion_edges)[0]
+    hist.bonds[("ALA", "GLY")] = np.zeros(SETTINGS["bond_bins"])
+    fitted, curves, pooled = fit_repulsion(hist, KT, min_samples=1000, fallback_epsilon=1234.0)
+    assert fitted == pytest.approx({"ALA": 1234.0, "GLY": 1234.0})
+    assert pooled.params["B"] == pytest.approx(4 * 1234.0)
+    assert curves[("ALA", "GLY")].source == "pooled"
+
+
+def test_our_dihedral_angle_is_torchmds(tmp_path):
+    """The fit uses our φ; torchmd's energy of the written terms must be the same function of it."""
+    terms = [{"phi_k": 0.7, "phase": 40.0, "per": 1}, {"phi_k": 0.3, "phase": -75.0, "per": 2}]
+    topology = CGTopology(["ALA", "GLY", "TYR", "ALA", "LYS"])
+    prior = tmp_path / "prior.yaml"
+    prior.write_text(yaml.safe_dump(minimal_prior(topology, terms)))
+    params = load_parameters(prior, topology)
+    forces = Forces(params, terms=["dihedrals"], exclusions=("bonds",))
+    pos = random_chains(6, topology.numAtoms, np.random.default_rng(5))
+    energy, _ = evaluate(forces, torch.as_tensor(pos))
+    expected = fourier(dihedral_angles(pos), terms).sum(axis=1)
+    np.testing.assert_allclose(energy.numpy(), expected, rtol=1e-6)  # torchmd keeps float32 params
+
+
+def minimal_prior(topology, terms):
+    types = sorted(set(topology.atomtype))
+    return {
+        "atomtypes": types,
+        "bonds": {f"({a}, {b})": {"k0": 40.0, "req": 3.8} for a in types for b in types},
+        "dihedrals": {"(X, X, X, X)": {"terms": terms}},
+        "electrostatics": {t: {"charge": 0.0} for t in types},
+        "lj": {t: {"epsilon": 2000.0, "sigma": 1.0} for t in types},
+        "masses": {t: 12.0 for t in types},
+    }
+
+
+def random_chains(frames, beads, rng):
+    """Cα-like chains: 3.8 Å steps in random directions, no bead pair closer than 3 Å."""
+    chains = []
+    while len(chains) < frames:
+        steps = rng.normal(size=(beads - 1, 3))
+        steps *= 3.8 / np.linalg.norm(steps, axis=1, keepdims=True)
+        chain = np.vstack([np.zeros(3), np.cumsum(steps, axis=0)])
+        dist = np.linalg.norm(chain[:, None] - chain[None], axis=-1)
+        if dist[np.triu_indices(beads, 1)].min() > 3.0:
+            chains.append(chain)
+    return np.array(chains)
+
+
+# --- the whole stage on real (tiny) all-atom data ---
+
+
+@pytest.fixture(scope="module")
+def datasets(tmp_path_factory):
+    from cgthermo.cg.dataset import write_dataset
+    from cgthermo.cg.mapping import map_aa_protein
+    from cgthermo.cg.tinyrun import run_tiny
+
+    root = tmp_path_factory.mktemp("prior")
+    paths = {}
+    for name, sequence, seed in (("one", "AGYAK", 1), ("two", "KAWE", 2)):
+        run = run_tiny(
+            root / name, sequence=sequence, frames=60, seed=seed, temperature=TEMPERATURE
+        )
+        data = map_aa_protein(name, [run.md_file], run.system_xml, "constraint-aware", 10.0)
+        paths[name] = root / name / "cg" / "dataset.h5"
+        write_dataset(paths[name], [data])
+    return paths
+
+
+@pytest.fixture(scope="module")
+def fitted(datasets, tmp_path_factory):
+    from cgthermo.prior.stage import run_prior
+
+    out = tmp_path_factory.mktemp("fitted")
+    settings = dict(SETTINGS, min_pair_samples=20)
+    run_prior([datasets["one"]], settings, out / "prior.yaml", out / "fit.png", out / "delta.h5")
+    multi = out / "multi"
+    run_prior(
+        list(datasets.values()),
+        settings,
+        multi / "prior.yaml",
+        multi / "fit.png",
+        multi / "delta.h5",
+    )
+    return out
+
+
+def test_written_prior_forces_are_minus_the_gradient_of_its_energy(fitted):
+    topology = CGTopology(["ALA", "GLY", "TYR", "ALA", "LYS"])
+    forces = build_forces(fitted / "prior.yaml", topology)
+    pos = random_chains(3, topology.numAtoms, np.random.default_rng(6))
+    _, analytic = evaluate(forces, torch.as_tensor(pos))
+    step = 1e-5
+    numeric = np.zeros_like(pos)
+    for bead in range(topology.numAtoms):
+        for axis in range(3):
+            plus, minus = pos.copy(), pos.copy()
+            plus[:, bead, axis] += step
+            minus[:, bead, axis] -= step
+            e_plus, _ = evaluate(forces, torch.as_tensor(plus))
+            e_minus, _ = evaluate(forces, torch.as_tensor(minus))
+            numeric[:, bead, axis] = -(e_plus - e_minus).numpy() / (2 * step)
+    error = np.linalg.norm(analytic.numpy() - numeric) / np.linalg.norm(numeric)
+    assert error < 1e-5
+
+
+def test_prior_yaml_has_every_term_torchmd_needs(fitted):
+    document = yaml.safe_load((fitted / "prior.yaml").read_text())
+    assert document["atomtypes"] == ["ALA", "GLY", "LYS", "TYR"]
+    # ordered N→C pairs of AGYAK
+    assert set(document["bonds"]) == {"(ALA, GLY)", "(GLY, TYR)", "(TYR, ALA)", "(ALA, LYS)"}
+    for bond in document["bonds"].values():
+        assert 3.7 < bond["req"] < 4.0 and bond["k0"] > 5
+    assert [t["per"] for t in document["dihedrals"]["(X, X, X, X)"]["terms"]] == [1, 2]
+    assert all(v == {"charge": 0.0} for v in document["electrostatics"].values())
+    assert all(v["sigma"] == 1.0 and v["epsilon"] > 0 for v in document["lj"].values())
+    assert all(m == 12.0 for m in document["masses"].values())
+    assert (fitted / "fit.png").stat().st_size > 10_000
+
+
+def test_delta_forces_are_mapped_minus_prior(datasets, fitted):
+    from cgthermo.cg.dataset import read_dataset
+    from cgthermo.priorforces import prior_forces
+
+    (mapped,) = read_dataset(datasets["one"])
+    (delta,) = read_dataset(fitted / "delta.h5")
+    _, prior = prior_forces(fitted / "prior.yaml", CGTopology(mapped.resnames), mapped.pos)
+    np.testing.assert_array_equal(delta.pos, mapped.pos)
+    np.testing.assert_allclose(delta.forces, mapped.forces - prior, rtol=1e-5, atol=1e-4)
+    assert np.abs(prior).max() > 1.0  # the prior is not a zero force field
+
+
+def test_multi_prior_covers_all_proteins_with_one_delta_group_each(datasets, fitted):
+    from cgthermo.cg.dataset import read_dataset
+    from cgthermo.priorforces import prior_forces
+
+    multi = fitted / "multi"
+    document = yaml.safe_load((multi / "prior.yaml").read_text())
+    assert {"(ALA, LYS)", "(LYS, ALA)", "(ALA, TRP)", "(TRP, GLU)"} <= set(document["bonds"])
+    groups = read_dataset(multi / "delta.h5")
+    assert [g.name for g in groups] == ["one", "two"]
+    for group in groups:
+        (mapped,) = read_dataset(datasets[group.name])
+        _, prior = prior_forces(multi / "prior.yaml", CGTopology(mapped.resnames), mapped.pos)
+        np.testing.assert_allclose(group.forces, mapped.forces - prior, rtol=1e-5, atol=1e-4)
+
+
+def test_too_short_chain_for_dihedrals_is_a_clear_error(tmp_path):
+    from cgthermo.prior.fitting import fit_prior
+
+    hist = Histograms.from_settings(SETTINGS)
+    hist.add(["ALA", "GLY", "ALA"], random_chains(50, 3, np.random.default_rng(7)), TEMPERATURE)
+    with pytest.raises(CgthermoError) as err:
+        fit_prior(hist, dict(SETTINGS, min_pair_samples=1))
+    assert "\n" not in str(err.value)

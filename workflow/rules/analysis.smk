@@ -1,0 +1,79 @@
+# Analysis: TICA/MSM of the all-atom Cα data once per protein (analysis_reference), then
+# every CG model projected on that fit and compared on the same free-energy grid (analysis).
+from cgthermo.analysis.rules import AnalysisRules
+
+ANALYSIS = AnalysisRules(config)
+
+
+rule analysis_reference:
+    input:
+        unpack(ANALYSIS.reference_inputs),
+    output:
+        npz=f"{RESULTS}/{{protein}}/analysis/reference.npz",
+        its=report(
+            f"{RESULTS}/{{protein}}/analysis/msm_its.png",
+            caption="../report/msm_its.rst",
+            category="MSM implied timescales",
+            labels={"protein": "{protein}"},
+        ),
+    params:
+        settings=config["analysis"],
+        temperature=ANALYSIS.temperature,
+        seed=ANALYSIS.seed,
+    log:
+        "logs/analysis_reference/{protein}.log",
+    benchmark:
+        "benchmarks/analysis_reference/{protein}.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 2
+    resources:
+        mem_mb=ANALYSIS.reference_mem_mb,
+        runtime=ANALYSIS.reference_runtime,
+    script:
+        "../scripts/analysis_reference.py"
+
+
+rule analysis:
+    input:
+        reference=rules.analysis_reference.output.npz,
+        topology=f"{RESULTS}/{{protein}}/cg/topology.pdb",
+        traj=f"{RESULTS}/{{protein}}/cgsim/{{model}}/traj.xtc",
+        frames=f"{RESULTS}/{{protein}}/cgsim/{{model}}/frames.csv",
+    output:
+        metrics=f"{RESULTS}/{{protein}}/analysis/{{model}}/metrics.json",
+        fes=report(
+            f"{RESULTS}/{{protein}}/analysis/{{model}}/fes.png",
+            caption="../report/fes.rst",
+            category="Free-energy surfaces",
+            subcategory="{protein}",
+            labels={"protein": "{protein}", "model": "{model}"},
+        ),
+        tica_1d=report(
+            f"{RESULTS}/{{protein}}/analysis/{{model}}/tica_1d.png",
+            caption="../report/tica_1d.rst",
+            category="Free energy along TIC 1",
+            subcategory="{protein}",
+            labels={"protein": "{protein}", "model": "{model}"},
+        ),
+        rmsd=report(
+            f"{RESULTS}/{{protein}}/analysis/{{model}}/rmsd.png",
+            caption="../report/rmsd.rst",
+            category="Structure",
+            subcategory="{protein}",
+            labels={"protein": "{protein}", "model": "{model}"},
+        ),
+    params:
+        burnin=config["analysis"]["cg_burnin_fraction"],
+    log:
+        "logs/analysis/{protein}.{model}.log",
+    benchmark:
+        "benchmarks/analysis/{protein}.{model}.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=ANALYSIS.model_mem_mb,
+        runtime="30m",
+    script:
+        "../scripts/analysis.py"

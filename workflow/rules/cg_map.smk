@@ -1,0 +1,25 @@
+# Cα mapping: the all-atom replicas (or a protein's imported data) become the CG
+# force-matching dataset `cg/dataset.h5` and a Cα-only `cg/topology.pdb`.
+
+
+include: "cg_functions.smk"
+
+
+rule cg_map:
+    input:
+        unpack(cg_map_input),
+    output:
+        dataset=f"{RESULTS}/{{protein}}/cg/dataset.h5",
+        topology=f"{RESULTS}/{{protein}}/cg/topology.pdb",
+    log:
+        "logs/cg_map/{protein}.log",
+    benchmark:
+        "benchmarks/cg_map/{protein}.tsv"
+    conda:
+        "../../envs/cg.yaml"
+    threads: 1
+    resources:
+        mem_mb=cg_map_mem_mb,
+        runtime="2h",
+    script:
+        "../scripts/cg_map.py"

@@ -1,0 +1,29 @@
+# CG simulation in torchmd: batched replicas of each protein under the prior alone
+# (`prior_only`), the protein's own NNP (`specific`) or the multi-protein NNP (`multi`).
+# Checkpoints live in a `work/` folder beside the outputs; a rerun with the same
+# settings and inputs continues there, and the folder goes once the outputs exist.
+from cgthermo.cgsim import rules as cgsim_rules
+
+
+rule cg_sim:
+    input:
+        unpack(cgsim_rules.inputs_for(RESULTS)),
+    output:
+        traj=f"{RESULTS}/{{protein}}/cgsim/{{model}}/traj.xtc",
+        frames=f"{RESULTS}/{{protein}}/cgsim/{{model}}/frames.csv",
+        log=f"{RESULTS}/{{protein}}/cgsim/{{model}}/log.csv",
+    log:
+        "logs/cg_sim/{protein}.{model}.log",
+    benchmark:
+        "benchmarks/cg_sim/{protein}.{model}.tsv"
+    conda:
+        "../../envs/cgsim.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=cgsim_rules.runtime_for(config),
+        gpu=cgsim_rules.gpus_requested(config),
+    params:
+        work=f"{RESULTS}/{{protein}}/cgsim/{{model}}/work",
+    script:
+        "../scripts/cg_sim.py"

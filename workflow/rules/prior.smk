@@ -1,0 +1,48 @@
+# Prior fitting by Boltzmann inversion, its torchmd YAML and fit plot, and the delta
+# forces (mapped − prior, computed by torchmd) that the NNP learns: one prior per
+# protein (`prior`) and one over all proteins of the config (`prior_multi`).
+
+
+include: "cg_functions.smk"
+
+
+rule prior:
+    input:
+        dataset=f"{RESULTS}/{{protein}}/cg/dataset.h5",
+    output:
+        prior=f"{RESULTS}/{{protein}}/prior/prior.yaml",
+        fit=f"{RESULTS}/{{protein}}/prior/fit.png",
+        delta=f"{RESULTS}/{{protein}}/cg/delta.h5",
+    log:
+        "logs/prior/{protein}.log",
+    benchmark:
+        "benchmarks/prior/{protein}.tsv"
+    conda:
+        "../../envs/cg.yaml"
+    threads: 1
+    resources:
+        mem_mb=prior_mem_mb,
+        runtime=prior_runtime,
+    script:
+        "../scripts/prior.py"
+
+
+rule prior_multi:
+    input:
+        datasets=prior_multi_datasets,
+    output:
+        prior=f"{RESULTS}/{MULTI}/prior/prior.yaml",
+        fit=f"{RESULTS}/{MULTI}/prior/fit.png",
+        delta=f"{RESULTS}/{MULTI}/cg/delta.h5",
+    log:
+        f"logs/prior_multi/{MULTI}.log",
+    benchmark:
+        f"benchmarks/prior_multi/{MULTI}.tsv"
+    conda:
+        "../../envs/cg.yaml"
+    threads: 1
+    resources:
+        mem_mb=prior_mem_mb,
+        runtime=prior_runtime,
+    script:
+        "../scripts/prior_multi.py"

@@ -1,0 +1,52 @@
+# Aggregation over every protein × model: results/summary.csv and the self-contained
+# results/report.html (figures embedded). `snakemake --report report.html` gathers the
+# report() figures of the analysis rules with their captions as well.
+# ANALYSIS (cgthermo.analysis.rules.AnalysisRules) comes from analysis.smk.
+
+
+rule summary:
+    input:
+        ANALYSIS.metrics_files,
+    output:
+        report(
+            f"{RESULTS}/summary.csv",
+            caption="../report/summary.rst",
+            category="Summary",
+        ),
+    log:
+        "logs/summary/summary.log",
+    benchmark:
+        "benchmarks/summary/summary.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    localrule: True
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime="10m",
+    script:
+        "../scripts/summary.py"
+
+
+rule report:
+    input:
+        summary=rules.summary.output[0],
+        figures=ANALYSIS.figure_files,
+    output:
+        f"{RESULTS}/report.html",
+    params:
+        proteins=PROTEINS,
+        models=MODELS,
+    log:
+        "logs/report/report.log",
+    benchmark:
+        "benchmarks/report/report.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    localrule: True
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime="10m",
+    script:
+        "../scripts/report.py"

@@ -1,0 +1,57 @@
+# NNP training with torchmd-net on delta forces: one model per protein (`train`) and
+# one for all proteins together (`train_multi`). Checkpoints for resuming live in a
+# `work/` folder beside the outputs; a rerun with the same settings continues there.
+from cgthermo.train import resources as train_resources
+
+
+rule train:
+    input:
+        delta=f"{RESULTS}/{{protein}}/cg/delta.h5",
+        datasets=f"{RESULTS}/{{protein}}/cg/dataset.h5",
+    output:
+        ckpt=f"{RESULTS}/{{protein}}/model/specific/model.ckpt",
+        metrics=f"{RESULTS}/{{protein}}/model/specific/metrics.csv",
+        curve=f"{RESULTS}/{{protein}}/model/specific/learning_curve.png",
+        test=f"{RESULTS}/{{protein}}/model/specific/test.json",
+    log:
+        "logs/train/{protein}.log",
+    benchmark:
+        "benchmarks/train/{protein}.tsv"
+    conda:
+        "../../envs/train.yaml"
+    threads: 4
+    resources:
+        mem_mb=train_resources.memory_mb,
+        runtime=train_resources.runtime_for(config),
+        gpu=train_resources.gpus_requested(config),
+    params:
+        kind="specific",
+    script:
+        "../scripts/train.py"
+
+
+rule train_multi:
+    input:
+        delta=f"{RESULTS}/{MULTI}/cg/delta.h5",
+        datasets=expand(f"{RESULTS}/{{protein}}/cg/dataset.h5", protein=PROTEINS),
+    output:
+        ckpt=f"{RESULTS}/{MULTI}/model/model.ckpt",
+        metrics=f"{RESULTS}/{MULTI}/model/metrics.csv",
+        curve=f"{RESULTS}/{MULTI}/model/learning_curve.png",
+        test=f"{RESULTS}/{MULTI}/model/test.json",
+    log:
+        "logs/train_multi/multi.log",
+    benchmark:
+        "benchmarks/train_multi/multi.tsv"
+    conda:
+        "../../envs/train.yaml"
+    threads: 4
+    resources:
+        mem_mb=train_resources.memory_mb,
+        runtime=train_resources.runtime_for(config),
+        gpu=train_resources.gpus_requested(config),
+    params:
+        kind="multi",
+        proteins=PROTEINS,
+    script:
+        "../scripts/train.py"
