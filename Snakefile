@@ -7,6 +7,9 @@ min_version("9.20")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/aa_md.smk"
 include: "workflow/rules/cg_map.smk"

@@ -37,8 +37,8 @@ def settings(args) -> dict:
     return cgconfig.aa_settings(cfg, "cln")
 
 
-def bare_openmm(system_xml: Path, start: Path, s: dict, seed: int) -> float:
-    began = time.perf_counter()
+def bare_openmm(system_xml: Path, start: Path, s: dict, seed: int) -> tuple[float, float]:
+    began, began_cpu = time.perf_counter(), time.process_time()
     system = openmm.XmlSerializer.deserialize(system_xml.read_text())
     pdb = app.PDBFile(str(start))
     integrator = openmm.LangevinMiddleIntegrator(
@@ -53,7 +53,7 @@ def bare_openmm(system_xml: Path, start: Path, s: dict, seed: int) -> float:
     simulation.context.setVelocitiesToTemperature(TEMPERATURE * unit.kelvin, seed)
     simulation.step(round(s["length_ns"] * 1e6 / s["timestep_fs"]))
     simulation.context.getState(getPositions=True)  # wait for the device to finish
-    return time.perf_counter() - began
+    return time.perf_counter() - began, time.process_time() - began_cpu
 
 
 def _platform_name(s: dict) -> str:
@@ -62,11 +62,11 @@ def _platform_name(s: dict) -> str:
     return select_platform(s["platform"], s["precision"], s["threads"])[0].getName()
 
 
-def ours(system_xml: Path, start: Path, s: dict, seed: int, out: Path) -> float:
-    began = time.perf_counter()
+def ours(system_xml: Path, start: Path, s: dict, seed: int, out: Path) -> tuple[float, float]:
+    began, began_cpu = time.perf_counter(), time.process_time()
     run_replica(system_xml, start, out / "0.h5", out / "0.xtc", s, TEMPERATURE,
                 replica=0, seed=seed, threads=s["threads"])  # fmt: skip
-    return time.perf_counter() - began
+    return time.perf_counter() - began, time.process_time() - began_cpu
 
 
 def main() -> None:
@@ -82,19 +82,25 @@ def main() -> None:
         tmp = Path(tmp)
         prepare_protein({"name": "cln", "sequence": SEQUENCE}, s, tmp / "structure.pdb",
                         tmp / "system.xml", threads=args.threads)  # fmt: skip
-        times = {"bare": [], "ours": []}
+        wall, cpu = {"bare": [], "ours": []}, {"bare": [], "ours": []}
         for repeat in range(args.repeats):
-            times["bare"].append(bare_openmm(tmp / "system.xml", tmp / "structure.pdb", s, 7))
-            out = tmp / f"run{repeat}"
-            times["ours"].append(ours(tmp / "system.xml", tmp / "structure.pdb", s, 7, out))
-            print(f"repeat {repeat}: bare {times['bare'][-1]:.2f} s, "
-                  f"ours {times['ours'][-1]:.2f} s", flush=True)  # fmt: skip
-    days = {k: statistics.median(v) / 86400.0 for k, v in times.items()}
+            for name, run in (("bare", bare_openmm), ("ours", ours)):
+                extra = (tmp / f"run{repeat}",) if name == "ours" else ()
+                seconds, cpu_seconds = run(tmp / "system.xml", tmp / "structure.pdb", s, 7, *extra)
+                wall[name].append(seconds)
+                cpu[name].append(cpu_seconds)
+            print(f"repeat {repeat}: wall bare {wall['bare'][-1]:.2f} s, ours "
+                  f"{wall['ours'][-1]:.2f} s; CPU bare {cpu['bare'][-1]:.2f} s, ours "
+                  f"{cpu['ours'][-1]:.2f} s", flush=True)  # fmt: skip
     ns = args.length_ps / 1000.0
+    days = {k: statistics.median(v) / 86400.0 for k, v in wall.items()}
     print(f"platform {_platform_name(s)}, threads {args.threads}, {args.length_ps} ps per run, "
           f"save every {args.save_ps} ps, checkpoint every {args.length_ps / 2} ps")  # fmt: skip
-    print(f"bare OpenMM: {ns / days['bare']:.1f} ns/day (median of {args.repeats})")
-    print(f"aa_md:       {ns / days['ours']:.1f} ns/day (median of {args.repeats})")
+    print(f"bare OpenMM: {ns / days['bare']:.1f} ns/day (median wall of {args.repeats})")
+    print(f"aa_md:       {ns / days['ours']:.1f} ns/day (median wall of {args.repeats})")
+    # CPU seconds are what each run costs whatever else shares the machine
+    cpu_ratio = statistics.median(cpu["bare"]) / statistics.median(cpu["ours"])
+    print(f"CPU-time ratio (bare/ours, median): {cpu_ratio:.3f}")
     print(f"aa_md/bare_openmm throughput ratio: {days['bare'] / days['ours']:.3f}")
 
 

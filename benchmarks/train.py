@@ -124,7 +124,9 @@ def main():
         f"{opts.threads} threads, device {opts.device}"
     )
     print(f"train/ours: {ours_fps:.1f} frames/s (wall {[round(t, 2) for t in ours_s]} s)")
-    print(f"train/bare_torchmdnet: {bare_fps:.1f} frames/s (wall {[round(t, 2) for t in bare_s]} s)")
+    print(
+        f"train/bare_torchmdnet: {bare_fps:.1f} frames/s (wall {[round(t, 2) for t in bare_s]} s)"
+    )
     print(f"train/bare_torchmdnet throughput ratio: {ours_fps / bare_fps:.3f}")
 
 

@@ -32,7 +32,7 @@ def ca_spacing_angstrom(topology, positions_nm) -> np.ndarray:
 def prepared(tmp_path_factory):
     out = tmp_path_factory.mktemp("prep")
     prepare_protein({"name": "p", "sequence": PEPTIDE}, settings(threads=1),
-                    out / "structure.pdb", out / "system.xml")  # fmt: skip
+                    out / "structure.pdb", out / "system.xml", seed=5)  # fmt: skip
     return out
 
 
@@ -76,6 +76,14 @@ def test_prepared_structure_is_an_energy_minimum(prepared):
     after = context.getState(getEnergy=True).getPotentialEnergy()._value
     # only PDB rounding (1e-4 nm) separates the written structure from a minimum
     assert before - after < 0.02 * abs(before)
+
+
+def test_same_seed_gives_the_same_structure(prepared, tmp_path):
+    prepare_protein({"name": "p", "sequence": PEPTIDE}, settings(threads=1),
+                    tmp_path / "structure.pdb", tmp_path / "system.xml", seed=5)  # fmt: skip
+    again = app.PDBFile(str(tmp_path / "structure.pdb")).getPositions(asNumpy=True)._value
+    first = app.PDBFile(str(prepared / "structure.pdb")).getPositions(asNumpy=True)._value
+    assert np.array_equal(again, first)
 
 
 def test_pdb_with_missing_atoms_is_completed(prepared, tmp_path):

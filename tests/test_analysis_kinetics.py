@@ -119,4 +119,30 @@ def test_reference_npz_holds_the_projection_of_the_all_atom_data(tmp_path):
     assert np.array_equal(again, stored["tics"])
     assert stored["weights"].sum() == pytest.approx(1.0)
     assert list(stored["its_lags"]) == [1, 2, 4]
+    # the same settings and seed give the same reference (k-means is seeded from the config)
+    rebuilt = reference.build_reference(
+        tmp_path / "dataset.h5", tmp_path / "topology.pdb", "pep", settings, 340.0, seed=1
+    )
+    for key, value in arrays.items():
+        assert np.array_equal(value, rebuilt[key], equal_nan=value.dtype.kind == "f"), key
     assert (tmp_path / "its.png").stat().st_size > 0
+
+
+def test_histogram_reweighting_gives_every_frame_the_same_weight():
+    rng = np.random.default_rng(12)
+    dtrajs = [markov_chain(rng, TRANSITIONS, 400), markov_chain(rng, TRANSITIONS, 200)]
+    msm = kinetics.estimate_msm(dtrajs, lag=1)
+    weights = reference.all_atom_weights(dtrajs, 3, msm, "histogram")
+    assert np.allclose(np.concatenate(weights), 1.0 / 600)
+    msm_weights = np.concatenate(reference.all_atom_weights(dtrajs, 3, msm, "msm"))
+    assert msm_weights.sum() == pytest.approx(1.0)
+    assert not np.allclose(msm_weights, 1.0 / 600)
+
+
+def test_trajectories_split_at_replica_changes_and_time_gaps():
+    from cgthermo.analysis.inputs import split_contiguous
+
+    replica = np.array([1, 1, 1, 0, 0, 0, 0])
+    time = np.array([0.0, 10.0, 20.0, 0.0, 10.0, 40.0, 50.0])  # replica 0 lost two frames
+    pieces = split_contiguous(replica, time)
+    assert [list(p) for p in pieces] == [[3, 4], [5, 6], [0, 1, 2]]

@@ -95,3 +95,17 @@ def test_cuda_without_gpu_and_too_short_runs_are_reported(tmp_path):
     inputs = SimInputs("x", tmp_path / "d.h5", tmp_path / "t.pdb", tmp_path / "p.yaml")
     with pytest.raises(CgthermoError, match=r"cgsim.steps \(99\) is shorter"):
         CGSimulation(inputs, short, tmp_path / "work")
+
+
+def test_rule_resources_follow_the_config():
+    from types import SimpleNamespace
+
+    from cgthermo.cgsim import rules
+
+    config = cgconfig.validate({"proteins": [{"name": "cln", "sequence": "YYDPETGTWY"}],
+                                "cgsim": {"steps": 5_000_000, "device": "cuda"}})
+    assert rules.gpus_requested(config) == 1
+    assert rules.runtime_for(config)(None, attempt=2).endswith("m")
+    assert int(rules.runtime_for(config)(None, attempt=1)[:-1]) > 60 * 24
+    wildcards = SimpleNamespace(protein="cln", model="multi")
+    assert rules.inputs_for("out")(wildcards)["checkpoint"] == "out/multi/model/model.ckpt"

@@ -16,7 +16,6 @@ import torch
 from cgthermo.config import validate
 from cgthermo.train import Outputs, evaluate, synthetic, train_model
 
-
 SMALL_NET = {
     "embedding_dimension": 32,
     "num_layers": 2,

@@ -127,3 +127,29 @@ def test_written_arguments_are_torchmdnet_arguments(tmp_path):
     assert args.max_num_neighbors >= 64
     assert (args.embedding_dimension, args.num_layers, args.num_rbf) == (128, 4, 18)
     assert (args.cutoff_lower, args.cutoff_upper, args.activation) == (3.0, 12.0, "tanh")
+
+
+def test_work_folder_of_other_settings_is_not_resumed(tmp_path, good):
+    """A last.ckpt from other settings (or other data or split) must not be resumed."""
+    from cgthermo.train import dataset, run, splits
+
+    _, paths = good
+    groups = dataset.frame_table(paths["delta"])
+    device = settings.resolve_device("cpu", 1)
+    split = splits.make_splits(groups, 0.1, 0.1, seed=1)
+
+    def stamp(lr, frame_splits=split, epochs=5):
+        train = {**config_for(["p"])["train"], "lr": lr, "num_epochs": epochs}
+        args = settings.torchmdnet_arguments(train, paths["delta"], "s.npz", tmp_path, 1, device)
+        return settings.fingerprint(args, paths["delta"], frame_splits)
+
+    work = tmp_path / "work"
+    run._prepare_work_dir(work, stamp(1e-3))
+    (work / "last.ckpt").write_text("state")
+    run._prepare_work_dir(work, stamp(1e-3, epochs=50))  # a longer run may resume
+    assert (work / "last.ckpt").exists()
+    run._prepare_work_dir(work, stamp(1e-3, splits.make_splits(groups, 0.1, 0.1, seed=2)))
+    assert not (work / "last.ckpt").exists()
+    (work / "last.ckpt").write_text("state")
+    run._prepare_work_dir(work, stamp(2e-3))
+    assert not (work / "last.ckpt").exists()

@@ -16,10 +16,6 @@ rule analysis_reference:
             category="MSM implied timescales",
             labels={"protein": "{protein}"},
         ),
-    params:
-        settings=config["analysis"],
-        temperature=ANALYSIS.temperature,
-        seed=ANALYSIS.seed,
     log:
         "logs/analysis_reference/{protein}.log",
     benchmark:
@@ -30,6 +26,10 @@ rule analysis_reference:
     resources:
         mem_mb=ANALYSIS.reference_mem_mb,
         runtime=ANALYSIS.reference_runtime,
+    params:
+        settings=config["analysis"],
+        temperature=ANALYSIS.temperature,
+        seed=ANALYSIS.seed,
     script:
         "../scripts/analysis_reference.py"
 
@@ -63,8 +63,6 @@ rule analysis:
             subcategory="{protein}",
             labels={"protein": "{protein}", "model": "{model}"},
         ),
-    params:
-        burnin=config["analysis"]["cg_burnin_fraction"],
     log:
         "logs/analysis/{protein}.{model}.log",
     benchmark:
@@ -75,5 +73,7 @@ rule analysis:
     resources:
         mem_mb=ANALYSIS.model_mem_mb,
         runtime="30m",
+    params:
+        burnin=config["analysis"]["cg_burnin_fraction"],
     script:
         "../scripts/analysis.py"

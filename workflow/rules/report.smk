@@ -17,9 +17,9 @@ rule summary:
         "logs/summary/summary.log",
     benchmark:
         "benchmarks/summary/summary.tsv"
+    localrule: True
     conda:
         "../../envs/analysis.yaml"
-    localrule: True
     threads: 1
     resources:
         mem_mb=1000,
@@ -34,19 +34,19 @@ rule report:
         figures=ANALYSIS.figure_files,
     output:
         f"{RESULTS}/report.html",
-    params:
-        proteins=PROTEINS,
-        models=MODELS,
     log:
         "logs/report/report.log",
     benchmark:
         "benchmarks/report/report.tsv"
+    localrule: True
     conda:
         "../../envs/analysis.yaml"
-    localrule: True
     threads: 1
     resources:
         mem_mb=1000,
         runtime="10m",
+    params:
+        proteins=PROTEINS,
+        models=MODELS,
     script:
         "../scripts/report.py"

@@ -172,7 +172,7 @@ def load_native_ca(path, topology):
     if not path.is_file():
         raise CgthermoError(f"native structure {path} does not exist", "fix the 'native' key")
     native = md.load(str(path))
-    ca = native.topology.select("name CA")
+    ca = native.topology.select("name CA and element C")  # not calcium ions named CA
     if len(ca) != topology.n_atoms:
         raise CgthermoError(
             f"native structure {path} has {len(ca)} Cα atoms but the protein has "

@@ -72,7 +72,14 @@ def build_reference(dataset, topology_path, protein: str, settings: dict, temper
 
     ref_xyz, ref_source = reference_structure(ensemble, dtrajs, state_pi, topology, native_path)
     contacts = structure.native_contact_pairs(ref_xyz, settings["native_cutoff"])
-    all_pos = np.concatenate(ensemble.pieces)
+    # per piece: a concatenated copy of all positions would double the memory peak
+    rmsd = np.concatenate([structure.rmsd_to(p, ref_xyz, topology) for p in ensemble.pieces])
+    q = np.concatenate(
+        [
+            structure.contact_fraction(p, contacts, settings["native_cutoff"], topology)
+            for p in ensemble.pieces
+        ]  # fmt: skip
+    )
     all_tics = np.concatenate(tics)
     grid = fes.grid_from_reference(all_tics, settings["fes_bins"], settings["fes_margin"])
     return {
@@ -100,8 +107,8 @@ def build_reference(dataset, topology_path, protein: str, settings: dict, temper
         "contact_pairs": contacts,
         "native_cutoff": np.float64(settings["native_cutoff"]),
         "folded_rmsd": np.float64(settings["folded_rmsd"]),
-        "rmsd": structure.rmsd_to(all_pos, ref_xyz, topology),
-        "q": structure.contact_fraction(all_pos, contacts, settings["native_cutoff"], topology),
+        "rmsd": rmsd,
+        "q": q,
     }
 
 

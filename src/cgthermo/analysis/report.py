@@ -11,6 +11,7 @@ from ..io import atomic_path, require_file
 
 HEADLINE = [
     "protein", "model", "fes_mae_kcal", "fes_mae_kcal_vs_prior_only", "js_divergence",
+    "js_divergence_vs_prior_only",
     "coverage", "rmsd_mean_aa", "rmsd_mean_cg", "folded_fraction_aa", "folded_fraction_cg",
     "dG_fold_aa_kcal", "dG_fold_cg_kcal", "n_frames_cg_used", "n_frames_cg_exploded",
 ]  # fmt: skip

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-CHUNK_FRAMES = 2000
+CHUNK_FRAMES = 500  # an 80-bead chain has 3081 pairs: ~40 MB of pair vectors per chunk
 
 
 def bond_lengths(pos) -> np.ndarray:

@@ -86,7 +86,7 @@ def train_model(
     if dataset.needs_tiled_types(delta_path):
         arguments["dataset_root"] = str((work / "dataset_tiled.h5").resolve())
     if _is_launching_process():
-        _prepare_work_dir(work, settings.fingerprint(arguments, delta_path))
+        _prepare_work_dir(work, settings.fingerprint(arguments, delta_path, frame_splits))
         splits.save_splits(frame_splits, work / "split.npz")
         if arguments["dataset_root"] != str(Path(delta_path).resolve()):
             dataset.write_tiled_copy(delta_path, arguments["dataset_root"])

@@ -129,11 +129,16 @@ def parse_arguments(path):
     return args
 
 
-def fingerprint(arguments: dict, dataset_path) -> str:
-    """Identifies a training run: the arguments and the dataset file's size and time."""
+def fingerprint(arguments: dict, dataset_path, frame_splits: dict) -> str:
+    """Identifies a training run: arguments, dataset file (size, time) and the split itself."""
     stat = Path(dataset_path).stat()
     learned = {k: v for k, v in arguments.items() if k not in EXECUTION_KEYS}
-    text = json.dumps(
-        {"args": learned, "data": [stat.st_size, stat.st_mtime_ns]}, sort_keys=True, default=str
+    digest = hashlib.sha256()
+    digest.update(
+        json.dumps(
+            {"args": learned, "data": [stat.st_size, stat.st_mtime_ns]}, sort_keys=True, default=str
+        ).encode()
     )
-    return hashlib.sha256(text.encode()).hexdigest()
+    for key in sorted(frame_splits):
+        digest.update(key.encode() + frame_splits[key].tobytes())
+    return digest.hexdigest()
