@@ -173,3 +173,30 @@ def test_auto_platform_takes_the_first_usable_in_order():
     # the first one listed that can create a context; CPU is always built into OpenMM
     assert platform.getName() in usable
     assert AUTO_ORDER.index(platform.getName()) <= AUTO_ORDER.index("CPU")
+
+
+
+def test_explicit_solvent_is_a_neutral_pme_water_box():
+    from cgthermo.aa.build import complete_protein, fixer_from_sequence
+    from cgthermo.aa.dynamics import protein_atom_table
+    from cgthermo.aa.system import create_system
+
+    peptide, padding = "KAK", 0.5  # net charge +2 at pH 7
+    protein, positions = complete_protein(fixer_from_sequence(peptide), seed=1)
+    s = settings(solvent="explicit", padding_nm=padding)
+    topology, _, system = create_system(protein, positions, s)
+    nonbonded = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
+    charge = sum(
+        nonbonded.getParticleParameters(i)[0].value_in_unit(unit.elementary_charge)
+        for i in range(system.getNumParticles())
+    )
+    assert abs(charge) < 1e-4
+    assert [r.name for r in topology.residues()].count("CL") == 2  # the neutralizing ions
+    assert nonbonded.getNonbondedMethod() == openmm.NonbondedForce.PME
+    box = np.diag(np.array(topology.getPeriodicBoxVectors().value_in_unit(unit.nanometer)))
+    extent = np.ptp(np.asarray(positions.value_in_unit(unit.nanometer)), axis=0).max()
+    # OpenMM sizes the box as bounding-sphere diameter + padding: periodic images stay apart
+    assert box.min() >= extent + padding - 1e-6
+    table = protein_atom_table(topology)
+    assert len(table["atom_indices"]) == protein.getNumAtoms()  # water and ions are not saved
+    assert table["residue_names"] == parse_sequence(peptide)

@@ -1,6 +1,8 @@
 """unfold and aa_md: forces belong to saved positions, units, resume after a kill, NaN blow-ups."""
 
+import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -150,12 +152,12 @@ def test_interrupted_run_resumes_to_the_uninterrupted_frames(start, uninterrupte
     assert not chk.exists() and not partial.exists()
 
 
-def test_killed_process_resumes_without_gaps_or_duplicates(start, tmp_path):
+def test_killed_process_resumes_without_gaps_or_duplicates(start, tmp_path, caplog):
     """A real SIGKILL of a running aa_md, then a rerun."""
     system, start_pdb, _ = start
     out_dir = tmp_path / "md"
     chk, partial = working_paths(out_dir / "0.h5")
-    long = dict(length_ns=0.008, checkpoint_every_ps=0.5)
+    long = dict(length_ns=0.015, checkpoint_every_ps=0.5)
     code = (
         "import sys; from cgthermo.aa.md import run_replica; from test_aa_md import settings;"
         f"run_replica(r'{system}', r'{start_pdb}', r'{out_dir / '0.h5'}', r'{out_dir / '0.xtc'}',"
@@ -164,27 +166,34 @@ def test_killed_process_resumes_without_gaps_or_duplicates(start, tmp_path):
     env = {**os.environ, "PYTHONPATH": os.path.dirname(__file__)}
     job = subprocess.Popen([sys.executable, "-c", code], env=env)
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline and not _frames_at_checkpoint(partial) >= 10:
+        # the checkpoint is replaced atomically (a new file each time): seeing three
+        # versions means frames 0, 5 and 10 were checkpointed (5 frames per checkpoint)
+        versions, deadline = set(), time.time() + 120
+        while len(versions) < 3 and time.time() < deadline:
             assert job.poll() is None, "the job ended before it could be killed"
-            time.sleep(0.05)
+            versions.add(_version(chk))
+            versions.discard(None)
+            time.sleep(0.02)
         os.kill(job.pid, signal.SIGKILL)
     finally:
         job.wait()
-    assert not (out_dir / "0.h5").exists()
-    run(start, out_dir, **long)
+    assert not (out_dir / "0.h5").exists() and chk.exists() and partial.exists()
+    with caplog.at_level(logging.INFO, logger="cgthermo"):
+        run(start, out_dir, **long)
+    resumed_at = int(re.search(r"resuming at frame (\d+) of 150", caplog.text).group(1))
+    assert 10 <= resumed_at < 150
     data = read(out_dir / "0.h5")
-    assert np.allclose(data["time"], 0.1 * np.arange(1, 81), rtol=0, atol=1e-12)
+    assert np.allclose(data["time"], 0.1 * np.arange(1, 151), rtol=0, atol=1e-12)
     steps = np.diff(data["positions"], axis=0)
     assert (np.abs(steps).max(axis=(1, 2)) > 0).all()  # no frame repeated
 
 
-def _frames_at_checkpoint(path) -> int:
+def _version(path):
     try:
-        with h5py.File(path, "r") as fh:
-            return int(fh.attrs["frames_at_checkpoint"])
-    except (OSError, KeyError):
-        return 0
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
 
 
 def test_nan_blow_up_names_replica_and_step_and_leaves_nothing(start, tmp_path):

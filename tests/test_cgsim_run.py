@@ -202,3 +202,13 @@ def test_missing_checkpoint_is_named(tmp_path, chignolin):
                        chignolin.prior_yaml, tmp_path / "absent.ckpt")
     with pytest.raises(CgthermoError, match="absent.ckpt"):
         CGSimulation(inputs, short_run(), tmp_path / "work")
+
+
+def test_unreadable_checkpoint_is_one_line(tmp_path, chignolin):
+    broken = tmp_path / "model.ckpt"
+    broken.write_bytes(b"not a checkpoint")
+    inputs = SimInputs("cln", chignolin.dataset_h5, chignolin.topology_pdb,
+                       chignolin.prior_yaml, broken)
+    with pytest.raises(CgthermoError, match="cannot be loaded by torchmd-net") as err:
+        CGSimulation(inputs, short_run(), tmp_path / "work")
+    assert "\n" not in str(err.value)

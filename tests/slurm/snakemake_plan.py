@@ -20,6 +20,7 @@ _JOB_FIELD = re.compile(r"^\s+(\w+): (.*)$")
 class PlannedJob:
     rule: str
     wildcards: dict = field(default_factory=dict)
+    input: list = field(default_factory=list)
     output: list = field(default_factory=list)
 
     @property
@@ -73,14 +74,16 @@ def planned_jobs(dry_run_output: str) -> list[PlannedJob]:
             key, value = fields.groups()
             if key == "wildcards":
                 jobs[-1].wildcards = parse_wildcards(value)
-            elif key == "output":
-                jobs[-1].output = value.split(", ")
+            elif key in ("input", "output"):
+                setattr(jobs[-1], key, value.split(", "))
     return [job for job in jobs if job.rule != "all"]
 
 
-def dry_run(configfile, results, options=(), targets=()) -> list[PlannedJob]:
-    """Jobs planned for CONFIGFILE with its results under RESULTS (run in the repo root).
+def dry_run(configfile, results, options=(), targets=(), cwd=REPO) -> list[PlannedJob]:
+    """Jobs planned for CONFIGFILE with its results under RESULTS.
 
-    Targets follow `--` because `--config` would take them as further settings."""
+    Targets follow `--` because `--config` would take them as further settings. Logs and
+    benchmarks are relative to CWD: a benchmark file left there by another run counts
+    as an output of the job (its time stamp too)."""
     args = ["--dry-run", *options, "--configfile", configfile, "--config", f"results={results}"]
-    return planned_jobs(run_snakemake([*args, "--", *targets] if targets else args))
+    return planned_jobs(run_snakemake([*args, "--", *targets] if targets else args, cwd=cwd))

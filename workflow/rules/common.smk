@@ -1,4 +1,9 @@
 # Config validation, wildcard constraints, paths and input functions shared by all stages.
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # works without `pip install -e .` too
 import cgthermo.config as cgconfig
 from cgthermo.errors import CgthermoError
 from snakemake.utils import validate
@@ -8,6 +13,11 @@ try:
 except CgthermoError as err:
     raise WorkflowError(f"cgthermo: {err}") from None
 validate(config, "../schemas/config.schema.yaml")
+
+# Jobs (local, conda or SLURM) import the package from this checkout, whatever env runs them.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(Path(workflow.basedir) / "src"), os.environ.get("PYTHONPATH")])
+)
 
 RESULTS = config["results"]
 PROTEINS = cgconfig.protein_names(config)

@@ -22,6 +22,9 @@ def rule_logging(snakemake, append: bool = False):
         logging.getLogger("cgthermo").error("%s", err)
         print(f"cgthermo: {err}", file=terminal)
         sys.exit(1)
+    except Exception:  # a bug, not a user error: keep the traceback in the rule's log too
+        logging.getLogger("cgthermo").exception("unexpected error")
+        raise
     finally:
         sys.stderr = terminal
         log_file.flush()

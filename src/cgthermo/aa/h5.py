@@ -45,8 +45,11 @@ def create(path, atom_table: dict, attrs: dict, fingerprint: dict) -> None:
 
 
 def append(path, positions: np.ndarray, forces: np.ndarray, time: np.ndarray) -> int:
-    """Append frames and record how many frames the file now holds; returns that number."""
-    with h5py.File(path, "a") as fh:
+    """Append frames and record how many frames the file now holds; returns that number.
+
+    No HDF5 file lock: someone reading the working copy must not make the job fail.
+    """
+    with h5py.File(path, "a", locking=False) as fh:
         start = fh["time"].shape[0]
         end = start + len(time)
         for name, values in (("positions", positions), ("forces", forces), ("time", time)):

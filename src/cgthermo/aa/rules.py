@@ -28,9 +28,13 @@ class AaRules:
 
     def __init__(self, config: dict):
         self.config = config
+        self._settings = {}
 
     def settings(self, protein: str) -> dict:
-        return cgconfig.aa_settings(self.config, protein)
+        # Snakemake calls these functions for every job; merging reads the schema file
+        if protein not in self._settings:
+            self._settings[protein] = cgconfig.aa_settings(self.config, protein)
+        return self._settings[protein]
 
     def _subset(self, protein: str, keys) -> dict:
         settings = self.settings(protein)

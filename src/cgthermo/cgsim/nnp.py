@@ -1,5 +1,6 @@
 """The neural-network potential as torchmd's external force: load, wrap, and (for tests) create."""
 
+import pickle
 from pathlib import Path
 
 import torch
@@ -36,7 +37,7 @@ def load_network(checkpoint, device="cpu", dtype=torch.float64) -> torch.nn.Modu
         if hparams.get("max_num_neighbors", 0) < MIN_NEIGHBORS:
             overrides["max_num_neighbors"] = MIN_NEIGHBORS
         model = load_model(str(path), device="cpu", **overrides)
-    except (KeyError, RuntimeError, EOFError, OSError) as err:
+    except (KeyError, RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as err:
         raise CgthermoError(
             f"NNP checkpoint {path} cannot be loaded by torchmd-net ({type(err).__name__}: {err})",
             "retrain the model with the train stage of this workflow",

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import math
 import os
 import shutil
 from dataclasses import dataclass
@@ -98,8 +99,9 @@ def train_model(
     result = fit.fit(args, device, work)
     if not result["is_global_zero"]:
         return None  # the other DDP ranks leave the artifacts to rank 0
+    split = {"mode": train["split"], "indices": str(work / "split.npz")}
     return _write_artifacts(result, outputs, kind, delta_path, mapped_paths, groups,
-                            frame_splits, device, work)  # fmt: skip
+                            frame_splits, split, device, work)  # fmt: skip
 
 
 def _is_launching_process() -> bool:
@@ -119,7 +121,7 @@ def _prepare_work_dir(work: Path, fingerprint: str) -> None:
 
 
 def _write_artifacts(result, outputs, kind, delta_path, mapped_paths, groups, frame_splits,
-                     device, work) -> dict:  # fmt: skip
+                     split, device, work) -> dict:  # fmt: skip
     torch_device = "cuda" if device.accelerator == "gpu" else "cpu"
     network = evaluate.load_network(result["best"], device=torch_device)
     report = evaluate.test_report(
@@ -127,7 +129,7 @@ def _write_artifacts(result, outputs, kind, delta_path, mapped_paths, groups, fr
     )
     report.update(
         model=kind,
-        split=str(Path(work / "split.npz")),
+        split=split,
         frames={s: int(len(frame_splits[f"idx_{s}"])) for s in splits.SPLIT_NAMES},
         epochs=len(result["history"]),
         best_epoch=_best_epoch(result["history"]),
@@ -144,5 +146,5 @@ def _write_artifacts(result, outputs, kind, delta_path, mapped_paths, groups, fr
 
 
 def _best_epoch(history):
-    finite = [r for r in history if r["val_loss"] == r["val_loss"]]
+    finite = [r for r in history if math.isfinite(r["val_loss"])]
     return min(finite, key=lambda r: r["val_loss"])["epoch"] if finite else None
