@@ -15,3 +15,21 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def test_config_run(tmp_path_factory) -> Path:
+    """One local run of config/test.yaml through Snakemake (every stage), shared by the
+    end-to-end tests; returns its working directory (results/, logs/, benchmarks/)."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from slurm.snakemake_plan import run_snakemake
+
+    workdir = tmp_path_factory.mktemp("test_config_run")
+    run_snakemake(
+        ["--workflow-profile", REPO / "profiles/default", "--cores", 2,
+         "--configfile", REPO / "config/test.yaml"],
+        cwd=workdir,
+    )  # fmt: skip
+    return workdir

@@ -6,9 +6,9 @@ from types import SimpleNamespace
 import pytest
 
 from cgthermo import config as cgconfig
-from cgthermo.aa.entry import rule_logging
 from cgthermo.aa.rules import AaRules
 from cgthermo.errors import CgthermoError
+from cgthermo.rulelog import rule_logging
 
 
 def rules(**aa) -> AaRules:
@@ -43,7 +43,7 @@ def test_runtime_request_grows_with_length():
     assert minutes[1] == pytest.approx(10 + 1.5 * 10.0 / 20.0 * 1440, abs=2)
 
 
-def test_script_errors_end_the_job_with_one_logged_line(tmp_path, capsys):
+def test_script_errors_end_the_job_with_one_logged_line(tmp_path, capfd):
     log = tmp_path / "rule.log"
     with pytest.raises(SystemExit) as exit_info:
         with rule_logging(SimpleNamespace(log=[str(log)])):
@@ -52,4 +52,4 @@ def test_script_errors_end_the_job_with_one_logged_line(tmp_path, capsys):
     assert exit_info.value.code == 1
     lines = log.read_text().splitlines()
     assert "started" in lines[0] and lines[-1].endswith("input x is bad. Fix: give a good x")
-    assert capsys.readouterr().err.strip() == "cgthermo: input x is bad. Fix: give a good x"
+    assert capfd.readouterr().err.strip() == "cgthermo: input x is bad. Fix: give a good x"

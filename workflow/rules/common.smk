@@ -15,8 +15,10 @@ except CgthermoError as err:
 validate(config, "../schemas/config.schema.yaml")
 
 # Jobs (local, conda or SLURM) import the package from this checkout, whatever env runs them.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    filter(None, [str(Path(workflow.basedir) / "src"), os.environ.get("PYTHONPATH")])
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        filter(None, [str(Path(workflow.basedir) / "src"), os.environ.get("PYTHONPATH")])
+    )
 )
 
 RESULTS = config["results"]

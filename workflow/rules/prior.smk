@@ -8,7 +8,7 @@ include: "cg_functions.smk"
 
 rule prior:
     input:
-        dataset=f"{RESULTS}/{{protein}}/cg/dataset.h5",
+        datasets=f"{RESULTS}/{{protein}}/cg/dataset.h5",
     output:
         prior=f"{RESULTS}/{{protein}}/prior/prior.yaml",
         fit=f"{RESULTS}/{{protein}}/prior/fit.png",
@@ -45,4 +45,4 @@ rule prior_multi:
         mem_mb=prior_mem_mb,
         runtime=prior_runtime,
     script:
-        "../scripts/prior_multi.py"
+        "../scripts/prior.py"

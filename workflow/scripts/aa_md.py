@@ -1,9 +1,9 @@
 """Rule aa_md: production MD with forces; continues from its checkpoint when rerun."""
 
 from cgthermo import config as cgconfig
-from cgthermo.aa.entry import rule_logging
 from cgthermo.aa.md import run_replica
 from cgthermo.aa.rules import job_settings
+from cgthermo.rulelog import rule_logging
 
 # appended, so the log of a resumed job keeps the lines of the interrupted one
 with rule_logging(snakemake, append=True):

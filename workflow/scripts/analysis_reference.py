@@ -1,17 +1,10 @@
 """Rule entry point of `analysis_reference`: all-atom Cα data → reference.npz, msm_its.png."""
 
-import logging
-import sys
+from cgthermo.rulelog import rule_logging
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115 — lives as long as the job
-logging.basicConfig(
-    stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", force=True
-)
+with rule_logging(snakemake):
+    from cgthermo.analysis.reference import build_reference, write_reference
 
-from cgthermo.analysis.reference import build_reference, write_reference  # noqa: E402
-from cgthermo.errors import CgthermoError  # noqa: E402
-
-try:
     arrays = build_reference(
         snakemake.input.dataset,
         snakemake.input.topology,
@@ -23,6 +16,3 @@ try:
         threads=snakemake.threads,
     )
     write_reference(arrays, snakemake.output.npz, snakemake.output.its)
-except CgthermoError as err:
-    logging.getLogger("cgthermo").error("%s", err)
-    sys.exit(f"cgthermo: {err}")

@@ -1,30 +1,16 @@
 """Rule entry point of `cg_map`: all-atom replicas or imported data → cg/dataset.h5, cg/topology.pdb."""
 
-import logging
-import sys
+from cgthermo.rulelog import rule_logging
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115 — lives as long as the job
-logging.basicConfig(
-    stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", force=True
-)
+with rule_logging(snakemake):
+    from cgthermo.cg.stage import run_cg_map
 
-from cgthermo.cg.stage import run_cg_map  # noqa: E402
-from cgthermo.errors import CgthermoError  # noqa: E402
-
-
-def as_list(files):
-    return [files] if isinstance(files, str) else list(files)
-
-
-try:
+    md = snakemake.input.get("md", [])
     run_cg_map(
         snakemake.config,
         snakemake.wildcards.protein,
-        as_list(snakemake.input.get("md", [])),
+        [md] if isinstance(md, str) else list(md),
         snakemake.input.get("system"),
         snakemake.output.dataset,
         snakemake.output.topology,
     )
-except CgthermoError as err:
-    logging.getLogger("cgthermo").error("%s", err)
-    sys.exit(f"cgthermo: {err}")

@@ -1,9 +1,9 @@
 """Rule prepare: build or repair the protein, parameterize, minimize."""
 
 from cgthermo import config as cgconfig
-from cgthermo.aa.entry import rule_logging
 from cgthermo.aa.rules import job_settings
 from cgthermo.aa.system import prepare_protein
+from cgthermo.rulelog import rule_logging
 
 with rule_logging(snakemake):
     settings = job_settings(snakemake)

@@ -1,27 +1,18 @@
-"""Rule entry point of `prior`: fit one protein's prior; write prior.yaml, fit.png and delta.h5."""
+"""Rule entry point of `prior` and `prior_multi`: fit a prior; write prior.yaml, fit.png, delta.h5.
 
-import logging
-import sys
+`prior_multi` fits one prior on every protein and its delta.h5 holds a group per protein.
+"""
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115 — lives as long as the job
-logging.basicConfig(
-    stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", force=True
-)
+from cgthermo.rulelog import rule_logging
 
-import torch  # noqa: E402
+with rule_logging(snakemake, torch_threads=True):
+    from cgthermo.prior.stage import run_prior
 
-from cgthermo.errors import CgthermoError  # noqa: E402
-from cgthermo.prior.stage import run_prior  # noqa: E402
-
-torch.set_num_threads(snakemake.threads)
-try:
+    datasets = snakemake.input.datasets
     run_prior(
-        [snakemake.input.dataset],
+        [datasets] if isinstance(datasets, str) else list(datasets),
         snakemake.config["prior"],
         snakemake.output.prior,
         snakemake.output.fit,
         snakemake.output.delta,
     )
-except CgthermoError as err:
-    logging.getLogger("cgthermo").error("%s", err)
-    sys.exit(f"cgthermo: {err}")

@@ -1,17 +1,10 @@
 """Rule entry point of `report`: summary.csv and the analysis figures → results/report.html."""
 
-import logging
-import sys
+from cgthermo.rulelog import rule_logging
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115 — lives as long as the job
-logging.basicConfig(
-    stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", force=True
-)
+with rule_logging(snakemake):
+    from cgthermo.analysis.report import write_report
 
-from cgthermo.analysis.report import write_report  # noqa: E402
-from cgthermo.errors import CgthermoError  # noqa: E402
-
-try:
     write_report(
         snakemake.input.summary,
         list(snakemake.input.figures),
@@ -19,6 +12,3 @@ try:
         snakemake.params.models,
         snakemake.output[0],
     )
-except CgthermoError as err:
-    logging.getLogger("cgthermo").error("%s", err)
-    sys.exit(f"cgthermo: {err}")

@@ -1,8 +1,8 @@
 """Rule unfold: a high-temperature run gives this replica's random-coil start."""
 
-from cgthermo.aa.entry import rule_logging
 from cgthermo.aa.rules import job_settings
 from cgthermo.aa.unfold import unfold_replica
+from cgthermo.rulelog import rule_logging
 
 with rule_logging(snakemake):
     settings = job_settings(snakemake)

@@ -4,8 +4,19 @@
 end; `CGSimulation` exposes the steps (set up, run, write) for tests and benchmarks.
 """
 
-from .run import CGSimulation, SimulationStopped, simulate
-from .settings import SimInputs, SimOutputs, SimSettings
+import importlib
+
+# Snakemake imports cgthermo.cgsim.rules while parsing the workflow; the heavy modules
+# (torch, torchmd-net) load only when a name below is first used.
+_LAZY = {"CGSimulation": "run", "SimulationStopped": "run", "simulate": "run",
+         "SimInputs": "settings", "SimOutputs": "settings", "SimSettings": "settings"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(name)
+
 
 __all__ = ["CGSimulation", "SimInputs", "SimOutputs", "SimSettings", "SimulationStopped",
            "simulate"]

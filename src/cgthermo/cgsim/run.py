@@ -47,7 +47,7 @@ class CGSimulation:
         self.topology = CGTopology.from_pdb(require_file(inputs.topology_pdb, "cg_map"))
         data = load_start_data(require_file(inputs.dataset_h5, "cg_map"), inputs.protein)
         self._check_data(data)
-        starts = kcenter_frames(data.pos, data.replica, settings.replicas, settings.seed)
+        starts = kcenter_frames(data.pos, data.replica, settings.replicas, settings.start_seed)
         self.start_positions = data.pos[starts]
         files = [require_file(inputs.prior_yaml, "the prior stage")]
         if inputs.checkpoint is not None:

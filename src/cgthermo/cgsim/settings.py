@@ -3,13 +3,10 @@
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import torch
-
 from .. import config as cgconfig
 from ..errors import CgthermoError
 
 MODELS = ("prior_only", "specific", "multi")
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 @dataclass(frozen=True)
@@ -27,6 +24,8 @@ class SimSettings:
     max_bond: float = 10.0
     max_temperature_factor: float = 3.0
     max_exploded_fraction: float = 0.25
+    # one seed per protein, so every model starts from the same all-atom frames
+    start_seed: int = 0
 
     @classmethod
     def from_config(cls, config: dict, protein: str, model: str) -> "SimSettings":
@@ -34,15 +33,19 @@ class SimSettings:
             raise CgthermoError(f"unknown CG model '{model}'", f"use one of {', '.join(MODELS)}")
         sim = dict(config["cgsim"])
         return cls(temperature_K=float(cgconfig.protein(config, protein)["temperature"]),
-                   seed=cgconfig.stage_seed(config, "cg_sim", protein, model), **sim)
+                   seed=cgconfig.stage_seed(config, "cg_sim", protein, model),
+                   start_seed=cgconfig.stage_seed(config, "cg_starts", protein), **sim)
 
     @property
-    def dtype(self) -> torch.dtype:
-        return DTYPES[self.precision]
+    def dtype(self):
+        import torch  # deferred: Snakemake imports this module while parsing the workflow
+
+        return getattr(torch, self.precision)
 
     @property
     def torch_device(self) -> str:
         """'auto' becomes CUDA where torch sees a GPU; asking for CUDA without one is an error."""
+        import torch
         if self.device == "auto":
             return "cuda" if torch.cuda.is_available() else "cpu"
         if self.device == "cuda" and not torch.cuda.is_available():

@@ -1,0 +1,101 @@
+"""config/test.yaml end to end through Snakemake: every stage runs and its artifacts hold
+what the contracts (docs/artifacts.md) promise, in the units they promise."""
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from cgthermo.cgtopology import CGTopology
+from cgthermo.priorforces import prior_forces
+
+
+@pytest.fixture(scope="module")
+def run(test_config_run):
+    return test_config_run / "results"
+
+
+@pytest.fixture(scope="module")
+def config(repo_root):
+    from cgthermo.config import load
+
+    return load(repo_root / "config/test.yaml")
+
+
+def test_summary_has_every_protein_and_model(run, config):
+    summary = pd.read_csv(run / "summary.csv")
+    expected = {(p["name"], m) for p in config["proteins"] for m in config["models"]}
+    assert set(zip(summary.protein, summary.model, strict=True)) == expected
+    assert np.isfinite(summary["js_divergence"]).all()
+    assert ((summary["js_divergence"] >= 0) & (summary["js_divergence"] <= 1)).all()
+    assert (run / "report.html").stat().st_size > 10_000
+
+
+def test_all_atom_frames_and_time_axis(run, config):
+    aa = config["aa"]
+    frames = round(aa["length_ns"] * 1000 / aa["save_every_ps"])
+    with h5py.File(run / "cln/aa/md/0.h5") as fh:
+        assert fh["positions"].attrs["units"] == "nm"
+        assert fh["forces"].attrs["units"] == "kJ/mol/nm"
+        assert fh["positions"].shape[0] == frames
+        np.testing.assert_allclose(
+            fh["time"][:], aa["save_every_ps"] * np.arange(1, frames + 1), rtol=1e-9
+        )
+
+
+def test_cg_dataset_is_in_angstrom_and_kcal(run):
+    with h5py.File(run / "cln/cg/dataset.h5") as fh:
+        pos, forces = fh["cln/pos"][:], fh["cln/forces"][:]
+    bonds = np.linalg.norm(np.diff(pos, axis=1), axis=-1)
+    assert 3.7 < bonds.mean() < 3.95  # Cα–Cα in Å (would be 0.38 in nm)
+    rms = np.sqrt((forces**2).mean())
+    assert 5 < rms < 80  # kcal/mol/Å (kJ/mol/nm would be 41.84 times larger)
+
+
+def test_delta_is_mapped_minus_torchmd_prior(run):
+    with h5py.File(run / "cln/cg/dataset.h5") as fh:
+        pos, mapped = fh["cln/pos"][:5].astype(float), fh["cln/forces"][:5]
+    with h5py.File(run / "cln/cg/delta.h5") as fh:
+        delta = fh["cln/forces"][:5]
+    topology = CGTopology.from_pdb(run / "cln/cg/topology.pdb")
+    _, prior = prior_forces(run / "cln/prior/prior.yaml", topology, pos)
+    np.testing.assert_allclose(delta, mapped - prior, atol=1e-3)
+
+
+def test_models_load_and_predict_forces(run):
+    import torch
+    from torchmdnet.models.model import load_model
+
+    with h5py.File(run / "pep/cg/dataset.h5") as fh:
+        pos, types = fh["pep/pos"][0], fh["pep/types"][:]
+    for path in (run / "pep/model/specific/model.ckpt", run / "multi/model/model.ckpt"):
+        model = load_model(str(path), derivative=True)
+        energy, forces = model(torch.as_tensor(types), torch.as_tensor(pos, dtype=torch.float32))
+        assert forces.shape == (len(types), 3) and torch.isfinite(forces).all()
+
+
+def test_cg_trajectories_have_every_frame(run, config):
+    import mdtraj
+
+    sim = config["cgsim"]
+    per_replica = sim["steps"] // sim["save_every"]
+    for model in config["models"]:
+        folder = run / "cln/cgsim" / model
+        traj = mdtraj.load(str(folder / "traj.xtc"), top=str(run / "cln/cg/topology.pdb"))
+        frames = pd.read_csv(folder / "frames.csv")
+        assert traj.n_frames == len(frames) == sim["replicas"] * per_replica
+        bonds = np.linalg.norm(np.diff(traj.xyz * 10, axis=1), axis=-1)
+        assert 3.0 < np.median(bonds) < 4.6  # the chain holds together, in Å
+
+
+def test_prior_yaml_is_torchmd_force_field(run):
+    prior = yaml.safe_load((run / "multi/prior/prior.yaml").read_text())
+    assert {"atomtypes", "bonds", "dihedrals", "lj", "masses"} <= set(prior)
+    assert all(mass == 12.0 for mass in prior["masses"].values())
+
+
+def test_no_half_written_artifacts_left(test_config_run):
+    leftovers = [p for p in (test_config_run / "results").rglob("*") if ".partial" in p.name]
+    leftovers += [p for p in (test_config_run / "results").rglob("*.chk")]
+    assert leftovers == []
