@@ -22,6 +22,7 @@ from slurm.snakemake_plan import REPO, run_snakemake, snakemake_env
 pytestmark = pytest.mark.slurm
 
 TEST_CONFIG = REPO / "config" / "test.yaml"
+LOCAL_CORES = 2  # --cores of the shared local run (conftest.py: test_config_run)
 
 # What the two runs must share, measured on a 2-core CPU machine with the same thread
 # counts in both (--cores caps them alike):
@@ -63,7 +64,9 @@ def slurm_cpus():
     except (FileNotFoundError, subprocess.TimeoutExpired):
         return None
     fields = proc.stdout.split()
-    if proc.returncode != 0 or len(fields) < 2 or not fields[0].startswith(("idle", "mixed")):
+    # busy counts as up (jobs of others queue before ours); "idle*" does not respond
+    usable = ("idle", "mixed", "allocated", "completing")
+    if proc.returncode != 0 or len(fields) < 2 or fields[0] not in usable:
         return None
     return int(fields[1])
 
@@ -71,6 +74,15 @@ def slurm_cpus():
 @pytest.fixture(scope="module")
 def cpus():
     found = slurm_cpus()
+    if found is None:  # start one: the script installs and starts SLURM as root, else says SKIP
+        setup = subprocess.run(
+            ["bash", str(REPO / "tests/slurm/setup_slurm.sh")],
+            capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+        print(setup.stdout[-2000:], setup.stderr[-2000:])
+        found = slurm_cpus()
+    if found is not None and found < LOCAL_CORES:
+        pytest.skip(f"the SLURM node has {found} CPUs, the comparison needs {LOCAL_CORES}")
     if found is None:
         message = "no SLURM node answers `sinfo`: run `bash tests/slurm/setup_slurm.sh` as root"
         if os.environ.get("CGTHERMO_REQUIRE_SLURM") == "1":
@@ -91,35 +103,17 @@ def slurm_env():
     return env
 
 
-def local_run(workdir: Path, cpus: int) -> Path:
-    """A local run of config/test.yaml in WORKDIR, or the finished one CGTHERMO_LOCAL_RUN
-    names (a working directory run with the same --cores, e.g. by the local end-to-end
-    test), so CI computes it once."""
-    finished = os.environ.get("CGTHERMO_LOCAL_RUN")
-    if finished:
-        assert (Path(finished) / "results" / "report.html").exists(), finished
-        return Path(finished)
-    workdir.mkdir()
-    run_snakemake(
-        ["--workflow-profile", REPO / "profiles/default", "--cores", cpus,
-         "--configfile", TEST_CONFIG],
-        cwd=workdir,
-    )  # fmt: skip
-    return workdir
-
-
-def slurm_run(workdir: Path, cpus: int) -> str:
+def slurm_run(workdir: Path) -> str:
     """config/test.yaml through SLURM in WORKDIR; returns Snakemake's output."""
-    workdir.mkdir()
     return run_snakemake(
         [
             "--workflow-profile", REPO / "profiles/slurm", "--configfile", TEST_CONFIG,
             # no accounting database here: squeue answers (MinJobAge is a day)
             "--slurm-status-command", "squeue",
             "--slurm-init-seconds-before-status-checks", "2",
-            # with an executor --cores caps one job's CPUs (threads, group jobs): the
-            # rules ask for up to 4 threads, the test node may have fewer
-            "--cores", cpus,
+            # with an executor --cores caps one job's CPUs (threads, group jobs); the
+            # local run's cap, so that both runs use the same thread counts
+            "--cores", LOCAL_CORES,
         ],
         cwd=workdir,
         env=slurm_env(),
@@ -127,16 +121,15 @@ def slurm_run(workdir: Path, cpus: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, cpus):
-    """The same config run locally and through SLURM, each in its own working directory
-    (results, logs, benchmarks and .snakemake apart)."""
-    base = tmp_path_factory.mktemp("slurm_e2e")
+def runs(cpus, tmp_path_factory, test_config_run):  # cpus: SLURM is up
+    """The local run of config/test.yaml shared with the other end-to-end tests
+    (conftest.py) and the same config through SLURM, each in its own working directory:
+    results, logs, benchmarks and .snakemake apart."""
+    workdir = tmp_path_factory.mktemp("slurm_run")
     started = time.monotonic()
-    local = local_run(base / "local", cpus)
-    local_s = time.monotonic() - started
-    cluster_log = slurm_run(base / "slurm", cpus)
-    print(f"local run {local_s:.0f} s, SLURM run {time.monotonic() - started - local_s:.0f} s")
-    return local, base / "slurm", cluster_log
+    cluster_log = slurm_run(workdir)
+    print(f"SLURM run {time.monotonic() - started:.0f} s")
+    return test_config_run, workdir, cluster_log
 
 
 def artifacts(workdir: Path) -> set[str]:

@@ -5,8 +5,10 @@
 #   bash tests/slurm/setup_slurm.sh && pytest -m slurm
 #
 # Idempotent: returns at once when a node already answers `sinfo` as idle.
-# Where it cannot work (not root, no apt-get, no systemd-free daemon start) it
-# prints "SKIP: <why>" and exits 0, so the slurm tests then skip with a reason.
+# Where it cannot work (not root, no apt-get, packages not installable, munged not
+# starting) it prints "SKIP: <why>" and exits 0, so the slurm tests then skip with a
+# reason (CGTHERMO_REQUIRE_SLURM=1 turns that skip into a failure). Daemons that were
+# set up but do not come up are an error (exit 1).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,14 +21,21 @@ skip() {
     exit 0
 }
 
-node_idle() {
-    # prints the node state; succeeds when the controller answers and the node takes jobs
+node_up() {
+    # succeeds when the controller answers and the node takes jobs (busy counts as up;
+    # a trailing * means the node does not respond)
     local state
     state="$(timeout 10 sinfo --noheader --Node --format=%T 2>/dev/null | head -n1)" || return 1
-    [[ "$state" == idle* || "$state" == mixed* || "$state" == allocated* ]]
+    [[ "$state" =~ ^(idle|mixed|allocated|completing)$ ]]
 }
 
-if command -v sinfo >/dev/null 2>&1 && node_idle; then
+running() {
+    # succeeds when the daemon named $1 runs, by its pid file (never by process name)
+    local pidfile="/run/$1.pid"
+    [[ -s "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+}
+
+if command -v sinfo >/dev/null 2>&1 && node_up; then
     echo "SLURM is already up: $(sinfo --noheader --Node --format='%N %T %c CPUs %m MB')"
     exit 0
 fi
@@ -37,8 +46,9 @@ if ! command -v slurmctld >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1
     command -v apt-get >/dev/null 2>&1 || skip "slurm-wlm is not installed and there is no apt-get"
     echo "installing slurm-wlm and munge with apt-get"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
+    apt-get update -qq || skip "apt-get update failed (no network or no package mirror?)"
+    apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null ||
+        skip "apt-get could not install slurm-wlm and munge"
 fi
 
 # munge: one key shared by controller and node (both are this machine)
@@ -75,18 +85,12 @@ sed -e "s/@CPUS@/$cpus/" -e "s/@SOCKETS@/$sockets/" -e "s/@CORES@/$cores/" \
     "$HERE/slurm.conf.in" >"$CONF_DIR/slurm.conf"
 echo "wrote $CONF_DIR/slurm.conf: localhost with $cpus CPUs and $memory MB"
 
-# a fresh controller state, so jobs of an earlier setup do not linger
-for daemon in slurmctld slurmd; do
-    if pidfile="/run/$daemon.pid" && [[ -s "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-        kill "$(cat "$pidfile")"
-        for _ in $(seq 20); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.5; done
-    fi
-done
-/usr/sbin/slurmctld -c
-/usr/sbin/slurmd -N localhost
+# Daemons that already run are left alone: jobs of other users of this SLURM go on.
+running slurmctld || /usr/sbin/slurmctld
+running slurmd || /usr/sbin/slurmd -N localhost
 
 for _ in $(seq "$WAIT_S"); do
-    if node_idle; then
+    if node_up; then
         echo "SLURM is up: $(sinfo --noheader --Node --format='%N %T %c CPUs %m MB')"
         exit 0
     fi
