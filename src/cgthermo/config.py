@@ -1,5 +1,6 @@
 """Configuration access: schema defaults, per-protein settings, and validation errors in one line."""
 
+import functools
 from pathlib import Path
 
 import yaml
@@ -27,7 +28,9 @@ def _fill_defaults(schema: dict, value):
     return value
 
 
+@functools.cache
 def load_schema() -> dict:
+    """The parsed schema (cached: input functions call this for every job; do not mutate)."""
     with open(SCHEMA) as fh:
         return yaml.safe_load(fh)
 
