@@ -107,27 +107,17 @@ def cg_rates(folder: Path, sequence: str, checkpoint: Path, args) -> dict:
 
 def aa_ns_per_day(args) -> float:
     """OpenMM chignolin in implicit solvent with the workflow's default all-atom settings."""
-    import io
-
     import openmm
-    import PeptideBuilder
-    from Bio.PDB import PDBIO
     from openmm import app, unit
-    from pdbfixer import PDBFixer
+
+    from cgthermo.aa.build import complete_protein, fixer_from_sequence
 
     config = cgconfig.validate({"proteins": [{"name": "cln", "sequence": CHIGNOLIN}]})
     settings = cgconfig.aa_settings(config, "cln")
-    writer, text = PDBIO(), io.StringIO()
-    writer.set_structure(PeptideBuilder.make_extended_structure(CHIGNOLIN))
-    writer.save(text)
-    fixer = PDBFixer(pdbfile=io.StringIO(text.getvalue()))
-    fixer.findMissingResidues()
-    fixer.findMissingAtoms()
-    fixer.addMissingAtoms()
-    fixer.addMissingHydrogens(7.0)
+    topology, positions = complete_protein(fixer_from_sequence(CHIGNOLIN), seed=1)
     forcefield = app.ForceField("amber14-all.xml", f"implicit/{settings['implicit_model']}.xml")
     system = forcefield.createSystem(
-        fixer.topology, nonbondedMethod=app.NoCutoff, constraints=app.HBonds,
+        topology, nonbondedMethod=app.NoCutoff, constraints=app.HBonds,
         hydrogenMass=settings["hydrogen_mass_amu"] * unit.amu)
     integrator = openmm.LangevinMiddleIntegrator(
         TEMPERATURE_K * unit.kelvin, settings["friction_per_ps"] / unit.picosecond,
@@ -135,7 +125,7 @@ def aa_ns_per_day(args) -> float:
     platform = openmm.Platform.getPlatformByName("CUDA" if args.device == "cuda" else "CPU")
     properties = {} if args.device == "cuda" else {"Threads": str(args.threads)}
     context = openmm.Context(system, integrator, platform, properties)
-    context.setPositions(fixer.positions)
+    context.setPositions(positions)
     openmm.LocalEnergyMinimizer.minimize(context, 10.0, 200)
     context.setVelocitiesToTemperature(TEMPERATURE_K * unit.kelvin, 1)
     integrator.step(200)

@@ -26,32 +26,18 @@ class TinyRun:
 
 
 def build_peptide(sequence: str, constraints: str = "HBonds", hmr: bool = True):
-    """Topology, positions and system of an extended amber14/OBC2 peptide (one-letter sequence).
+    """Topology, positions and system of an extended amber14/OBC2 peptide (one-letter sequence)."""
+    from ..aa.build import complete_protein, fixer_from_sequence
 
-    Built here rather than through the aa stage so that these tests do not follow its API.
-    """
-    import io
-
-    import PeptideBuilder
-    from Bio.PDB import PDBIO
-    from pdbfixer import PDBFixer
-
-    writer, text = PDBIO(), io.StringIO()
-    writer.set_structure(PeptideBuilder.make_extended_structure(sequence))
-    writer.save(text)
-    fixer = PDBFixer(pdbfile=io.StringIO(text.getvalue()))
-    fixer.findMissingResidues()
-    fixer.findMissingAtoms()
-    fixer.addMissingAtoms(seed=1)
-    fixer.addMissingHydrogens(7.0)
+    topology, positions = complete_protein(fixer_from_sequence(sequence), seed=1)
     forcefield = app.ForceField("amber14-all.xml", "implicit/obc2.xml")
     system = forcefield.createSystem(
-        fixer.topology,
+        topology,
         nonbondedMethod=app.NoCutoff,
         constraints=app.HBonds if constraints == "HBonds" else None,
         hydrogenMass=3.0 * unit.amu if hmr else None,
     )
-    return fixer.topology, fixer.positions, system
+    return topology, positions, system
 
 
 def run_tiny(
