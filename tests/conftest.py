@@ -17,6 +17,17 @@ def repo_root() -> Path:
     return REPO
 
 
+@pytest.fixture
+def one_torch_thread():
+    """torch on one thread for the test: small tensors run faster so on a 2-core machine."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def test_config_run(tmp_path_factory) -> Path:
     """One local run of config/test.yaml through Snakemake (every stage), shared by the

@@ -15,13 +15,7 @@ CHIGNOLIN = ["TYR", "TYR", "ASP", "PRO", "GLU", "THR", "GLY", "THR", "TRP", "TYR
 PAIR_BONDS = {("TYR", "TYR"): (30.0, 3.85), ("ASP", "PRO"): (90.0, 3.8),
               ("GLY", "THR"): (14.0, 3.9)}
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import mdtraj
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from cgthermo.cgsim import CGSimulation, SimInputs, SimOutputs, SimSettings, SimulationStopped
 from cgthermo.cgsim.nnp import write_untrained_checkpoint
@@ -17,13 +16,7 @@ from cgthermo.units import kT_kcal
 
 CHIGNOLIN = ["TYR", "TYR", "ASP", "PRO", "GLU", "THR", "GLY", "THR", "TRP", "TYR"]
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
