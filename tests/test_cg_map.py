@@ -10,7 +10,9 @@ from openmm import unit
 
 import cgthermo.config as cgconfig
 from cgthermo.cg.mapping import (
+    AtomTable,
     force_map_weights,
+    force_second_moments,
     map_to_beads,
     read_atom_table,
     system_constraint_pairs,
@@ -118,6 +120,54 @@ def test_mapped_force_sum_equals_the_atoms_it_maps(run, atoms):
     )
 
 
+def test_optimized_map_fixes_each_bead_to_its_ca_and_moves_rigid_clusters_together(run, atoms):
+    table, pairs, _ = atoms
+    with h5py.File(run.md_file, "r") as h5:
+        forces = np.asarray(h5["forces"], dtype=np.float64)
+    weights = force_map_weights("optimized", table, pairs, force_second_moments(forces))
+    ca = table.ca_columns()
+    np.testing.assert_array_equal(weights[:, ca], np.eye(len(ca)))
+    for a, b in pairs:  # equal weights on constrained atoms: constraint forces cancel
+        np.testing.assert_allclose(weights[:, a], weights[:, b], atol=1e-12)
+    other = np.setdiff1d(np.arange(table.n_atoms), np.concatenate([ca, pairs.ravel()]))
+    assert np.abs(weights[:, other]).max() > 0.1  # it does aggregate beyond the Cα units
+
+
+def two_residue_table() -> tuple:
+    """N, CA, HA, CB per residue; the CA–HA bonds constrained."""
+    table = AtomTable(
+        names=["N", "CA", "HA", "CB"] * 2,
+        elements=["N", "C", "H", "C"] * 2,
+        residue_index=np.array([0, 0, 0, 0, 1, 1, 1, 1]),
+        residue_names=["ALA", "ALA"],
+    )
+    return table, np.array([[1, 2], [5, 6]])
+
+
+def test_optimized_map_cancels_internal_forces_and_keeps_the_mean_force():
+    """Newton's third-law pair forces CA–CB (σ = 10) are pure noise at fixed Cα positions:
+    the optimized map must cancel them, leaving the mean force and the unit-variance noise
+    of CA, HA and CB (≈ 3), where the constraint-aware map keeps the pair noise (≈ 102)."""
+    rng = np.random.default_rng(7)
+    table, pairs = two_residue_table()
+    frames = 20000
+    mean_force = np.array([[1.5, -2.0, 0.5], [-0.5, 0.0, 3.0]])
+    forces = rng.normal(0.0, 1.0, (frames, 8, 3))  # independent noise, variance 1
+    forces[:, [0, 4]] *= 3.0  # the N atoms: independent noise, variance 9, excluded at the optimum
+    for ca, cb, bead in ((1, 3, 0), (5, 7, 1)):
+        pair = rng.normal(0.0, 10.0, (frames, 3))
+        forces[:, ca] += mean_force[bead] + pair
+        forces[:, cb] -= pair
+    optimized = map_to_beads(
+        forces, force_map_weights("optimized", table, pairs, force_second_moments(forces))
+    )
+    aware = map_to_beads(forces, force_map_weights("constraint-aware", table, pairs))
+    assert 2.85 < optimized.var(axis=0).mean() < 3.1
+    assert 95.0 < aware.var(axis=0).mean() < 110.0
+    np.testing.assert_allclose(optimized.mean(axis=0), mean_force, atol=0.05)
+    np.testing.assert_allclose(aware.mean(axis=0), mean_force, atol=0.25)
+
+
 def test_heavy_atom_constraints_are_refused(atoms):
     table, pairs, _ = atoms
     ca, carbonyl = table.ca_columns()[0], table.names.index("C")  # both in residue 1
@@ -167,7 +217,9 @@ def test_dataset_is_read_by_torchmdnet_in_angstrom_and_kcal(run, atoms, mapped):
             np.asarray(h5[k], dtype=np.float64) for k in ("positions", "forces", "time")
         )
     ca = table.ca_columns()
-    weights = force_map_weights("constraint-aware", table, pairs)
+    with h5py.File(mapped / "dataset.h5", "r") as h5:
+        weights = np.asarray(h5["tiny/force_map_weights"])
+    np.testing.assert_array_equal(weights[:, ca], np.eye(len(ca)))
     expected_pos = x_nm[:, ca] * 10.0
     expected_forces = map_to_beads(f_kj, weights) / 41.84
     frames = len(x_nm)
@@ -180,7 +232,7 @@ def test_dataset_is_read_by_torchmdnet_in_angstrom_and_kcal(run, atoms, mapped):
     with h5py.File(mapped / "dataset.h5", "r") as h5:
         group = h5["tiny"]
         assert group.attrs["dropped_frames"] == 1
-        assert group.attrs["force_map"] == "constraint-aware"
+        assert group.attrs["force_map"] == "optimized"  # the default
         assert group.attrs["temperature_K"] == 340.0
         assert json.loads(group.attrs["residue_names"]) == ["ALA", "GLY", "TYR", "ALA"]
         assert group["replica"][:].tolist() == [0] * frames + [1] * (frames - 1)

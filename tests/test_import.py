@@ -115,8 +115,8 @@ def test_trajectory_import_maps_like_our_own_runs(tmp_path):
         "timestep_ps": 0.05,
     }
     (imported,) = read_dataset(cg_map_import(tmp_path, spec) / "dataset.h5")
-    ours = map_aa_protein("ours", [run.md_file], run.system_xml, "constraint-aware", 10.0)
+    ours = map_aa_protein("ours", [run.md_file], run.system_xml, "optimized", 10.0)
     assert imported.resnames == ours.resnames == ["GLY", "TYR", "ALA", "LYS"]
     np.testing.assert_allclose(imported.pos, ours.pos, atol=1e-4)
     np.testing.assert_allclose(imported.forces, ours.forces, rtol=1e-6, atol=1e-5)
-    assert imported.force_map == "constraint-aware"
+    assert imported.force_map == "optimized"

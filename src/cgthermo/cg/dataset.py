@@ -25,6 +25,7 @@ class CGData:
     force_map: str
     dropped_frames: int = 0
     extra_attrs: dict = field(default_factory=dict)
+    force_weights: np.ndarray | None = None  # (beads, saved atoms) map that made `forces`
 
     @property
     def types(self) -> np.ndarray:
@@ -63,6 +64,8 @@ def _write_group(h5: h5py.File, data: CGData) -> None:
     group.attrs["residue_names"] = json.dumps(list(data.resnames))
     for key, value in data.extra_attrs.items():
         group.attrs[key] = value
+    if data.force_weights is not None:
+        group.create_dataset("force_map_weights", data=np.asarray(data.force_weights))
 
 
 def read_dataset(path) -> list[CGData]:

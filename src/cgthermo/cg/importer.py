@@ -25,6 +25,7 @@ from .mapping import (
     MappedBlock,
     assemble,
     force_map_weights,
+    force_second_moments,
     map_frames,
     slice_weights,
 )
@@ -192,13 +193,18 @@ def import_trajectory(name, spec, temperature, timestep_fs, force_map, max_bond)
     table, atoms = protein_atom_table(traj.topology)
     hydrogen_bonds = _hydrogen_bond_columns(traj.topology, atoms)
     coord_weights = slice_weights(table.ca_columns(), table.n_atoms)
-    force_weights = {force_map: force_map_weights(force_map, table, hydrogen_bonds)}
-    pos, mapped = map_frames(
-        traj.xyz[:, atoms], np.asarray(forces)[:, atoms], coord_weights, force_weights
-    )
+    atom_forces = np.asarray(forces)[:, atoms]
+    force_weights = {
+        force_map: force_map_weights(
+            force_map, table, hydrogen_bonds, force_second_moments(atom_forces)
+        )
+    }
+    pos, mapped = map_frames(traj.xyz[:, atoms], atom_forces, coord_weights, force_weights)
     check_plausible_units(name, pos, mapped[force_map])
     block = MappedBlock(pos, mapped, 0, np.arange(traj.n_frames) * timestep_fs)
-    return assemble(name, table.residue_names, [block], temperature, force_map, max_bond)
+    data = assemble(name, table.residue_names, [block], temperature, force_map, max_bond)
+    data.force_weights = force_weights[force_map]
+    return data
 
 
 def protein_atom_table(topology) -> tuple:
