@@ -2,12 +2,12 @@
 # force-matching dataset `cg/dataset.h5` and a Cα-only `cg/topology.pdb`.
 
 
-include: "cg_functions.smk"
+from cgthermo.cg import rules as cg_rules
 
 
 rule cg_map:
     input:
-        unpack(cg_map_input),
+        unpack(cg_rules.inputs_for(config, RESULTS)),
     output:
         dataset=f"{RESULTS}/{{protein}}/cg/dataset.h5",
         topology=f"{RESULTS}/{{protein}}/cg/topology.pdb",
@@ -19,7 +19,7 @@ rule cg_map:
         "../../envs/cg.yaml"
     threads: 1
     resources:
-        mem_mb=cg_map_mem_mb,
+        mem_mb=cg_rules.mem_mb,
         runtime="2h",
     script:
         "../scripts/cg_map.py"

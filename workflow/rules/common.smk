@@ -33,24 +33,6 @@ wildcard_constraints:
     replica=r"\d+",
 
 
-def protein_dir(name):
-    return f"{RESULTS}/{name}"
-
-
-def aa_replica_ids(name):
-    return list(range(cgconfig.aa_settings(config, name)["replicas"]))
-
-
-def aa_md_files(wildcards):
-    """The all-atom trajectories of one protein (none for imported data)."""
-    if cgconfig.is_imported(config, wildcards.protein):
-        return []
-    return expand(
-        f"{RESULTS}/{wildcards.protein}/aa/md/{{replica}}.h5",
-        replica=aa_replica_ids(wildcards.protein),
-    )
-
-
 def all_targets():
     targets = [f"{RESULTS}/summary.csv", f"{RESULTS}/report.html"]
     return targets

@@ -3,7 +3,7 @@
 # protein (`prior`) and one over all proteins of the config (`prior_multi`).
 
 
-include: "cg_functions.smk"
+from cgthermo.prior import rules as prior_rules
 
 
 rule prior:
@@ -21,15 +21,15 @@ rule prior:
         "../../envs/cg.yaml"
     threads: 1
     resources:
-        mem_mb=prior_mem_mb,
-        runtime=prior_runtime,
+        mem_mb=prior_rules.mem_mb,
+        runtime=prior_rules.runtime,
     script:
         "../scripts/prior.py"
 
 
 rule prior_multi:
     input:
-        datasets=prior_multi_datasets,
+        datasets=prior_rules.multi_datasets_for(RESULTS, PROTEINS),
     output:
         prior=f"{RESULTS}/{MULTI}/prior/prior.yaml",
         fit=f"{RESULTS}/{MULTI}/prior/fit.png",
@@ -42,7 +42,7 @@ rule prior_multi:
         "../../envs/cg.yaml"
     threads: 1
     resources:
-        mem_mb=prior_mem_mb,
-        runtime=prior_runtime,
+        mem_mb=prior_rules.mem_mb,
+        runtime=prior_rules.runtime,
     script:
         "../scripts/prior.py"
