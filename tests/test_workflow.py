@@ -99,3 +99,35 @@ def test_no_half_written_artifacts_left(test_config_run):
     leftovers = [p for p in (test_config_run / "results").rglob("*") if ".partial" in p.name]
     leftovers += [p for p in (test_config_run / "results").rglob("*.chk")]
     assert leftovers == []
+
+
+def plan_with(test_config_run, repo_root, tmp_path, section, changes):
+    """Jobs a dry run plans in the finished test run after changing config SECTION."""
+    from slurm.snakemake_plan import dry_run
+
+    with open(repo_root / "config/test.yaml") as fh:
+        changed = yaml.safe_load(fh)
+    changed.setdefault(section, {}).update(changes)
+    path = tmp_path / "changed.yaml"
+    path.write_text(yaml.safe_dump(changed))
+    return {job.rule for job in dry_run(path, "results", cwd=test_config_run)}
+
+
+def test_a_changed_training_setting_reruns_training_and_what_follows(
+    test_config_run, repo_root, tmp_path
+):
+    rules = plan_with(test_config_run, repo_root, tmp_path, "train", {"lr": 1.0e-3})
+    assert {"train", "cg_sim", "analysis", "summary"} <= rules
+    assert not rules & {"prepare", "unfold", "aa_md", "cg_map", "prior", "analysis_reference"}
+
+
+def test_a_changed_force_map_reruns_from_cg_map(test_config_run, repo_root, tmp_path):
+    rules = plan_with(test_config_run, repo_root, tmp_path, "cg_map", {"force_map": "slice"})
+    assert {"cg_map", "prior", "train", "cg_sim"} <= rules
+    assert not rules & {"prepare", "unfold", "aa_md"}
+
+
+def test_where_a_job_runs_does_not_rerun_it(test_config_run, repo_root, tmp_path):
+    rules = plan_with(test_config_run, repo_root, tmp_path, "cgsim", {"device": "cpu"})
+    rules |= plan_with(test_config_run, repo_root, tmp_path, "train", {"num_workers": 1})
+    assert rules == set()

@@ -101,3 +101,20 @@ def stage_seed(config: dict, stage: str, *parts) -> int:
 
     key = "/".join([stage, *map(str, parts)]).encode()
     return (int(config["seed"]) * 1_000_003 + zlib.crc32(key)) % (2**31 - 1)
+
+
+# Keys that choose where or how a job runs, never what it computes: left out of rule params.
+WHERE_KEYS = {
+    "train": ("device", "ngpus", "num_workers", "inference_batch_size"),
+    "cgsim": ("device", "checkpoint_every"),
+}
+
+
+def result_settings(config: dict, section: str) -> dict:
+    """The `section` settings a rule's outputs depend on, with the run's seed.
+
+    Rules pass them as `params`, so Snakemake reruns a job when one of them changes.
+    """
+    skip = WHERE_KEYS.get(section, ())
+    settings = {key: value for key, value in config[section].items() if key not in skip}
+    return {**settings, "seed": config["seed"]}

@@ -21,5 +21,7 @@ rule cg_map:
     resources:
         mem_mb=cg_rules.mem_mb,
         runtime="2h",
+    params:
+        settings=config["cg_map"],
     script:
         "../scripts/cg_map.py"

@@ -25,5 +25,7 @@ rule cg_sim:
         gpu=cgsim_rules.gpus_requested(config),
     params:
         work=f"{RESULTS}/{{protein}}/cgsim/{{model}}/work",
+        settings=cgconfig.result_settings(config, "cgsim"),
+        temperature=lambda wildcards: cgconfig.protein(config, wildcards.protein)["temperature"],
     script:
         "../scripts/cg_sim.py"

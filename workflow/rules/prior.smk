@@ -23,6 +23,8 @@ rule prior:
     resources:
         mem_mb=prior_rules.mem_mb,
         runtime=prior_rules.runtime,
+    params:
+        settings=config["prior"],
     script:
         "../scripts/prior.py"
 
@@ -44,5 +46,7 @@ rule prior_multi:
     resources:
         mem_mb=prior_rules.mem_mb,
         runtime=prior_rules.runtime,
+    params:
+        settings=config["prior"],
     script:
         "../scripts/prior.py"

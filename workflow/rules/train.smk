@@ -26,6 +26,7 @@ rule train:
         gpu=train_resources.gpus_requested(config),
     params:
         kind="specific",
+        settings=cgconfig.result_settings(config, "train"),
     script:
         "../scripts/train.py"
 
@@ -52,6 +53,7 @@ rule train_multi:
         gpu=train_resources.gpus_requested(config),
     params:
         kind="multi",
+        settings=cgconfig.result_settings(config, "train"),
         proteins=PROTEINS,
     script:
         "../scripts/train.py"
