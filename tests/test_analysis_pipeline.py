@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cgthermo.analysis import compare, reference, summary, synthetic
+from cgthermo.analysis import compare, reference, structure, summary, synthetic
 from cgthermo.analysis import report as html_report
 from cgthermo.analysis.rules import AnalysisRules
 from cgthermo.errors import CgthermoError
@@ -81,6 +81,7 @@ def test_every_model_gets_metrics_and_figures(results):
             assert data["n_frames_cg_used"] == 800 - 80 - 100
             assert 0.0 <= data["js_divergence"] <= 1.0
             assert 0.0 < data["coverage"] <= 1.0
+            assert data["distance_mae_A"] > 0.0 and 3.0 < data["rg_mean_cg"] < 15.0
 
 
 def test_metrics_rank_models_by_their_distance_from_the_reference(results):
@@ -88,6 +89,22 @@ def test_metrics_rank_models_by_their_distance_from_the_reference(results):
         mae = {m: json.loads(outputs(results, protein, m)["metrics"].read_text()) for m in MODELS}
         assert mae["specific"]["js_divergence"] < mae["prior_only"]["js_divergence"]
         assert mae["specific"]["fes_mae_kcal"] < mae["prior_only"]["fes_mae_kcal"]
+
+
+def test_radius_of_gyration_of_a_ring_is_its_radius():
+    angles = np.linspace(0.0, 2.0 * np.pi, 10, endpoint=False)
+    ring = np.stack([4.0 * np.cos(angles), 4.0 * np.sin(angles), np.zeros(10)], axis=1)
+    frames = np.stack([ring, 2.0 * ring + 7.0])  # scaled and translated
+    np.testing.assert_allclose(structure.radius_of_gyration(frames), [4.0, 8.0], rtol=1e-12)
+
+
+def test_mean_pair_distances_follow_the_frame_weights():
+    top = synthetic.ca_topology("AAA")
+    line = np.array([[0.0, 0, 0], [3.8, 0, 0], [7.6, 0, 0]])
+    pieces = [line[None], (2.0 * line)[None]]
+    pairs = np.array([[0, 2]])
+    mean = structure.mean_pair_distances(pieces, pairs, top, np.array([0.75, 0.25]))
+    np.testing.assert_allclose(mean, [0.75 * 7.6 + 0.25 * 15.2], rtol=1e-5)
 
 
 def test_native_structure_gives_contacts_and_folding_free_energy(results):

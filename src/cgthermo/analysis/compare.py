@@ -75,6 +75,9 @@ def structure_metrics(ref: dict, cg: dict) -> dict:
         "rmsd_mean_cg": float(np.mean(cg["rmsd"])),
         "q_mean_aa": float(np.average(ref["q"], weights=ref["weights"])),
         "q_mean_cg": float(np.mean(cg["q"])),
+        "rg_mean_aa": float(np.average(ref["rg"], weights=ref["weights"])),
+        "rg_mean_cg": float(np.mean(cg["rg"])),
+        "distance_mae_A": float(np.mean(np.abs(cg["pair_distance_mean"] - ref["pair_distance_mean"]))),
         "folded_fraction_aa": f_ref,
         "folded_fraction_cg": f_cg,
         "dG_fold_aa_kcal": dg_ref,
@@ -103,6 +106,10 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
         "rmsd": structure.rmsd_to(cg_pos, ref["reference_structure"], topology),
         "q": structure.contact_fraction(
             cg_pos, ref["contact_pairs"], float(ref["native_cutoff"]), topology
+        ),
+        "rg": structure.radius_of_gyration(cg_pos),
+        "pair_distance_mean": structure.mean_pair_distances(
+            ensemble.pieces, ref["pairs"], topology, np.ones(len(cg_pos))
         ),
         "weights": None,
     }

@@ -80,6 +80,9 @@ def build_reference(dataset, topology_path, protein: str, settings: dict, temper
             for p in ensemble.pieces
         ]  # fmt: skip
     )
+    all_weights = np.concatenate(weights)
+    rg = np.concatenate([structure.radius_of_gyration(p) for p in ensemble.pieces])
+    distance_mean = structure.mean_pair_distances(ensemble.pieces, pairs, topology, all_weights)
     all_tics = np.concatenate(tics)
     grid = fes.grid_from_reference(all_tics, settings["fes_bins"], settings["fes_margin"])
     return {
@@ -95,7 +98,7 @@ def build_reference(dataset, topology_path, protein: str, settings: dict, temper
         "state_pi": state_pi,
         "msm_lag": np.int64(settings["msm_lag"]),
         "msm_active_states": np.int64(len(msm.active_set)),
-        "weights": np.concatenate(weights),
+        "weights": all_weights,
         "reweight": np.str_(settings["reweight"]),
         "its_lags": np.asarray(its_lags),
         "its_timescales": np.asarray(its),
@@ -109,6 +112,8 @@ def build_reference(dataset, topology_path, protein: str, settings: dict, temper
         "folded_rmsd": np.float64(settings["folded_rmsd"]),
         "rmsd": rmsd,
         "q": q,
+        "rg": rg,
+        "pair_distance_mean": distance_mean,
     }
 
 

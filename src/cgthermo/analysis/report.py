@@ -12,7 +12,9 @@ from ..io import atomic_path, require_file
 HEADLINE = [
     "protein", "model", "fes_mae_kcal", "fes_mae_kcal_vs_prior_only", "js_divergence",
     "js_divergence_vs_prior_only",
-    "coverage", "rmsd_mean_aa", "rmsd_mean_cg", "folded_fraction_aa", "folded_fraction_cg",
+    "coverage", "distance_mae_A", "distance_mae_A_vs_prior_only", "rg_mean_aa", "rg_mean_cg",
+    "q_mean_aa", "q_mean_cg", "rmsd_mean_aa", "rmsd_mean_cg", "folded_fraction_aa",
+    "folded_fraction_cg",
     "dG_fold_aa_kcal", "dG_fold_cg_kcal", "n_frames_cg_used", "n_frames_cg_exploded",
 ]  # fmt: skip
 
@@ -31,6 +33,9 @@ neural network improves on the prior alone.</li>
 <li><b>js_divergence</b>: Jensen–Shannon divergence (bits, 0–1) of the two 2D distributions,
 probability outside the grid counted as one extra bin.</li>
 <li><b>coverage</b>: fraction of all-atom-populated bins that the CG model visits.</li>
+<li><b>distance_mae_A</b>: mean over the TICA feature pairs of |⟨d<sub>ij</sub>⟩<sub>CG</sub> −
+⟨d<sub>ij</sub>⟩<sub>all-atom</sub>| (Å), the weighted all-atom mean; <b>rg_mean</b>: mean Cα
+radius of gyration (Å); <b>q_mean</b>: mean fraction of native contacts.</li>
 <li><b>folded_fraction</b>, <b>dG_fold</b>: frames with Cα RMSD below <code>folded_rmsd</code>
 to the reference structure, and ΔG = −k<sub>B</sub>T ln(p<sub>folded</sub>/p<sub>unfolded</sub>).</li>
 </ul>

@@ -22,6 +22,25 @@ def rmsd_to(pos_angstrom, reference_angstrom, topology) -> np.ndarray:
     return angstrom_from_nm(md.rmsd(traj, ref, 0))
 
 
+def radius_of_gyration(pos_angstrom) -> np.ndarray:
+    """Cα radius of gyration (Å) of every frame, beads weighted equally."""
+    pos = np.asarray(pos_angstrom, dtype=np.float64)
+    centred = pos - pos.mean(axis=1, keepdims=True)
+    return np.sqrt((centred**2).sum(axis=2).mean(axis=1))
+
+
+def mean_pair_distances(pieces, pairs, topology, weights) -> np.ndarray:
+    """Weighted mean (Å) of each pair distance over all frames of `pieces` (weights sum to 1)."""
+    from .features import pair_distances
+
+    total, start = np.zeros(len(pairs)), 0
+    for piece in pieces:
+        w = np.asarray(weights[start : start + len(piece)], dtype=np.float64)
+        total += w @ pair_distances(piece, pairs, topology)
+        start += len(piece)
+    return total / np.sum(weights)
+
+
 def native_contact_pairs(reference_angstrom, cutoff: float) -> np.ndarray:
     """Cα pairs with |i − j| ≥ 3 closer than `cutoff` Å in the reference structure."""
     ref = np.asarray(reference_angstrom, dtype=np.float64)
