@@ -30,7 +30,7 @@ def radius_of_gyration(pos_angstrom) -> np.ndarray:
 
 
 def mean_pair_distances(pieces, pairs, topology, weights) -> np.ndarray:
-    """Weighted mean (Å) of each pair distance over all frames of `pieces` (weights sum to 1)."""
+    """Weighted mean (Å) of each pair distance over all frames of `pieces` (one weight per frame)."""
     from .features import pair_distances
 
     total, start = np.zeros(len(pairs)), 0

@@ -16,7 +16,7 @@ matrix.
   atom the map does not fix averages to zero at fixed bead positions. Among those,
   the one with the least variance solves a linear system in the second moments of
   the atomic forces; atoms joined by constraints share one weight so constraint
-  forces still cancel. On the demo data it cuts the mapped force noise about 4×.
+  forces still cancel. It cuts the force noise 5–6× (benchmarks/RESULTS.md).
 """
 
 import logging
@@ -97,10 +97,7 @@ def force_second_moments(forces) -> np.ndarray:
 
 def rigid_clusters(n_atoms: int, constraint_pairs) -> tuple:
     """(cluster id per atom, ids of clusters constrained to an unsaved atom)."""
-    neighbours = defaultdict(set)
-    for a, b in np.asarray(constraint_pairs, dtype=np.int64).reshape(-1, 2):
-        neighbours[int(a)].add(int(b))
-        neighbours[int(b)].add(int(a))
+    neighbours = constraint_neighbours(constraint_pairs)
     labels = np.full(n_atoms, -1, dtype=np.int64)
     tied_to_unsaved = set()
     for atom in range(n_atoms):
@@ -164,10 +161,7 @@ def rigid_partners(table: AtomTable, ca_columns, constraint_pairs) -> list[list[
     Only hydrogens may join a Cα: with heavier atoms rigidly tied to it the cluster
     would reach into neighbouring beads and no Cα map would be consistent.
     """
-    neighbours = defaultdict(set)
-    for a, b in np.asarray(constraint_pairs, dtype=np.int64).reshape(-1, 2):
-        neighbours[int(a)].add(int(b))
-        neighbours[int(b)].add(int(a))
+    neighbours = constraint_neighbours(constraint_pairs)
     partners = []
     for ca in ca_columns:
         cluster = _connected(int(ca), neighbours) - {int(ca)}
@@ -180,6 +174,15 @@ def rigid_partners(table: AtomTable, ca_columns, constraint_pairs) -> list[list[
             )
         partners.append(sorted(cluster))
     return partners
+
+
+def constraint_neighbours(constraint_pairs) -> defaultdict:
+    """Atom column → the columns constrained to it."""
+    neighbours = defaultdict(set)
+    for a, b in np.asarray(constraint_pairs, dtype=np.int64).reshape(-1, 2):
+        neighbours[int(a)].add(int(b))
+        neighbours[int(b)].add(int(a))
+    return neighbours
 
 
 def _connected(start: int, neighbours) -> set:
