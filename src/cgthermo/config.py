@@ -110,11 +110,15 @@ WHERE_KEYS = {
 }
 
 
-def result_settings(config: dict, section: str) -> dict:
-    """The `section` settings a rule's outputs depend on, with the run's seed.
+def result_settings(config: dict, section: str, seeded: bool = True) -> dict:
+    """The `section` settings a rule's outputs depend on (with the run's seed if `seeded`).
 
-    Rules pass them as `params`, so Snakemake reruns a job when one of them changes.
+    Rules pass them as `params`, so Snakemake reruns a job when one of them changes. Keys
+    are sorted: Snakemake compares params as written, and the order of keys in a config
+    file says nothing about the result.
     """
     skip = WHERE_KEYS.get(section, ())
     settings = {key: value for key, value in config[section].items() if key not in skip}
-    return {**settings, "seed": config["seed"]}
+    if seeded:
+        settings["seed"] = config["seed"]
+    return dict(sorted(settings.items()))

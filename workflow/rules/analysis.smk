@@ -27,7 +27,7 @@ rule analysis_reference:
         mem_mb=ANALYSIS.reference_mem_mb,
         runtime=ANALYSIS.reference_runtime,
     params:
-        settings=config["analysis"],
+        settings=cgconfig.result_settings(config, "analysis", seeded=False),
         temperature=ANALYSIS.temperature,
         seed=ANALYSIS.seed,
     script:

@@ -22,6 +22,6 @@ rule cg_map:
         mem_mb=cg_rules.mem_mb,
         runtime="2h",
     params:
-        settings=config["cg_map"],
+        settings=cgconfig.result_settings(config, "cg_map", seeded=False),
     script:
         "../scripts/cg_map.py"

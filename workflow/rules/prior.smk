@@ -24,7 +24,7 @@ rule prior:
         mem_mb=prior_rules.mem_mb,
         runtime=prior_rules.runtime,
     params:
-        settings=config["prior"],
+        settings=cgconfig.result_settings(config, "prior", seeded=False),
     script:
         "../scripts/prior.py"
 
@@ -47,6 +47,6 @@ rule prior_multi:
         mem_mb=prior_rules.mem_mb,
         runtime=prior_rules.runtime,
     params:
-        settings=config["prior"],
+        settings=cgconfig.result_settings(config, "prior", seeded=False),
     script:
         "../scripts/prior.py"
