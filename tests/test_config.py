@@ -94,8 +94,8 @@ def test_atomic_path_leaves_nothing_on_failure(tmp_path):
 
 
 def test_result_settings_leave_out_where_a_job_runs_and_ignore_key_order():
-    cfg = cgconfig.validate(minimal(cgsim={"device": "cpu", "steps": 50}))
-    other = cgconfig.validate(minimal(cgsim={"steps": 50, "device": "cuda"}))
+    cfg = cgconfig.validate({**minimal(), "cgsim": {"device": "cpu", "steps": 50}})
+    other = cgconfig.validate({**minimal(), "cgsim": {"steps": 50, "device": "cuda"}})
     other["cgsim"] = dict(reversed(list(other["cgsim"].items())))
     settings = cgconfig.result_settings(cfg, "cgsim")
     assert "device" not in settings and settings["steps"] == 50
