@@ -100,10 +100,11 @@ def rigid_clusters(n_atoms: int, constraint_pairs) -> tuple:
     neighbours = constraint_neighbours(constraint_pairs)
     labels = np.full(n_atoms, -1, dtype=np.int64)
     tied_to_unsaved = set()
+    cluster_id = -1
     for atom in range(n_atoms):
         if labels[atom] < 0:
             cluster = _connected(atom, neighbours)
-            cluster_id = int(labels.max()) + 1
+            cluster_id += 1
             if any(c < 0 for c in cluster):
                 tied_to_unsaved.add(cluster_id)
             labels[[c for c in cluster if c >= 0]] = cluster_id
@@ -312,18 +313,18 @@ def _check_aa_file(path, h5: h5py.File) -> None:
 
 
 def map_aa_replica(path, coord_weights, force_weights: dict, fallback_replica: int) -> tuple:
-    """Map one aa/md/{replica}.h5 chunk by chunk; returns (MappedBlock, temperature_K)."""
-    require_file(path, "rule aa_md")
+    """Map one aa/md/{replica}.h5 chunk by chunk; returns (MappedBlock, temperature_K).
+
+    The file was checked (datasets, units, finite values) by `replica_force_moments`.
+    """
     beads = coord_weights.shape[0]
     with h5py.File(path, "r") as h5:
-        _check_aa_file(path, h5)
         n = h5["positions"].shape[0]
         pos = np.empty((n, beads, 3))
         forces = {kind: np.empty((n, beads, 3)) for kind in force_weights}
         for start in range(0, n, CHUNK_FRAMES):
             stop = min(n, start + CHUNK_FRAMES)
             x, f = h5["positions"][start:stop], h5["forces"][start:stop]
-            _check_finite(path, start, x, f)
             pos[start:stop], mapped = map_frames(x, f, coord_weights, force_weights)
             for kind, value in mapped.items():
                 forces[kind][start:stop] = value
@@ -384,7 +385,8 @@ def map_aa_protein(name, md_files, system_xml, force_map, max_bond) -> CGData:
 
 
 def replica_force_moments(path) -> np.ndarray:
-    """Force second moments (atoms × atoms, (kJ/mol/nm)²) of one aa/md/{replica}.h5."""
+    """Force second moments (atoms × atoms, (kJ/mol/nm)²) of one aa/md/{replica}.h5,
+    after checking its datasets, units and that every value is finite."""
     with h5py.File(require_file(path, "rule aa_md"), "r") as h5:
         _check_aa_file(path, h5)
         n_atoms = h5["forces"].shape[1]
