@@ -255,3 +255,17 @@ def test_every_frame_broken_is_one_line_error_and_no_dataset(run, tmp_path):
         )
     assert "\n" not in str(err.value)
     assert not any(tmp_path.iterdir())
+
+
+def test_nan_force_in_a_replica_is_named_and_no_dataset_is_written(run, tmp_path):
+    second = tmp_path / "1.h5"
+    broken_copy(run.md_file, second, frame=0)
+    with h5py.File(second, "r+") as h5:
+        h5["forces"][5, 0, 1] = np.nan
+    config = cgconfig.validate({"proteins": [{"name": "tiny", "sequence": SEQUENCE}]})
+    with pytest.raises(CgthermoError, match=r"1\.h5 has NaN/inf positions or forces at frame 5"):
+        run_cg_map(
+            config, "tiny", [run.md_file, second], run.system_xml,
+            tmp_path / "dataset.h5", tmp_path / "topology.pdb",
+        )  # fmt: skip
+    assert not (tmp_path / "dataset.h5").exists()
