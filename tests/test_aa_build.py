@@ -200,3 +200,32 @@ def test_explicit_solvent_is_a_neutral_pme_water_box():
     table = protein_atom_table(topology)
     assert len(table["atom_indices"]) == protein.getNumAtoms()  # water and ions are not saved
     assert table["residue_names"] == parse_sequence(peptide)
+
+
+def _energy_and_forces(system, positions):
+    context = openmm.Context(system, openmm.VerletIntegrator(0.001),
+                             openmm.Platform.getPlatformByName("Reference"))  # fmt: skip
+    context.setPositions(positions)
+    state = context.getState(getEnergy=True, getForces=True)
+    energy = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
+    forces = state.getForces(asNumpy=True).value_in_unit(unit.kilojoule_per_mole / unit.nanometer)
+    return energy, np.asarray(forces)
+
+
+def test_native_obc2_equals_the_force_field_custom_gb_force():
+    from cgthermo.aa.build import complete_protein, fixer_from_sequence
+    from cgthermo.aa.system import create_system, forcefield_files
+
+    protein, positions = complete_protein(fixer_from_sequence("YYDPETGTWY"), seed=3)
+    s = settings(solvent="implicit", implicit_model="obc2")
+    topology, positions, system = create_system(protein, positions, s)
+    kinds = {type(f).__name__ for f in system.getForces()}
+    assert "GBSAOBCForce" in kinds and "CustomGBForce" not in kinds
+    custom = app.ForceField(*forcefield_files(s)).createSystem(
+        topology, nonbondedMethod=app.NoCutoff, constraints=app.HBonds
+    )
+    # a rough, unminimized chain: close contacts test the Born radii, not only the minimum
+    energy, forces = _energy_and_forces(system, positions)
+    energy_custom, forces_custom = _energy_and_forces(custom, positions)
+    assert abs(energy - energy_custom) < 1e-6 * abs(energy_custom)
+    assert np.abs(forces - forces_custom).max() < 1e-6 * np.abs(forces_custom).max()
