@@ -108,17 +108,16 @@ def cg_rates(folder: Path, sequence: str, checkpoint: Path, args) -> dict:
 def aa_ns_per_day(args) -> float:
     """OpenMM chignolin in implicit solvent with the workflow's default all-atom settings."""
     import openmm
-    from openmm import app, unit
+    from openmm import unit
 
     from cgthermo.aa.build import complete_protein, fixer_from_sequence
+    from cgthermo.aa.system import create_system
 
     config = cgconfig.validate({"proteins": [{"name": "cln", "sequence": CHIGNOLIN}]})
     settings = cgconfig.aa_settings(config, "cln")
-    topology, positions = complete_protein(fixer_from_sequence(CHIGNOLIN), seed=1)
-    forcefield = app.ForceField("amber14-all.xml", f"implicit/{settings['implicit_model']}.xml")
-    system = forcefield.createSystem(
-        topology, nonbondedMethod=app.NoCutoff, constraints=app.HBonds,
-        hydrogenMass=settings["hydrogen_mass_amu"] * unit.amu)
+    protein, positions = complete_protein(fixer_from_sequence(CHIGNOLIN), seed=1)
+    # the workflow's own system: OBC2 on the built-in GBSAOBCForce
+    _, positions, system = create_system(protein, positions, settings)
     integrator = openmm.LangevinMiddleIntegrator(
         TEMPERATURE_K * unit.kelvin, settings["friction_per_ps"] / unit.picosecond,
         settings["timestep_fs"] * unit.femtosecond)
