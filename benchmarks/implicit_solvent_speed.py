@@ -2,13 +2,14 @@
 
 `create_system` replaces implicit/obc2.xml's CustomGBForce with OpenMM's built-in
 GBSAOBCForce (same energy, see tests/test_aa_build.py). This times Langevin steps of
-both systems on the CPU platform, one after the other in one process, and prints
-ns/day and the ratio.
+both systems on the CPU platform, alternating, in one process, and prints the median
+ns/day of each and their ratio.
 
-    python benchmarks/implicit_solvent_speed.py [SEQUENCE] [--steps 5000] [--threads 1]
+    python benchmarks/implicit_solvent_speed.py [SEQUENCE] [--steps 5000] [--repeats 3]
 """
 
 import argparse
+import statistics
 import time
 
 import openmm
@@ -44,6 +45,7 @@ def main() -> None:
     parser.add_argument("sequence", nargs="?", default="YYDPETGTWY")
     parser.add_argument("--steps", type=int, default=5000)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     cfg = cgconfig.validate({"proteins": [{"name": "p", "sequence": args.sequence}]})
     settings = cgconfig.aa_settings(cfg, "p")
@@ -56,9 +58,14 @@ def main() -> None:
         hydrogenMass=settings["hydrogen_mass_amu"] * unit.amu,
     )
     print(f"{args.sequence}: {ours.getNumParticles()} atoms, OBC2, CPU, {args.threads} thread(s), "
-          f"{args.steps} steps of {TIMESTEP_FS} fs at {TEMPERATURE} K")  # fmt: skip
-    bare_speed = ns_per_day(bare, positions, args.steps, args.threads)
-    our_speed = ns_per_day(ours, positions, args.steps, args.threads)
+          f"{args.repeats} x {args.steps} steps of {TIMESTEP_FS} fs at {TEMPERATURE} K")  # fmt: skip
+    speeds = {"bare": [], "ours": []}
+    for _ in range(args.repeats):
+        speeds["bare"].append(ns_per_day(bare, positions, args.steps, args.threads))
+        speeds["ours"].append(ns_per_day(ours, positions, args.steps, args.threads))
+    print("each repeat (ns/day):", {k: [round(v, 1) for v in vs] for k, vs in speeds.items()})
+    bare_speed = statistics.median(speeds["bare"])
+    our_speed = statistics.median(speeds["ours"])
     print(f"force field CustomGBForce: {bare_speed:8.1f} ns/day")
     print(f"cgthermo GBSAOBCForce:     {our_speed:8.1f} ns/day")
     print(f"ratio (ours / bare):       {our_speed / bare_speed:8.2f}")
