@@ -17,7 +17,7 @@ from openmm import app, unit
 
 from cgthermo import config as cgconfig
 from cgthermo.aa.build import complete_protein, fixer_from_sequence
-from cgthermo.aa.system import create_system, forcefield_files
+from cgthermo.aa.system import _system_options, create_system, forcefield_files
 
 TIMESTEP_FS = 4.0  # HMR, the aa stage's default
 TEMPERATURE = 400.0
@@ -51,11 +51,9 @@ def main() -> None:
     settings = cgconfig.aa_settings(cfg, "p")
     protein, positions = complete_protein(fixer_from_sequence(args.sequence), seed=1)
     topology, positions, ours = create_system(protein, positions, settings)
+    # the same createSystem options as ours: the systems differ only in the GB force
     bare = app.ForceField(*forcefield_files(settings)).createSystem(
-        topology,
-        nonbondedMethod=app.NoCutoff,
-        constraints=app.HBonds,
-        hydrogenMass=settings["hydrogen_mass_amu"] * unit.amu,
+        topology, **_system_options(settings)
     )
     print(f"{args.sequence}: {ours.getNumParticles()} atoms, OBC2, CPU, {args.threads} thread(s), "
           f"{args.repeats} x {args.steps} steps of {TIMESTEP_FS} fs at {TEMPERATURE} K")  # fmt: skip
