@@ -65,6 +65,12 @@ def fes_metrics(s: dict) -> dict:
     }
 
 
+def reference_floor(ref: dict) -> dict:
+    """The split-half noise floor of the FES metrics (NaN for references built before it)."""
+    keys = ("fes_mae_aa_split_kcal", "js_divergence_aa_split")
+    return {key: float(ref[key]) if key in ref else float("nan") for key in keys}
+
+
 def structure_metrics(ref: dict, cg: dict) -> dict:
     T = float(ref["temperature_K"])
     folded = float(ref["folded_rmsd"])
@@ -125,6 +131,7 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
         **counts,
         "burnin_fraction": float(burnin_fraction),
         **fes_metrics(s),
+        **reference_floor(ref),
         **structure_metrics(ref, cg),
     }
     result = {k: _finite_or_none(v) for k, v in result.items()}

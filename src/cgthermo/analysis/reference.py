@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import CgthermoError
 from ..io import atomic_path
 from ..units import FS_PER_PS
-from . import features, fes, inputs, kinetics, plots, structure
+from . import features, fes, inputs, kinetics, metrics, plots, structure
 
 log = logging.getLogger(__name__)
 FS_PER_NS = FS_PER_PS * 1000.0
@@ -85,6 +85,10 @@ def build_reference(dataset, topology_path, protein: str, settings: dict, temper
     distance_mean = structure.mean_pair_distances(ensemble.pieces, pairs, topology, all_weights)
     all_tics = np.concatenate(tics)
     grid = fes.grid_from_reference(all_tics, settings["fes_bins"], settings["fes_margin"])
+    lengths = [len(p) for p in ensemble.pieces]
+    floor = metrics.reference_split_floor(all_tics, lengths, all_weights, grid, temperature_K)
+    log.info("all-atom replicas, one half against the other: FES MAE %.3f kcal/mol, JS %.3f",
+             floor["fes_mae_aa_split_kcal"], floor["js_divergence_aa_split"])  # fmt: skip
     return {
         "protein": np.str_(protein),
         "temperature_K": np.float64(temperature_K),
@@ -92,7 +96,7 @@ def build_reference(dataset, topology_path, protein: str, settings: dict, temper
         "pairs": pairs,
         **tica.as_arrays(),
         "tics": all_tics,
-        "piece_lengths": np.array([len(p) for p in ensemble.pieces], dtype=np.int64),
+        "piece_lengths": np.array(lengths, dtype=np.int64),
         "dtraj": np.concatenate(dtrajs),
         "cluster_centres": centres,
         "state_pi": state_pi,
@@ -102,6 +106,7 @@ def build_reference(dataset, topology_path, protein: str, settings: dict, temper
         "reweight": np.str_(settings["reweight"]),
         "its_lags": np.asarray(its_lags),
         "its_timescales": np.asarray(its),
+        **{key: np.float64(value) for key, value in floor.items()},
         "x_edges": grid.x_edges,
         "y_edges": grid.y_edges,
         "reference_structure": ref_xyz,

@@ -11,7 +11,7 @@ from ..io import atomic_path, require_file
 
 HEADLINE = [
     "protein", "model", "fes_mae_kcal", "fes_mae_kcal_vs_prior_only", "js_divergence",
-    "js_divergence_vs_prior_only",
+    "js_divergence_vs_prior_only", "fes_mae_aa_split_kcal", "js_divergence_aa_split",
     "coverage", "distance_mae_A", "distance_mae_A_vs_prior_only", "rg_mean_aa", "rg_mean_cg",
     "q_mean_aa", "q_mean_cg", "rmsd_mean_aa", "rmsd_mean_cg", "folded_fraction_aa",
     "folded_fraction_cg",
@@ -32,6 +32,10 @@ bins that only one side visits: read it together with coverage and the JS diverg
 neural network improves on the prior alone.</li>
 <li><b>js_divergence</b>: Jensen–Shannon divergence (bits, 0–1) of the two 2D distributions,
 probability outside the grid counted as one extra bin.</li>
+<li><b>…_aa_split</b>: the same two numbers between two halves of the all-atom replicas
+(even against odd replicas): the noise floor of the reference. A model whose FES MAE or JS
+divergence lies near it differs from the all-atom data no more than the all-atom data differ
+from themselves; far above the floor, the difference is the model's.</li>
 <li><b>coverage</b>: fraction of all-atom-populated bins that the CG model visits.</li>
 <li><b>distance_mae_A</b>: mean over the TICA feature pairs of |⟨d<sub>ij</sub>⟩<sub>CG</sub> −
 ⟨d<sub>ij</sub>⟩<sub>all-atom</sub>| (Å), the weighted all-atom mean; <b>rg_mean</b>: mean Cα
