@@ -82,6 +82,9 @@ def test_every_model_gets_metrics_and_figures(results):
             assert 0.0 <= data["js_divergence"] <= 1.0
             assert 0.0 < data["coverage"] <= 1.0
             assert data["distance_mae_A"] > 0.0 and 3.0 < data["rg_mean_cg"] < 15.0
+            # the all-atom noise floor is the same number for every model of a protein
+            assert 0.0 < data["js_divergence_aa_split"] < 1.0
+            assert data["fes_mae_aa_split_kcal"] > 0.0
 
 
 def test_metrics_rank_models_by_their_distance_from_the_reference(results):
