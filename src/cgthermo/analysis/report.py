@@ -33,9 +33,10 @@ neural network improves on the prior alone.</li>
 <li><b>js_divergence</b>: Jensen–Shannon divergence (bits, 0–1) of the two 2D distributions,
 probability outside the grid counted as one extra bin.</li>
 <li><b>…_aa_split</b>: the same two numbers between two halves of the all-atom replicas
-(even against odd replicas): the noise floor of the reference. A model whose FES MAE or JS
-divergence lies near it differs from the all-atom data no more than the all-atom data differ
-from themselves; far above the floor, the difference is the model's.</li>
+(even against odd replicas): the noise floor of the reference. Each half has half the data,
+so a perfect model sampled as much as the whole reference would score about the floor / √2 on
+the MAE; a model near or below that is not told apart from the all-atom data by this number,
+and only well above it is the difference the model's.</li>
 <li><b>coverage</b>: fraction of all-atom-populated bins that the CG model visits.</li>
 <li><b>distance_mae_A</b>: mean over the TICA feature pairs of |⟨d<sub>ij</sub>⟩<sub>CG</sub> −
 ⟨d<sub>ij</sub>⟩<sub>all-atom</sub>| (Å), the weighted all-atom mean; <b>rg_mean</b>: mean Cα
