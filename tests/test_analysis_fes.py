@@ -133,24 +133,28 @@ def test_split_floor_separates_converged_from_trapped_replicas():
     Gaussian (even ones in the first, odd ones in the second) give a JS near one bit."""
     rng = np.random.default_rng(8)
     lengths = [20_000] * 4
+    frame_replica = np.repeat(np.arange(4), lengths)
     grid = fes.Grid(np.linspace(-3.5, 4.0, 26), np.linspace(-2.5, 2.5, 26))
     mixed = sample_mixture(rng, sum(lengths))
     weights = np.full(len(mixed), 1.0 / len(mixed))
-    converged = metrics.reference_split_floor(mixed, lengths, weights, grid, T)
+    converged = metrics.reference_split_floor(mixed, frame_replica, weights, grid, T)
     trapped = []
     for replica in range(4):
         _, mean, sigma = MIXTURE[replica % 2]
         trapped.append(np.array(mean) + np.array(sigma) * rng.standard_normal((lengths[0], 2)))
-    stuck = metrics.reference_split_floor(np.concatenate(trapped), lengths, weights, grid, T)
+    stuck = metrics.reference_split_floor(
+        np.concatenate(trapped), frame_replica, weights, grid, T
+    )
     assert converged["js_divergence_aa_split"] < 0.01
     # a bin with n counts carries kT/√n of noise; the mixture's populated bins hold ~100+
     assert converged["fes_mae_aa_split_kcal"] < 0.3
     assert stuck["js_divergence_aa_split"] > 0.8
 
 
-def test_split_halves_of_one_replica_are_its_time_halves():
-    first, second = metrics.split_halves([5])
-    assert first.tolist() == [True, True, False, False, False]
+def test_split_halves_keep_each_replica_whole():
+    # replica 1 has a gap (two pieces): both stay in the same half
+    first, second = metrics.split_halves([0, 0, 1, 1, 1, 2])
+    assert first.tolist() == [True, True, False, False, False, True]
     assert (first ^ second).all()
-    first, _ = metrics.split_halves([2, 1, 3])
-    assert first.tolist() == [True, True, False, True, True, True]
+    first, _ = metrics.split_halves([4, 4, 4, 4, 4])
+    assert first.tolist() == [True, True, False, False, False]

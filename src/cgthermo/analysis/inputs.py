@@ -21,6 +21,7 @@ class Ensemble:
     pieces: list  # list of float32 arrays (frames, beads, 3)
     source: str
     frame_fs: float = float("nan")  # time between saved frames
+    replicas: list | None = None  # the replica of each piece (a replica with gaps has several)
 
     @property
     def n_frames(self) -> int:
@@ -85,7 +86,9 @@ def load_reference(dataset_path, protein: str, topology) -> tuple:
     split = split_contiguous(replica, time)
     steps = np.concatenate([np.diff(np.asarray(time)[idx]) for idx in split])
     frame_fs = float(np.median(steps)) if steps.size else float("nan")
-    return Ensemble([pos[idx] for idx in split], str(dataset_path), frame_fs), temperature
+    pieces = [pos[idx] for idx in split]
+    replicas = [int(replica[idx[0]]) for idx in split]
+    return Ensemble(pieces, str(dataset_path), frame_fs, replicas), temperature
 
 
 def check_positions(pos, topology, path) -> None:

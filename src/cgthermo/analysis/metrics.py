@@ -13,6 +13,7 @@ that floor cannot be told apart from more all-atom data.
 import numpy as np
 
 from ..units import kT_kcal
+from . import fes
 
 
 def shared_bins(f_ref, f_model):
@@ -78,24 +79,23 @@ def folding_free_energy(folded, weights, temperature_K: float) -> tuple:
     return p_f, float(-kT_kcal(temperature_K) * np.log(p_f / (1.0 - p_f)))
 
 
-def split_halves(piece_lengths) -> tuple:
-    """Frame masks of two halves of the replicas (even and odd pieces; time halves for one)."""
-    lengths = np.asarray(piece_lengths, dtype=np.int64)
-    owner = np.repeat(np.arange(len(lengths)), lengths)
-    if len(lengths) > 1:
-        first = owner % 2 == 0
+def split_halves(frame_replica) -> tuple:
+    """Frame masks of two halves of the data: even and odd replicas, or the two time halves
+    when all frames come from one replica."""
+    frame_replica = np.asarray(frame_replica)
+    ids = np.unique(frame_replica)
+    if len(ids) > 1:
+        first = np.isin(frame_replica, ids[0::2])
     else:
-        first = np.arange(int(lengths.sum())) < int(lengths.sum()) // 2
+        first = np.arange(len(frame_replica)) < len(frame_replica) // 2
     return first, ~first
 
 
-def reference_split_floor(tics, piece_lengths, weights, grid, temperature_K: float) -> dict:
+def reference_split_floor(tics, frame_replica, weights, grid, temperature_K: float) -> dict:
     """FES MAE and JS divergence between two halves of the all-atom data on the reference grid."""
-    from . import fes
-
     tics, weights = np.asarray(tics), np.asarray(weights, dtype=np.float64)
     halves = []
-    for mask in split_halves(piece_lengths):
+    for mask in split_halves(frame_replica):
         p, out = fes.probabilities_2d(tics[mask], grid, weights[mask])
         halves.append((p, out, fes.free_energy(p, temperature_K)))
     (pa, oa, fa), (pb, ob, fb) = halves

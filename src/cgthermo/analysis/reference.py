@@ -86,7 +86,9 @@ def build_reference(dataset, topology_path, protein: str, settings: dict, temper
     all_tics = np.concatenate(tics)
     grid = fes.grid_from_reference(all_tics, settings["fes_bins"], settings["fes_margin"])
     lengths = [len(p) for p in ensemble.pieces]
-    floor = metrics.reference_split_floor(all_tics, lengths, all_weights, grid, temperature_K)
+    frame_replica = np.repeat(ensemble.replicas, lengths)
+    floor = metrics.reference_split_floor(all_tics, frame_replica, all_weights, grid,
+                                          temperature_K)  # fmt: skip
     log.info("all-atom replicas, one half against the other: FES MAE %.3f kcal/mol, JS %.3f",
              floor["fes_mae_aa_split_kcal"], floor["js_divergence_aa_split"])  # fmt: skip
     return {
