@@ -68,6 +68,7 @@ def metric_files(results):
 
 
 def test_every_model_gets_metrics_and_figures(results):
+    floors = {}
     for protein in PROTEINS:
         assert (results / protein / "analysis" / "msm_its.png").stat().st_size > 0
         for model in MODELS:
@@ -85,6 +86,8 @@ def test_every_model_gets_metrics_and_figures(results):
             # the all-atom noise floor is the same number for every model of a protein
             assert 0.0 < data["js_divergence_aa_split"] < 1.0
             assert data["fes_mae_aa_split_kcal"] > 0.0
+            floor = (data["fes_mae_aa_split_kcal"], data["js_divergence_aa_split"])
+            assert floors.setdefault(protein, floor) == floor
 
 
 def test_metrics_rank_models_by_their_distance_from_the_reference(results):
