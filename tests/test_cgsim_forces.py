@@ -32,9 +32,13 @@ def thermal_chains(resnames, nreplicas, seed):
     return torch.tensor(np.stack(chains), dtype=torch.float64)
 
 
-@pytest.mark.parametrize("resnames", [CHIGNOLIN, (CHIGNOLIN * 4)[:37], CHIGNOLIN[:3]])
-def test_batched_prior_equals_torchmd_forces(tmp_path, resnames):
-    prior = write_prior(tmp_path / "prior.yaml", resnames, bonds=PAIR_BONDS)
+@pytest.mark.parametrize(
+    "resnames, angle",
+    [(CHIGNOLIN, None), ((CHIGNOLIN * 4)[:37], None), (CHIGNOLIN[:3], None),
+     (CHIGNOLIN, (12.0, 115.0)), (CHIGNOLIN[:3], (12.0, 115.0))],
+)
+def test_batched_prior_equals_torchmd_forces(tmp_path, resnames, angle):
+    prior = write_prior(tmp_path / "prior.yaml", resnames, bonds=PAIR_BONDS, angle=angle)
     topology = CGTopology(list(resnames))
     pos = thermal_chains(resnames, nreplicas=5, seed=len(resnames))
 
@@ -51,6 +55,37 @@ def test_batched_prior_equals_torchmd_forces(tmp_path, resnames):
     our_terms = ours.compute(pos[:1], None, torch.zeros_like(pos[:1]), returnDetails=True)[0]
     for term, value in our_terms.items():
         assert value == pytest.approx(ref_terms[term], abs=1e-8), term
+    assert ("angles" in our_terms) == (angle is not None)
+    if angle is not None:
+        assert our_terms["angles"] > 0.1  # the angle term contributes, not a zero compared
+
+
+def test_angle_forces_are_minus_gradient_near_collinear(tmp_path):
+    """The batched angle force is −∇ of its energy, also for a triplet bent to 179°
+    (where the dihedral prior alone has no restoring force and the chain can straighten)."""
+    prior = write_prior(tmp_path / "prior.yaml", CHIGNOLIN[:4], bonds=PAIR_BONDS,
+                        epsilon=1e-6, angle=(12.0, 115.0))
+    topology = CGTopology(CHIGNOLIN[:4])
+    forces = build_batched_forces(prior, topology)
+    theta = np.radians(179.0)
+    pos = torch.tensor([[[0.0, 0.0, 0.0], [3.8, 0.0, 0.0],
+                         [3.8 - 3.8 * np.cos(theta), 3.8 * np.sin(theta), 0.0],
+                         [7.0, 3.0, 1.5]]], dtype=torch.float64)
+
+    def energy(x):
+        return forces.compute(x, None, torch.zeros_like(x), toNumpy=False)
+
+    used = torch.zeros_like(pos)
+    forces.compute(pos, None, used, toNumpy=False)
+    h = 1e-6
+    gradient = torch.zeros_like(pos)
+    for bead in range(4):
+        for axis in range(3):
+            step = torch.zeros_like(pos)
+            step[0, bead, axis] = h
+            gradient[0, bead, axis] = (energy(pos + step) - energy(pos - step))[0] / (2 * h)
+    assert used[0, 1].norm() > 5.0  # 64° from θ0: a strong push back from collinear
+    np.testing.assert_allclose(used.numpy(), -gradient.numpy(), rtol=1e-6, atol=1e-5)
 
 
 def test_network_sees_no_box(tiny_checkpoint):

@@ -11,13 +11,15 @@ from cgthermo.cgtopology import CGTopology
 from cgthermo.errors import CgthermoError
 from cgthermo.prior.fitting import (
     angular_free_energy,
+    bend_free_energy,
+    fit_angle,
     fit_bonds,
     fit_fourier,
     fit_repulsion,
     fourier,
     shell_free_energy,
 )
-from cgthermo.prior.statistics import Histograms, dihedral_angles
+from cgthermo.prior.statistics import Histograms, bend_angles, dihedral_angles
 from cgthermo.priorforces import build_forces, evaluate, load_parameters
 from cgthermo.units import kT_kcal
 
@@ -80,6 +82,53 @@ def test_dihedral_fourier_fit_recovers_terms():
         assert fitted["per"] == expected["per"]
         assert abs(fitted["phi_k"] - expected["phi_k"]) / expected["phi_k"] < 0.05
         assert abs(fitted["phase"] - expected["phase"]) < 3.0
+
+
+def bent_chains(theta, rng):
+    """Three-bead chains whose bend angle at the middle bead is `theta`, randomly oriented."""
+    frames = len(theta)
+    first = rng.normal(size=(frames, 3))
+    first /= np.linalg.norm(first, axis=1, keepdims=True)
+    helper = rng.normal(size=(frames, 3))
+    normal = np.cross(first, helper)
+    normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+    ortho = np.cross(normal, first)
+    second = np.cos(theta)[:, None] * first + np.sin(theta)[:, None] * ortho
+    middle = np.zeros((frames, 3))
+    return np.stack([middle + 3.8 * first, middle, middle + 3.8 * second], axis=1)
+
+
+def test_angle_boltzmann_inversion_recovers_k_and_theta0():
+    """Angles drawn from sin θ exp(−k (θ − θ0)²/kT): the sin θ Jacobian must be divided out."""
+    k, theta0 = 4.0, np.radians(105.0)  # kcal/mol/rad², a soft well like the Cα bend's
+    rng = np.random.default_rng(11)
+    density = lambda x: np.sin(x) * np.exp(-k * (x - theta0) ** 2 / KT)  # noqa: E731
+    theta = sample(density, 0.0, np.pi, 400_000, rng)
+    hist = Histograms.from_settings(SETTINGS)
+    hist.add(["ALA", "GLY", "ALA"], bent_chains(theta, rng), TEMPERATURE)
+    np.testing.assert_allclose(bend_angles(bent_chains(theta[:50], rng))[:, 0], theta[:50],
+                               atol=1e-9)  # fmt: skip
+    fit = fit_angle(hist, KT)
+    assert abs(fit.params["k0"] - k) / k < 0.05
+    assert abs(np.degrees(fit.params["theta0"]) - 105.0) < 1.0
+    # without the Jacobian the well moves towards 90°, where sin θ peaks
+    raw = angular_free_energy(hist.angles, hist.angle_edges, KT)
+    corrected = bend_free_energy(hist.angles, hist.angle_edges, KT)
+    assert raw.x[np.argmin(raw.value)] < corrected.x[np.argmin(corrected.value)] - np.radians(3)
+
+
+def test_written_angle_term_is_torchmds_energy(tmp_path):
+    """theta0 goes into the YAML in degrees: torchmd's energy is k0 (θ − θ0)² of our θ."""
+    from cgthermo.cgsim.toy import write_prior
+
+    topology = CGTopology(["ALA", "GLY", "TYR", "ALA", "LYS"])
+    prior = write_prior(tmp_path / "prior.yaml", topology.resnames, angle=(3.5, 110.0))
+    params = load_parameters(prior, topology)
+    forces = Forces(params, terms=["angles"], exclusions=("bonds",))
+    pos = random_chains(6, topology.numAtoms, np.random.default_rng(12))
+    energy, _ = evaluate(forces, torch.as_tensor(pos))
+    expected = (3.5 * (bend_angles(pos) - np.radians(110.0)) ** 2).sum(axis=1)
+    np.testing.assert_allclose(energy.numpy(), expected, rtol=1e-5)
 
 
 def test_repulsion_recovers_per_type_epsilon_from_pair_histograms():
@@ -258,3 +307,17 @@ def test_too_short_chain_for_dihedrals_is_a_clear_error(tmp_path):
     with pytest.raises(CgthermoError) as err:
         fit_prior(hist, dict(SETTINGS, min_pair_samples=1))
     assert "\n" not in str(err.value)
+
+
+def test_stage_with_angles_writes_a_term_torchmd_applies(datasets, tmp_path):
+    from cgthermo.prior.stage import run_prior
+    from cgthermo.priorforces import prior_terms
+
+    settings = dict(SETTINGS, min_pair_samples=20, angles=True)
+    run_prior([datasets["one"]], settings, tmp_path / "prior.yaml", tmp_path / "fit.png",
+              tmp_path / "delta.h5")  # fmt: skip
+    angle = yaml.safe_load((tmp_path / "prior.yaml").read_text())["angles"]["(X, X, X)"]
+    assert 60.0 < angle["theta0"] < 150.0 and angle["k0"] > 0  # Cα bends of a short peptide
+    assert "angles" in prior_terms(tmp_path / "prior.yaml")
+    params = load_parameters(tmp_path / "prior.yaml", CGTopology(["ALA", "GLY", "TYR", "ALA", "LYS"]))
+    assert params.angle_params is not None and len(params.angle_params["idx"]) == 3

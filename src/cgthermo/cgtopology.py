@@ -48,7 +48,8 @@ class CGTopology:
         self.charge = np.zeros(n, dtype=np.float32)
         self.masses = np.full(n, BEAD_MASS_AMU, dtype=np.float32)
         self.bonds = np.stack([idx[:-1], idx[1:]], axis=1).astype(np.int64)
-        self.angles = np.zeros((0, 3), dtype=np.int64)
+        # torchmd uses them only when the prior has an angle term
+        self.angles = np.stack([idx[i : n - 2 + i] for i in range(3)], axis=1).astype(np.int64)
         self.dihedrals = np.stack([idx[i : n - 3 + i] for i in range(4)], axis=1).astype(np.int64)
         self.impropers = np.zeros((0, 4), dtype=np.int64)
         self.box = np.zeros((3, 1), dtype=np.float32)  # zeros: no periodic box

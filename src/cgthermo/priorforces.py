@@ -10,14 +10,25 @@ from .cgtopology import CGTopology
 from .errors import CgthermoError
 
 PRIOR_TERMS = ("bonds", "repulsioncg", "dihedrals")
+OPTIONAL_TERMS = ("angles",)  # written only when the prior fits them (prior.angles)
 PRIOR_EXCLUSIONS = ("bonds",)  # repulsion acts on every pair except 1-2 neighbours
+
+
+def prior_terms(prior_yaml) -> tuple:
+    """The torchmd force terms a prior YAML defines: the paper's three, plus angles if present."""
+    import yaml
+
+    with open(prior_yaml) as fh:
+        sections = yaml.safe_load(fh) or {}
+    return PRIOR_TERMS + tuple(t for t in OPTIONAL_TERMS if sections.get(t))
 
 
 def load_parameters(prior_yaml, topology: CGTopology, device="cpu", precision=torch.float64):
     """torchmd Parameters of our Cα chain from a prior YAML, with a clear error for missing types."""
     try:
         ff = ForceField.create(topology, str(prior_yaml))
-        return Parameters(ff, topology, terms=PRIOR_TERMS, device=device, precision=precision)
+        return Parameters(ff, topology, terms=prior_terms(prior_yaml), device=device,
+                          precision=precision)  # fmt: skip
     except RuntimeError as err:
         raise CgthermoError(
             f"prior {prior_yaml} does not cover this chain ({err})",
@@ -31,7 +42,7 @@ def build_forces(prior_yaml, topology: CGTopology, device="cpu", precision=torch
     params = load_parameters(prior_yaml, topology, device=device, precision=precision)
     # torchmd 1.1.2 only fills the pair tables when 'lj' is among the terms; RepulsionCG needs B
     params.A, params.B = params.get_AB()
-    return Forces(params, terms=list(PRIOR_TERMS), external=external,
+    return Forces(params, terms=list(prior_terms(prior_yaml)), external=external,
                   exclusions=PRIOR_EXCLUSIONS)
 
 

@@ -1,4 +1,4 @@
-"""The CG prior (bonds, RepulsionCG, periodic dihedrals) evaluated for all replicas at once.
+"""The CG prior (bonds, optional angles, RepulsionCG, periodic dihedrals) evaluated for all replicas at once.
 
 torchmd's `Forces.compute` loops over replicas in Python and launches a dozen small
 kernels per replica and term; with 32 replicas that, not the network, sets the step
@@ -13,6 +13,8 @@ from torchmd.forces import Forces
 
 from ..errors import CgthermoError
 from ..priorforces import PRIOR_EXCLUSIONS, PRIOR_TERMS, load_parameters
+
+ANGLE_EPS = 1e-12  # keeps 1/sin θ finite at exactly collinear beads
 
 
 def _columns(index):
@@ -29,9 +31,14 @@ class BatchedPriorForces(Forces):
     """torchmd `Forces` for the CG prior whose `compute` is vectorized over replicas."""
 
     def __init__(self, parameters, external=None):
-        super().__init__(parameters, terms=list(PRIOR_TERMS), external=external,
-                         exclusions=PRIOR_EXCLUSIONS)
+        has_angles = parameters.angle_params is not None
+        terms = list(PRIOR_TERMS) + (["angles"] if has_angles else [])
+        super().__init__(parameters, terms=terms, external=external, exclusions=PRIOR_EXCLUSIONS)
         par = self.par
+        self._angles = None
+        if has_angles:
+            k0_theta0 = par.angle_params["params"][par.angle_params["map"][:, 1]]
+            self._angles = (*_columns(par.angle_params["idx"]), k0_theta0[:, 0], k0_theta0[:, 1])
         self._bonds = None
         if par.bond_params is not None:
             k0_req = par.bond_params["params"][par.bond_params["map"][:, 1]]
@@ -62,6 +69,7 @@ class BatchedPriorForces(Forces):
         out.zero_()
         terms = {
             "bonds": self._bond_energy(pos, out),
+            **({"angles": self._angle_energy(pos, out)} if self._angles is not None else {}),
             "repulsioncg": self._repulsion_energy(pos, out),
             "dihedrals": self._dihedral_energy(pos, out),
         }
@@ -90,6 +98,25 @@ class BatchedPriorForces(Forces):
         out.index_add_(1, i, -force)
         out.index_add_(1, j, force)
         return (k0 * stretch**2).sum(-1)
+
+    def _angle_energy(self, pos, out):
+        """V = k0 (θ − θ0)² of every consecutive triplet i–j–k (θ at the middle bead j)."""
+        i, j, k, k0, theta0 = self._angles
+        r_ji, r_jk = _pair_vectors(pos, i, j), _pair_vectors(pos, k, j)
+        inv_ji = 1 / r_ji.norm(dim=-1)
+        inv_jk = 1 / r_jk.norm(dim=-1)
+        cos_theta = ((r_ji * r_jk).sum(-1) * inv_ji * inv_jk).clamp(-1.0, 1.0)
+        delta = torch.acos(cos_theta) - theta0
+        sin_theta = (1 - cos_theta * cos_theta).clamp_min(ANGLE_EPS).sqrt()
+        # F_i = −dV/dθ · dθ/dr_i with dθ/dr_i = −(û_jk − cos θ û_ji) / (|r_ji| sin θ)
+        coeff = (2 * k0 * delta / sin_theta).unsqueeze(-1)
+        u_ji, u_jk = r_ji * inv_ji.unsqueeze(-1), r_jk * inv_jk.unsqueeze(-1)
+        f_i = coeff * (u_jk - cos_theta.unsqueeze(-1) * u_ji) * inv_ji.unsqueeze(-1)
+        f_k = coeff * (u_ji - cos_theta.unsqueeze(-1) * u_jk) * inv_jk.unsqueeze(-1)
+        out.index_add_(1, i, f_i)
+        out.index_add_(1, k, f_k)
+        out.index_add_(1, j, -(f_i + f_k))
+        return (k0 * delta**2).sum(-1)
 
     def _repulsion_energy(self, pos, out):
         if self._pairs is None:

@@ -16,8 +16,9 @@ PAPER_DIHEDRALS = [{"phi_k": 0.202, "phase": -130.5, "per": 1},
 
 
 def write_prior(path, resnames, bonds=None, k0=50.0, req=3.8, epsilon=2000.0,
-                dihedrals=PAPER_DIHEDRALS) -> Path:
-    """A torchmd force-field YAML for a chain; `bonds` maps (A, B) type pairs to (k0, req)."""
+                dihedrals=PAPER_DIHEDRALS, angle=None) -> Path:
+    """A torchmd force-field YAML for a chain; `bonds` maps (A, B) type pairs to (k0, req),
+    `angle` is an optional shared (k0 kcal/mol/rad², theta0 degrees) bend term."""
     types = sorted({prior_atomtype(r) for r in resnames})
     bond_table = {"(X, X)": {"k0": k0, "req": req}}
     for (a, b), (k, r) in (bonds or {}).items():
@@ -29,6 +30,8 @@ def write_prior(path, resnames, bonds=None, k0=50.0, req=3.8, epsilon=2000.0,
         "electrostatics": {t: {"charge": 0.0} for t in types},
         "masses": {t: 12.0 for t in types},
     }
+    if angle:
+        prior["angles"] = {"(X, X, X)": {"k0": float(angle[0]), "theta0": float(angle[1])}}
     if dihedrals:
         prior["dihedrals"] = {"(X, X, X, X)": {"terms": [dict(t) for t in dihedrals]}}
     with open(path, "w") as fh:

@@ -3,10 +3,12 @@
 - Bonds: V = k (r − r0)², no ½, per ordered bead-type pair.
 - Repulsion: V = B_ij / r⁶ with B_ij = 4 √(ε_i ε_j) σ⁶ and σ = 1 Å, one ε per bead type.
 - Dihedrals: V = Σₙ kₙ (1 + cos(nφ − δₙ)), one shared term for all quadruples.
+- Angles (optional): V = k0 (θ − θ0)² in radians, one shared term for all triplets.
 
 Each histogram becomes a free energy F = −kB T ln p with p the density per
 unit volume (distances: divided by the spherical shell 4πr² dr, so a free
-particle gives a flat F) or per radian (dihedrals). Fits carry a free offset
+particle gives a flat F), per unit solid angle (bend angles: divided by sin θ dθ,
+so a freely jointed chain gives a flat F) or per radian (dihedrals). Fits carry a free offset
 and weight each bin by its count: the variance of −kB T ln p̂ is about
 (kB T)² / count, so sparse bins at high F count little.
 """
@@ -60,6 +62,13 @@ def angular_free_energy(counts, edges, kT: float) -> FreeEnergy:
     """−kT ln of the dihedral density per radian (no Jacobian for a torsion)."""
     counts = np.asarray(counts, dtype=np.float64)
     return _free_energy(counts, 0.5 * (edges[1:] + edges[:-1]), np.diff(edges), kT)
+
+
+def bend_free_energy(counts, edges, kT: float) -> FreeEnergy:
+    """−kT ln of the bend-angle density per unit solid angle (sin θ dθ = −d cos θ)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    solid = np.cos(edges[:-1]) - np.cos(edges[1:])
+    return _free_energy(counts, 0.5 * (edges[1:] + edges[:-1]), solid, kT)
 
 
 def _free_energy(counts, centers, volume, kT) -> FreeEnergy:
@@ -183,6 +192,7 @@ class Prior:
     pooled_repulsion: Fit
     dihedral: Fit
     frames: int = 0
+    angle: Fit | None = None  # k0 kcal/mol/rad², theta0 rad; None: no angle term
     notes: list = field(default_factory=list)
 
 
@@ -196,6 +206,7 @@ def fit_prior(hist: Histograms, settings: dict) -> Prior:
         hist, kT, settings["min_pair_samples"], settings["repulsion_fallback_epsilon"]
     )
     dihedral = fit_dihedral(hist, kT, settings["dihedral_terms"])
+    angle = fit_angle(hist, kT) if settings.get("angles") else None
     atomtypes = sorted({t for pair in hist.bonds for t in pair})
     return Prior(
         hist.temperature,
@@ -207,6 +218,7 @@ def fit_prior(hist: Histograms, settings: dict) -> Prior:
         pooled_rep,
         dihedral,
         hist.frames,
+        angle=angle,
     )
 
 
@@ -318,3 +330,21 @@ def fit_dihedral(hist: Histograms, kT: float, multiplicities) -> Fit:
     terms, offset = fit_fourier(fe, multiplicities)
     log.info("dihedral (X, X, X, X): %s", terms)
     return Fit("dihedral (X, X, X, X)", {"terms": terms}, offset, fe)
+
+
+def fit_angle(hist: Histograms, kT: float) -> Fit:
+    """One harmonic bend-angle term for all triplets (θ in radians)."""
+    if hist.angles is None or hist.angles.sum() == 0:
+        raise CgthermoError("no Cα bend angles to fit", "use proteins of at least 3 residues")
+    fe = bend_free_energy(hist.angles, hist.angle_edges, kT)
+    result = fit_harmonic(fe)
+    if result is None:
+        raise CgthermoError(
+            f"the {fe.samples} Cα bend angles show no harmonic well",
+            "set prior.angles: false or give more frames",
+        )
+    (params, offset) = result
+    params = {"k0": params["k0"], "theta0": params["req"]}
+    log.info("angle (X, X, X): k0 %.3f kcal/mol/rad², theta0 %.1f°", params["k0"],
+             np.degrees(params["theta0"]))  # fmt: skip
+    return Fit("angle (X, X, X)", params, offset, fe)

@@ -10,6 +10,8 @@ COLUMNS = 6
 
 
 def _curve(fit: Fit, x):
+    if "theta0" in fit.params:
+        return harmonic(x, fit.params["k0"], fit.params["theta0"], 0.0)
     if "k0" in fit.params:
         return harmonic(x, fit.params["k0"], fit.params["req"], 0.0)
     if "B" in fit.params:
@@ -22,6 +24,7 @@ def _panels(prior: Prior) -> list[Fit]:
         return sorted(fits, key=lambda f: -f.data.samples)[:MAX_PANELS_PER_TERM]
 
     return [
+        *([prior.angle] if prior.angle is not None else []),
         prior.dihedral,
         prior.pooled_bond,
         *best(prior.bonds.values()),

@@ -1,4 +1,5 @@
-"""Bead statistics for the prior fit: histograms of bonds, close non-bonded pairs and dihedrals.
+"""Bead statistics for the prior fit: histograms of bonds, bend angles, close non-bonded pairs
+and dihedrals.
 
 Histograms (not samples) are accumulated chunk by chunk, so paper-size datasets
 (millions of frames) fit in memory, and several proteins simply add up.
@@ -19,6 +20,17 @@ def bond_lengths(pos) -> np.ndarray:
 def nonbonded_pairs(beads: int) -> tuple[np.ndarray, np.ndarray]:
     """Bead pairs i < j that the prior's repulsion acts on: all but chain neighbours (1-2)."""
     return np.triu_indices(beads, k=2)
+
+
+def bend_angles(pos) -> np.ndarray:
+    """Angles at the middle bead of consecutive Cα triplets (frames, beads − 2) in radians."""
+    pos = np.asarray(pos, dtype=np.float64)
+    r_ji = pos[:, :-2] - pos[:, 1:-1]
+    r_jk = pos[:, 2:] - pos[:, 1:-1]
+    cos_theta = np.sum(r_ji * r_jk, axis=-1) / (
+        np.linalg.norm(r_ji, axis=-1) * np.linalg.norm(r_jk, axis=-1)
+    )
+    return np.arccos(np.clip(cos_theta, -1.0, 1.0))
 
 
 def dihedral_angles(pos) -> np.ndarray:
@@ -54,6 +66,8 @@ class Histograms:
     repulsion_edges: np.ndarray
     dihedral_edges: np.ndarray
     repulsion_cutoff: float
+    angle_edges: np.ndarray | None = None
+    angles: np.ndarray | None = None  # one shared histogram, like the dihedral
     bonds: dict = field(default_factory=dict)
     repulsion: dict = field(default_factory=dict)
     dihedrals: np.ndarray | None = None
@@ -70,6 +84,8 @@ class Histograms:
             dihedral_edges=np.linspace(-np.pi, np.pi, settings["dihedral_bins"] + 1),
             repulsion_cutoff=float(settings["repulsion_cutoff"]),
             dihedrals=np.zeros(settings["dihedral_bins"]),
+            angle_edges=np.linspace(0.0, np.pi, settings["angle_bins"] + 1),
+            angles=np.zeros(settings["angle_bins"]),
         )
 
     @property
@@ -85,6 +101,8 @@ class Histograms:
             block = np.asarray(pos[start : start + CHUNK_FRAMES], dtype=np.float64)
             self._add_bonds(types, block)
             self._add_repulsion(types, block)
+            if len(types) >= 3 and self.angles is not None:
+                self.angles += np.histogram(bend_angles(block), self.angle_edges)[0]
             if len(types) >= 4:
                 self.dihedrals += np.histogram(dihedral_angles(block), self.dihedral_edges)[0]
         self.frames += len(pos)

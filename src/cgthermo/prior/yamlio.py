@@ -1,5 +1,6 @@
 """The prior as a torchmd force-field YAML (written atomically)."""
 
+import numpy as np
 import yaml
 
 from ..cgtopology import BEAD_MASS_AMU
@@ -8,13 +9,23 @@ from .fitting import SIGMA, Prior
 
 
 def prior_document(prior: Prior) -> dict:
-    """torchmd's sections: bonds per ordered N→C pair, one (X, X, X, X) dihedral, ε per type."""
+    """torchmd's sections: bonds per ordered N→C pair, one (X, X, X, X) dihedral, ε per type,
+    and one (X, X, X) angle when fitted (theta0 in degrees, k0 per rad², as torchmd reads it)."""
+    angles = {}
+    if prior.angle is not None:
+        angles["angles"] = {
+            "(X, X, X)": {
+                "k0": prior.angle.params["k0"],
+                "theta0": float(np.degrees(prior.angle.params["theta0"])),
+            }
+        }
     return {
         "atomtypes": list(prior.atomtypes),
         "bonds": {
             f"({a}, {b})": {"k0": fit.params["k0"], "req": fit.params["req"]}
             for (a, b), fit in sorted(prior.bonds.items())
         },
+        **angles,
         "dihedrals": {"(X, X, X, X)": {"terms": [dict(t) for t in prior.dihedral.params["terms"]]}},
         "electrostatics": {t: {"charge": 0.0} for t in prior.atomtypes},
         "lj": {t: {"epsilon": prior.epsilon[t], "sigma": SIGMA} for t in prior.atomtypes},
@@ -27,7 +38,8 @@ def write_prior_yaml(path, prior: Prior) -> None:
         "# cgthermo prior: Boltzmann inversion at "
         f"{prior.temperature:.1f} K over {prior.frames} frames.\n"
         "# Units Å, kcal/mol, degrees. Terms: Bonds V = k0 (r - req)^2, RepulsionCG V = 4 eps sigma^6 / r^6\n"
-        "# (pair: 4 sqrt(eps_i eps_j)), Dihedrals V = sum phi_k (1 + cos(per phi - phase)).\n"
+        "# (pair: 4 sqrt(eps_i eps_j)), Dihedrals V = sum phi_k (1 + cos(per phi - phase))"
+        + (", Angles V = k0 (theta - theta0)^2, theta in rad.\n" if prior.angle else ".\n")
     )
     with atomic_path(path) as tmp:
         tmp.write_text(header + yaml.safe_dump(prior_document(prior), sort_keys=False))
