@@ -3,7 +3,9 @@
 Reads a finished results folder (no simulation): the split-half FES MAE / JS floor of the
 reference for several bin counts and two splits (even vs odd replicas, first vs last half of
 the replicas), each replica's mean TIC1 per third of its run, and for each CG model the
-fraction of frames per TIC1 region and its mean TIC1 per fifth of the run.
+fraction of frames per TIC1 region, its mean TIC1 per fifth of the run and its own
+split-half FES MAE / JS (even vs odd CG replicas, after the analysis burn-in): the CG
+sampling noise of that model's numbers.
 
     python benchmarks/reference_floor.py results chignolin --models prior_only,specific
 """
@@ -46,6 +48,7 @@ def main():
     parser.add_argument("protein")
     parser.add_argument("--models", default="prior_only,specific")
     parser.add_argument("--bins", default="25,20,15,12,10")
+    parser.add_argument("--burnin", type=float, default=0.1, help="CG burn-in fraction")
     args = parser.parse_args()
     base = f"{args.results}/{args.protein}"
     ref = load_reference_npz(f"{base}/analysis/reference.npz")
@@ -70,6 +73,18 @@ def main():
                   for k in range(5)]  # fmt: skip
         print(f"{model}: fractions {np.round(region_fractions(np.concatenate(tic1)), 2).tolist()}, "
               f"mean TIC1 per fifth {np.round(fifths, 2).tolist()}")  # fmt: skip
+        print(f"{model}: CG replicas, even vs odd: {cg_floor(ref, traj, topology, args.burnin)}")
+
+
+def cg_floor(ref: dict, traj: str, topology, burnin: float) -> str:
+    """The split-half floor of one CG model, on the reference grid, with uniform weights."""
+    ensemble, _ = inputs.load_cg(f"{traj}/traj.xtc", f"{traj}/frames.csv", topology, burnin)
+    tics = [project_cg(ref, inputs.Ensemble([p], traj), topology) for p in ensemble.pieces]
+    owner = np.repeat(np.arange(len(tics)), [len(t) for t in tics])
+    grid = fes.Grid(ref["x_edges"], ref["y_edges"])
+    floor = metrics.reference_split_floor(np.concatenate(tics), owner, np.ones(len(owner)), grid,
+                                          float(ref["temperature_K"]))  # fmt: skip
+    return f"FES MAE {floor['fes_mae_aa_split_kcal']:.3f} kcal/mol, JS {floor['js_divergence_aa_split']:.3f}"
 
 
 if __name__ == "__main__":
