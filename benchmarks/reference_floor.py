@@ -15,7 +15,7 @@ import argparse
 import numpy as np
 
 from cgthermo.analysis import fes, inputs, metrics
-from cgthermo.analysis.compare import project_cg
+from cgthermo.analysis.compare import model_floor, project_cg
 from cgthermo.analysis.reference import load_reference_npz
 
 TIC1_REGIONS = ((-np.inf, -0.3), (-0.3, 0.5), (0.5, np.inf))
@@ -77,15 +77,10 @@ def main():
 
 
 def cg_floor(ref: dict, traj: str, topology, burnin: float) -> str:
-    """The split-half floor of one CG model, on the reference grid, with uniform weights."""
+    """The split-half floor of one CG model, as `analysis` reports it (`*_cg_split`)."""
     ensemble, _ = inputs.load_cg(f"{traj}/traj.xtc", f"{traj}/frames.csv", topology, burnin)
-    tics = [project_cg(ref, inputs.Ensemble([p], traj), topology) for p in ensemble.pieces]
-    owner = np.repeat(np.arange(len(tics)), [len(t) for t in tics])
-    grid = fes.Grid(ref["x_edges"], ref["y_edges"])
-    floor = metrics.reference_split_floor(np.concatenate(tics), owner, np.ones(len(owner)), grid,
-                                          float(ref["temperature_K"]))  # fmt: skip
-    return f"FES MAE {floor['fes_mae_aa_split_kcal']:.3f} kcal/mol, JS {floor['js_divergence_aa_split']:.3f}"
-
+    floor = model_floor(ref, project_cg(ref, ensemble, topology), ensemble)
+    return f"FES MAE {floor['fes_mae_cg_split_kcal']:.3f} kcal/mol, JS {floor['js_divergence_cg_split']:.3f}"
 
 if __name__ == "__main__":
     main()

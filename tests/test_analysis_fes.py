@@ -158,3 +158,25 @@ def test_split_halves_keep_each_replica_whole():
     assert (first ^ second).all()
     first, _ = metrics.split_halves([4, 4, 4, 4, 4])
     assert first.tolist() == [True, True, False, False, False]
+
+
+def test_model_floor_splits_cg_replicas_not_pieces():
+    """A CG replica cut in two by an explosion stays in one half: replicas 0 and 2 sample one
+    Gaussian, replica 1 the other, so even vs odd replicas disagree completely. Splitting the
+    four pieces instead would put the second Gaussian into one half together with the first
+    and report a much smaller disagreement."""
+    from cgthermo.analysis.compare import model_floor
+    from cgthermo.analysis.inputs import Ensemble
+
+    rng = np.random.default_rng(9)
+    (_, mean_a, sigma_a), (_, mean_b, sigma_b) = MIXTURE
+    pieces = [np.array(mean) + np.array(sigma) * rng.standard_normal((5000, 2))
+              for mean, sigma in ((mean_a, sigma_a), (mean_a, sigma_a), (mean_b, sigma_b),
+                                  (mean_a, sigma_a))]  # fmt: skip
+    ensemble = Ensemble(pieces, "cg", replicas=[0, 0, 1, 2])
+    ref = {"x_edges": np.linspace(-3.5, 4.0, 26), "y_edges": np.linspace(-2.5, 2.5, 26),
+           "temperature_K": T}  # fmt: skip
+    floor = model_floor(ref, np.concatenate(pieces), ensemble)
+    assert floor["js_divergence_cg_split"] > 0.8
+    mixed = model_floor(ref, np.concatenate(pieces), Ensemble(pieces, "cg", replicas=[0, 1, 2, 3]))
+    assert mixed["js_divergence_cg_split"] < 0.5

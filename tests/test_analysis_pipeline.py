@@ -88,6 +88,9 @@ def test_every_model_gets_metrics_and_figures(results):
             assert data["fes_mae_aa_split_kcal"] > 0.0
             floor = (data["fes_mae_aa_split_kcal"], data["js_divergence_aa_split"])
             assert floors.setdefault(protein, floor) == floor
+            # each model's own sampling noise (even vs odd CG replicas)
+            assert 0.0 < data["js_divergence_cg_split"] < 1.0
+            assert data["fes_mae_cg_split_kcal"] > 0.0
 
 
 def test_metrics_rank_models_by_their_distance_from_the_reference(results):

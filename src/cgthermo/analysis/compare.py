@@ -71,6 +71,15 @@ def reference_floor(ref: dict) -> dict:
     return {key: float(ref[key]) if key in ref else float("nan") for key in keys}
 
 
+def model_floor(ref: dict, cg_tics, ensemble) -> dict:
+    """The model's own split-half numbers (even vs odd CG replicas) on the reference grid:
+    how far its FES metrics would move with another set of CG runs of the same length."""
+    frame_replica = np.repeat(ensemble.replicas, [len(p) for p in ensemble.pieces])
+    grid = fes.Grid(ref["x_edges"], ref["y_edges"])
+    return metrics.split_floor(cg_tics, frame_replica, np.ones(len(cg_tics)), grid,
+                               float(ref["temperature_K"]), "cg")  # fmt: skip
+
+
 def structure_metrics(ref: dict, cg: dict) -> dict:
     T = float(ref["temperature_K"])
     folded = float(ref["folded_rmsd"])
@@ -132,6 +141,7 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
         "burnin_fraction": float(burnin_fraction),
         **fes_metrics(s),
         **reference_floor(ref),
+        **model_floor(ref, cg_tics, ensemble),
         **structure_metrics(ref, cg),
     }
     result = {k: _finite_or_none(v) for k, v in result.items()}

@@ -143,8 +143,8 @@ def load_cg(traj_path, frames_path, topology, burnin_fraction: float) -> tuple:
     pos = read_xtc_angstrom(traj_path, topology)
     table = read_frames_table(frames_path, len(pos))
     exploded = table["exploded"].astype(str).str.lower().isin(["1", "true", "1.0"]).to_numpy()
-    pieces, n_burnin = [], 0
-    for _, rows in table.groupby("replica", sort=True):
+    pieces, replicas, n_burnin = [], [], 0
+    for replica, rows in table.groupby("replica", sort=True):
         idx = rows.index.to_numpy()  # file order is time order within a replica
         skip = int(np.floor(burnin_fraction * len(idx)))
         n_burnin += skip
@@ -154,6 +154,7 @@ def load_cg(traj_path, frames_path, topology, burnin_fraction: float) -> tuple:
             run = run[~exploded[run]]
             if run.size:
                 pieces.append(pos[run])
+                replicas.append(int(replica))
     counts = {
         "n_frames_cg_total": int(len(pos)),
         "n_frames_cg_burnin": int(n_burnin),
@@ -164,7 +165,7 @@ def load_cg(traj_path, frames_path, topology, burnin_fraction: float) -> tuple:
             f"{traj_path} has no frames left after burn-in and exploded frames",
             "run cg_sim longer or check why the model explodes",
         )
-    return Ensemble(pieces, str(traj_path)), counts
+    return Ensemble(pieces, str(traj_path), replicas=replicas), counts
 
 
 def load_native_ca(path, topology):

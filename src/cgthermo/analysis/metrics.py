@@ -93,6 +93,11 @@ def split_halves(frame_replica) -> tuple:
 
 def reference_split_floor(tics, frame_replica, weights, grid, temperature_K: float) -> dict:
     """FES MAE and JS divergence between two halves of the all-atom data on the reference grid."""
+    return split_floor(tics, frame_replica, weights, grid, temperature_K, "aa")
+
+
+def split_floor(tics, frame_replica, weights, grid, temperature_K: float, label: str) -> dict:
+    """FES MAE and JS divergence between two halves of one ensemble (keys name `label`)."""
     tics, weights = np.asarray(tics), np.asarray(weights, dtype=np.float64)
     halves = []
     for mask in split_halves(frame_replica):
@@ -100,6 +105,6 @@ def reference_split_floor(tics, frame_replica, weights, grid, temperature_K: flo
         halves.append((p, out, fes.free_energy(p, temperature_K)))
     (pa, oa, fa), (pb, ob, fb) = halves
     return {
-        "fes_mae_aa_split_kcal": fes_mae(fa, fb, pa),
-        "js_divergence_aa_split": js_divergence(pa, pb, oa, ob),
+        f"fes_mae_{label}_split_kcal": fes_mae(fa, fb, pa),
+        f"js_divergence_{label}_split": js_divergence(pa, pb, oa, ob),
     }
