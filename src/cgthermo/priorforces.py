@@ -23,6 +23,11 @@ def prior_terms(prior_yaml) -> tuple:
     return PRIOR_TERMS + tuple(t for t in OPTIONAL_TERMS if sections.get(t))
 
 
+def force_terms(params) -> list:
+    """The torchmd force terms of loaded parameters: angles only where the prior has them."""
+    return list(PRIOR_TERMS) + (["angles"] if params.angle_params is not None else [])
+
+
 def load_parameters(prior_yaml, topology: CGTopology, device="cpu", precision=torch.float64):
     """torchmd Parameters of our Cα chain from a prior YAML, with a clear error for missing types."""
     try:
@@ -42,7 +47,7 @@ def build_forces(prior_yaml, topology: CGTopology, device="cpu", precision=torch
     params = load_parameters(prior_yaml, topology, device=device, precision=precision)
     # torchmd 1.1.2 only fills the pair tables when 'lj' is among the terms; RepulsionCG needs B
     params.A, params.B = params.get_AB()
-    return Forces(params, terms=list(prior_terms(prior_yaml)), external=external,
+    return Forces(params, terms=force_terms(params), external=external,
                   exclusions=PRIOR_EXCLUSIONS)
 
 

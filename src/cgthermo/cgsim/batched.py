@@ -9,12 +9,10 @@ in implicit solvent is.
 """
 
 import torch
-from torchmd.forces import Forces
+from torchmd.forces import Forces, evaluate_angles
 
 from ..errors import CgthermoError
-from ..priorforces import PRIOR_EXCLUSIONS, PRIOR_TERMS, load_parameters
-
-ANGLE_EPS = 1e-12  # keeps 1/sin θ finite at exactly collinear beads
+from ..priorforces import PRIOR_EXCLUSIONS, force_terms, load_parameters
 
 
 def _columns(index):
@@ -31,12 +29,11 @@ class BatchedPriorForces(Forces):
     """torchmd `Forces` for the CG prior whose `compute` is vectorized over replicas."""
 
     def __init__(self, parameters, external=None):
-        has_angles = parameters.angle_params is not None
-        terms = list(PRIOR_TERMS) + (["angles"] if has_angles else [])
-        super().__init__(parameters, terms=terms, external=external, exclusions=PRIOR_EXCLUSIONS)
+        super().__init__(parameters, terms=force_terms(parameters), external=external,
+                         exclusions=PRIOR_EXCLUSIONS)  # fmt: skip
         par = self.par
         self._angles = None
-        if has_angles:
+        if par.angle_params is not None:
             k0_theta0 = par.angle_params["params"][par.angle_params["map"][:, 1]]
             self._angles = (*_columns(par.angle_params["idx"]), k0_theta0[:, 0], k0_theta0[:, 1])
         self._bonds = None
@@ -100,23 +97,17 @@ class BatchedPriorForces(Forces):
         return (k0 * stretch**2).sum(-1)
 
     def _angle_energy(self, pos, out):
-        """V = k0 (θ − θ0)² of every consecutive triplet i–j–k (θ at the middle bead j)."""
+        """torchmd's own angle term, on all replicas' triplets flattened into one batch."""
         i, j, k, k0, theta0 = self._angles
-        r_ji, r_jk = _pair_vectors(pos, i, j), _pair_vectors(pos, k, j)
-        inv_ji = 1 / r_ji.norm(dim=-1)
-        inv_jk = 1 / r_jk.norm(dim=-1)
-        cos_theta = ((r_ji * r_jk).sum(-1) * inv_ji * inv_jk).clamp(-1.0, 1.0)
-        delta = torch.acos(cos_theta) - theta0
-        sin_theta = (1 - cos_theta * cos_theta).clamp_min(ANGLE_EPS).sqrt()
-        # F_i = −dV/dθ · dθ/dr_i with dθ/dr_i = −(û_jk − cos θ û_ji) / (|r_ji| sin θ)
-        coeff = (2 * k0 * delta / sin_theta).unsqueeze(-1)
-        u_ji, u_jk = r_ji * inv_ji.unsqueeze(-1), r_jk * inv_jk.unsqueeze(-1)
-        f_i = coeff * (u_jk - cos_theta.unsqueeze(-1) * u_ji) * inv_ji.unsqueeze(-1)
-        f_k = coeff * (u_ji - cos_theta.unsqueeze(-1) * u_jk) * inv_jk.unsqueeze(-1)
-        out.index_add_(1, i, f_i)
-        out.index_add_(1, k, f_k)
-        out.index_add_(1, j, -(f_i + f_k))
-        return (k0 * delta**2).sum(-1)
+        nrep, nang = pos.shape[0], i.shape[0]
+        r21 = _pair_vectors(pos, i, j).reshape(-1, 3)
+        r23 = _pair_vectors(pos, k, j).reshape(-1, 3)
+        params = torch.stack([k0, theta0], dim=1).repeat(nrep, 1)
+        energy, (f_i, f_j, f_k) = evaluate_angles(r21, r23, params)
+        out.index_add_(1, i, f_i.reshape(nrep, nang, 3))
+        out.index_add_(1, j, f_j.reshape(nrep, nang, 3))
+        out.index_add_(1, k, f_k.reshape(nrep, nang, 3))
+        return energy.reshape(nrep, nang).sum(-1)
 
     def _repulsion_energy(self, pos, out):
         if self._pairs is None:
