@@ -146,3 +146,16 @@ def test_trajectories_split_at_replica_changes_and_time_gaps():
     time = np.array([0.0, 10.0, 20.0, 0.0, 10.0, 40.0, 50.0])  # replica 0 lost two frames
     pieces = split_contiguous(replica, time)
     assert [list(p) for p in pieces] == [[3, 4], [5, 6], [0, 1, 2]]
+
+
+def test_kmeans_microstates_are_the_same_on_a_rerun():
+    # pyemma's threaded k-means moved centres between reruns with one seed
+    rng = np.random.default_rng(3)
+    pieces = [(rng.normal(size=(5000, 4)) + rng.normal(size=4)).astype(np.float32)
+              for _ in range(6)]  # fmt: skip
+    first_centres, first_dtrajs = kinetics.cluster(pieces, 50, seed=7)
+    again_centres, again_dtrajs = kinetics.cluster(pieces, 50, seed=7)
+    np.testing.assert_array_equal(first_centres, again_centres)
+    for a, b in zip(first_dtrajs, again_dtrajs, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert len(np.unique(np.concatenate(first_dtrajs))) == 50

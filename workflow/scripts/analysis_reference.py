@@ -13,6 +13,5 @@ with rule_logging(snakemake):
         snakemake.params.temperature,
         native_path=snakemake.input.get("native"),
         seed=snakemake.params.seed,
-        threads=snakemake.threads,
     )
     write_reference(arrays, snakemake.output.npz, snakemake.output.its)

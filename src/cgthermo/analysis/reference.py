@@ -42,7 +42,7 @@ def reference_structure(ensemble, dtrajs, state_pi, topology, native_path):
 
 
 def build_reference(dataset, topology_path, protein: str, settings: dict, temperature_K: float,
-                    native_path=None, seed: int = 0, threads: int = 1) -> dict:  # fmt: skip
+                    native_path=None, seed: int = 0) -> dict:  # fmt: skip
     """All reference arrays for `protein`; `settings` is the config's 'analysis' block."""
     topology = inputs.load_topology(topology_path)
     ensemble, dataset_T = inputs.load_reference(dataset, protein, topology)
@@ -61,7 +61,7 @@ def build_reference(dataset, topology_path, protein: str, settings: dict, temper
     log.info("TICA: %d features, dim %d, timescales %s frames",
              len(pairs), tica.dim, np.round(tica.timescales[: tica.dim], 2))  # fmt: skip
 
-    centres, dtrajs = kinetics.cluster(tics, settings["n_clusters"], seed=seed, threads=threads)
+    centres, dtrajs = kinetics.cluster(tics, settings["n_clusters"], seed=seed)
     longest = max(len(d) for d in dtrajs)
     lags = settings.get("its_lags") or kinetics.default_its_lags(settings["msm_lag"], longest)
     its_lags, its = kinetics.implied_timescales(dtrajs, lags, nits=min(4, len(centres) - 1))
