@@ -86,6 +86,32 @@ def test_same_seed_gives_the_same_structure(prepared, tmp_path):
     assert np.array_equal(again, first)
 
 
+COMPLETED_POSITIONS = """
+import sys
+import numpy as np
+from cgthermo.aa.build import complete_protein, fixer_from_sequence
+_, positions = complete_protein(fixer_from_sequence(sys.argv[1]), seed=11)
+sys.stdout.write(repr(np.asarray(positions._value).round(6).tolist()))
+"""
+
+
+def test_same_seed_gives_the_same_structure_in_every_process():
+    # on the default CPU platform with 2 threads, PDBFixer's minimizations gave this
+    # 28-residue chain 4 different structures in 6 processes
+    import os
+    import subprocess
+    import sys
+
+    def completed() -> str:
+        env = {**os.environ, "OPENMM_CPU_THREADS": "2"}
+        run = subprocess.run([sys.executable, "-c", COMPLETED_POSITIONS, "GSHMKAAWAELLKKAAEEYYDPETGTWY"],
+                             env=env, capture_output=True, text=True, check=True)  # fmt: skip
+        assert run.stdout.startswith("[[")
+        return run.stdout
+
+    assert len({completed() for _ in range(4)}) == 1
+
+
 def test_pdb_with_missing_atoms_is_completed(prepared, tmp_path):
     full = app.PDBFile(str(prepared / "structure.pdb"))
     # drop every hydrogen and the indole ring of TRP: PDBFixer must rebuild them

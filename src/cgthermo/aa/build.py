@@ -99,9 +99,15 @@ def complete_protein(fixer, seed: int) -> tuple:
     """Missing residues, heavy atoms, terminal atoms and hydrogens added; water and ions removed.
 
     Solvent is always rebuilt by the caller, so crystallographic water is dropped here.
-    PDBFixer places new atoms with Python's `random`, hence the seed.
+    PDBFixer places new atoms with Python's `random`, hence the seed. Its hydrogen and
+    new-atom minimizations run on the Reference platform: on the default (CPU, all
+    threads) the result depended on the thread count, so one seed gave different
+    structures, and from them different all-atom trajectories, on different runs.
     """
+    import openmm
+
     random.seed(seed)
+    fixer.platform = openmm.Platform.getPlatformByName("Reference")
     fixer.removeHeterogens(keepWater=False)
     fixer.findMissingResidues()
     _skip_terminal_gaps(fixer)
