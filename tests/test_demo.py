@@ -3,7 +3,7 @@ the NNP reproduces the all-atom free-energy surface better than the prior alone,
 seeds (the seed drives the all-atom starts and noise, the splits, the network's
 initialization and the CG starts and noise).
 
-Slow (40–57 minutes per seed on 2 CPU cores):
+Slow (43–57 minutes per seed on 2 CPU cores):
 `.venv/bin/python -m pytest -m slow tests/test_demo.py`.
 """
 
