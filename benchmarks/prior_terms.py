@@ -15,45 +15,30 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import torch
-import yaml
-from torchmd.forces import Forces
 
-from cgthermo.analysis import inputs
+from cgthermo.analysis import fes, inputs
 from cgthermo.analysis.reference import load_reference_npz
 from cgthermo.cgtopology import CGTopology
 from cgthermo.prior.statistics import nonbonded_pairs
-from cgthermo.priorforces import PRIOR_EXCLUSIONS, load_parameters, prior_terms, zero_box
-from cgthermo.units import KB_KCAL_PER_MOL_K
-
-CHUNK = 2000
+from cgthermo.priorforces import load_parameters, prior_forces, prior_terms
+from cgthermo.units import kT_kcal
 
 
 def term_energies(prior_yaml, topology, pos) -> dict:
     """Per frame energy (kcal/mol) of each prior term, evaluated one term at a time."""
-    params = load_parameters(prior_yaml, topology)
-    params.A, params.B = params.get_AB()
-    energies = {}
-    for term in prior_terms(prior_yaml):
-        forces = Forces(params, terms=[term], exclusions=PRIOR_EXCLUSIONS)
-        values = np.empty(len(pos))
-        for start in range(0, len(pos), CHUNK):
-            block = torch.as_tensor(pos[start : start + CHUNK], dtype=torch.float64)
-            out = torch.zeros_like(block)
-            values[start : start + CHUNK] = (
-                forces.compute(block, zero_box(len(block)), out, toNumpy=False).detach().numpy()
-            )
-        energies[term] = values
-    return energies
+    return {
+        term: prior_forces(prior_yaml, topology, pos, chunk=2000, terms=[term])[0]
+        for term in prior_terms(prior_yaml)
+    }
 
 
 def pair_repulsion(prior_yaml, topology, pos):
-    """(i, j, B_ij, energies frames × pairs) of the RepulsionCG term, σ = 1 Å."""
-    with open(prior_yaml) as fh:
-        lj = yaml.safe_load(fh)["lj"]
-    eps = np.array([lj[t]["epsilon"] for t in topology.atomtype])
-    i, j = nonbonded_pairs(len(eps))
-    b = 4.0 * np.sqrt(eps[i] * eps[j])
+    """(i, j, B_ij, distances, energies frames × pairs) of the RepulsionCG term, from torchmd's B table."""
+    params = load_parameters(prior_yaml, topology)
+    _, b_table = params.get_AB()
+    types = params.mapped_atom_types.numpy()
+    i, j = nonbonded_pairs(len(types))
+    b = b_table.numpy()[types[i], types[j]]
     dist = np.linalg.norm(pos[:, i] - pos[:, j], axis=-1)
     return i, j, b, dist, b / dist**6
 
@@ -76,10 +61,9 @@ def main():
 
     edges = np.linspace(tic1.min(), tic1.max(), args.bins + 1)
     which = np.clip(np.digitize(tic1, edges[1:-1]), 0, args.bins - 1)
-    p = np.bincount(which, weights=weights, minlength=args.bins)
-    kT = KB_KCAL_PER_MOL_K * float(ref["temperature_K"])
-    free = -kT * np.log(np.where(p > 0, p / p.sum(), np.nan))
-    free -= np.nanmin(free)
+    temperature = float(ref["temperature_K"])
+    free = fes.free_energy(fes.probabilities_1d(tic1, edges, weights)[0], temperature)
+    kT = kT_kcal(temperature)
     terms = list(energies)
     print(f"prior {prior_yaml}; kT = {kT:.3f} kcal/mol")
     print("TIC1 range      frames  F_aa  " + "  ".join(f"<{t}>" for t in terms))

@@ -42,12 +42,12 @@ def load_parameters(prior_yaml, topology: CGTopology, device="cpu", precision=to
 
 
 def build_forces(prior_yaml, topology: CGTopology, device="cpu", precision=torch.float64,
-                 external=None) -> Forces:
-    """torchmd Forces for the prior terms (plus an optional external NNP)."""
+                 external=None, terms=None) -> Forces:
+    """torchmd Forces for the prior terms, or only `terms` of them (plus an optional external NNP)."""
     params = load_parameters(prior_yaml, topology, device=device, precision=precision)
     # torchmd 1.1.2 only fills the pair tables when 'lj' is among the terms; RepulsionCG needs B
     params.A, params.B = params.get_AB()
-    return Forces(params, terms=force_terms(params), external=external,
+    return Forces(params, terms=list(terms) if terms else force_terms(params), external=external,
                   exclusions=PRIOR_EXCLUSIONS)
 
 
@@ -64,9 +64,11 @@ def evaluate(forces: Forces, positions: torch.Tensor):
     return energy.detach(), out
 
 
-def prior_forces(prior_yaml, topology: CGTopology, positions_angstrom, chunk: int = 256):
-    """Prior energies and forces for many frames, in float64 with torchmd's own force terms."""
-    forces = build_forces(prior_yaml, topology)
+def prior_forces(prior_yaml, topology: CGTopology, positions_angstrom, chunk: int = 256,
+                 terms=None):
+    """Prior energies and forces for many frames, in float64 with torchmd's own force terms
+    (all of them, or only `terms`)."""
+    forces = build_forces(prior_yaml, topology, terms=terms)
     pos = np.asarray(positions_angstrom, dtype=np.float64)
     energies = np.empty(len(pos))
     result = np.empty_like(pos)
