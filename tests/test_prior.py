@@ -14,12 +14,19 @@ from cgthermo.prior.fitting import (
     bend_free_energy,
     fit_angle,
     fit_bonds,
+    fit_dihedral,
+    fit_dihedral_types,
     fit_fourier,
     fit_repulsion,
     fourier,
     shell_free_energy,
 )
-from cgthermo.prior.statistics import Histograms, bend_angles, dihedral_angles
+from cgthermo.prior.statistics import (
+    Histograms,
+    bend_angles,
+    dihedral_angles,
+    dihedral_quadruple,
+)
 from cgthermo.priorforces import build_forces, evaluate, load_parameters
 from cgthermo.units import kT_kcal
 
@@ -173,6 +180,88 @@ def test_our_dihedral_angle_is_torchmds(tmp_path):
     energy, _ = evaluate(forces, torch.as_tensor(pos))
     expected = fourier(dihedral_angles(pos), terms).sum(axis=1)
     np.testing.assert_allclose(energy.numpy(), expected, rtol=1e-6)  # torchmd keeps float32 params
+
+
+def chains_with_dihedrals(phis, theta_deg=100.0, bond=3.8):
+    """Chains (frames, n + 3 beads) with fixed bonds and bend angles whose dihedrals, as
+    `dihedral_angles` measures them, are the columns of `phis` (frames, n)."""
+    theta = np.radians(theta_deg)
+    frames, n = phis.shape
+    pos = np.zeros((frames, n + 3, 3))
+    pos[:, 1, 0] = bond
+    pos[:, 2] = pos[:, 1] + bond * np.array([-np.cos(theta), np.sin(theta), 0.0])
+    for k in range(n):
+        a, b, c = pos[:, k], pos[:, k + 1], pos[:, k + 2]
+        bc = (c - b) / bond
+        normal = np.cross(b - a, bc)
+        normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+        in_plane = np.cross(normal, bc)
+        phi = phis[:, k][:, None]
+        pos[:, k + 3] = c + bond * (-np.cos(theta) * bc + np.sin(theta) * (
+            np.cos(phi) * in_plane + np.sin(phi) * normal))  # fmt: skip
+    return pos
+
+
+def test_per_quadruple_dihedrals_recover_each_quadruples_own_terms():
+    """Two quadruples with different (and differently handed) dihedral potentials: each fit
+    recovers its own terms, which the one shared term cannot."""
+    truths = [
+        [{"phi_k": 1.0, "phase": 60.0, "per": 1}, {"phi_k": 0.4, "phase": -30.0, "per": 2}],
+        [{"phi_k": 0.8, "phase": -120.0, "per": 1}, {"phi_k": 0.5, "phase": 90.0, "per": 2}],
+    ]
+    rng = np.random.default_rng(21)
+    phis = np.stack([sample(lambda x, t=t: np.exp(-fourier(x, t) / KT), -np.pi, np.pi,
+                            300_000, rng) for t in truths], axis=1)  # fmt: skip
+    pos = chains_with_dihedrals(phis)
+    np.testing.assert_allclose(dihedral_angles(pos[:100]), phis[:100], atol=1e-9)
+    types = ["ALA", "GLY", "SER", "LEU", "VAL"]
+    hist = Histograms.from_settings(SETTINGS)
+    hist.add(types, pos, TEMPERATURE)
+    shared = fit_dihedral(hist, KT, [1, 2])
+    fits = fit_dihedral_types(hist, KT, [1, 2], 1000, shared)
+    assert set(fits) == {("ALA", "GLY", "SER", "LEU"), ("GLY", "SER", "LEU", "VAL")}
+    for key, truth in zip(sorted(fits), truths, strict=True):
+        for fitted, expected in zip(fits[key].params["terms"], truth, strict=True):
+            assert abs(fitted["phi_k"] - expected["phi_k"]) / expected["phi_k"] < 0.05
+            assert abs((fitted["phase"] - expected["phase"] + 180) % 360 - 180) < 3.0
+    first = shared.params["terms"][0]
+    assert abs(first["phi_k"] - truths[0][0]["phi_k"]) / truths[0][0]["phi_k"] > 0.2
+
+
+def test_sparse_quadruples_fall_back_to_the_shared_term():
+    rng = np.random.default_rng(22)
+    phis = rng.uniform(-np.pi, np.pi, size=(500, 2))
+    hist = Histograms.from_settings(SETTINGS)
+    hist.add(["ALA", "GLY", "SER", "LEU", "VAL"], chains_with_dihedrals(phis), TEMPERATURE)
+    shared = fit_dihedral(hist, KT, [1, 2])
+    assert fit_dihedral_types(hist, KT, [1, 2], 1000, shared) == {}
+    assert len(fit_dihedral_types(hist, KT, [1, 2], 400, shared)) == 2
+
+
+def test_a_quadruple_and_its_reverse_share_one_key_and_one_value():
+    types = ["ALA", "GLY", "SER", "GLY", "ALA", "LYS"]
+    assert dihedral_quadruple(types, 0) == dihedral_quadruple(types, 1) == (
+        "ALA", "GLY", "SER", "GLY")  # fmt: skip
+    assert dihedral_quadruple(types, 2) == ("LYS", "ALA", "GLY", "SER")
+    pos = random_chains(5, 6, np.random.default_rng(23))
+    np.testing.assert_allclose(dihedral_angles(pos[:, ::-1])[:, ::-1], dihedral_angles(pos),
+                               atol=1e-12)  # fmt: skip
+
+
+def test_torchmd_takes_the_per_quadruple_entry_and_the_shared_one_elsewhere(tmp_path):
+    shared = [{"phi_k": 0.3, "phase": -50.0, "per": 1}, {"phi_k": 1.0, "phase": -50.0, "per": 2}]
+    own = [{"phi_k": 2.0, "phase": 45.0, "per": 1}, {"phi_k": 0.6, "phase": 30.0, "per": 2}]
+    topology = CGTopology(["ALA", "GLY", "SER", "GLY", "ALA", "LYS"])
+    document = minimal_prior(topology, shared)
+    document["dihedrals"]["(ALA, GLY, SER, GLY)"] = {"terms": own}  # dihedrals 0 and 1 (reversed)
+    prior = tmp_path / "prior.yaml"
+    prior.write_text(yaml.safe_dump(document))
+    forces = Forces(load_parameters(prior, topology), terms=["dihedrals"], exclusions=("bonds",))
+    pos = random_chains(6, topology.numAtoms, np.random.default_rng(24))
+    energy, _ = evaluate(forces, torch.as_tensor(pos))
+    phi = dihedral_angles(pos)
+    expected = fourier(phi[:, 0], own) + fourier(phi[:, 1], own) + fourier(phi[:, 2], shared)
+    np.testing.assert_allclose(energy.numpy(), expected, rtol=1e-6)
 
 
 def minimal_prior(topology, terms):

@@ -2,7 +2,11 @@
 
 - Bonds: V = k (r − r0)², no ½, per ordered bead-type pair.
 - Repulsion: V = B_ij / r⁶ with B_ij = 4 √(ε_i ε_j) σ⁶ and σ = 1 Å, one ε per bead type.
-- Dihedrals: V = Σₙ kₙ (1 + cos(nφ − δₙ)), one shared term for all quadruples.
+- Dihedrals: V = Σₙ kₙ (1 + cos(nφ − δₙ)), one shared term for all quadruples (the paper's),
+  or with `prior.dihedral_types: per_quadruple` one per bead-type quadruple, the shared one
+  kept as torchmd's (X, X, X, X) fallback for quadruples too sparse to fit. The network sees
+  only distances, so it cannot tell a structure from its mirror image: the sign of each
+  dihedral, i.e. the handedness of turns and strands, comes from this term alone.
 - Angles (optional): V = k0 (θ − θ0)² in radians, one shared term for all triplets.
 
 Each histogram becomes a free energy F = −kB T ln p with p the density per
@@ -192,6 +196,7 @@ class Prior:
     pooled_repulsion: Fit
     dihedral: Fit
     frames: int = 0
+    dihedral_types: dict = field(default_factory=dict)  # quadruple → Fit; empty: shared only
     angle: Fit | None = None  # k0 kcal/mol/rad², theta0 rad; None: no angle term
     notes: list = field(default_factory=list)
 
@@ -206,6 +211,11 @@ def fit_prior(hist: Histograms, settings: dict) -> Prior:
         hist, kT, settings["min_pair_samples"], settings["repulsion_fallback_epsilon"]
     )
     dihedral = fit_dihedral(hist, kT, settings["dihedral_terms"])
+    dihedral_types = {}
+    if settings.get("dihedral_types", "shared") == "per_quadruple":
+        dihedral_types = fit_dihedral_types(
+            hist, kT, settings["dihedral_terms"], settings["min_pair_samples"], dihedral
+        )
     angle = fit_angle(hist, kT) if settings.get("angles") else None
     atomtypes = sorted({t for pair in hist.bonds for t in pair})
     return Prior(
@@ -219,6 +229,7 @@ def fit_prior(hist: Histograms, settings: dict) -> Prior:
         dihedral,
         hist.frames,
         angle=angle,
+        dihedral_types=dihedral_types,
     )
 
 
@@ -330,6 +341,24 @@ def fit_dihedral(hist: Histograms, kT: float, multiplicities) -> Fit:
     terms, offset = fit_fourier(fe, multiplicities)
     log.info("dihedral (X, X, X, X): %s", terms)
     return Fit("dihedral (X, X, X, X)", {"terms": terms}, offset, fe)
+
+
+def fit_dihedral_types(hist: Histograms, kT: float, multiplicities, min_samples: int,
+                       shared: Fit) -> dict:  # fmt: skip
+    """One Fourier dihedral per bead-type quadruple with at least `min_samples` dihedrals;
+    sparser quadruples get no entry, so torchmd falls back to the shared (X, X, X, X) term."""
+    fits, sparse = {}, []
+    for key, counts in sorted(hist.dihedral_types.items()):
+        fe = angular_free_energy(counts, hist.dihedral_edges, kT)
+        label = "dihedral (" + ", ".join(key) + ")"
+        if fe.samples < min_samples or len(fe.x) < 2 * len(multiplicities) + 1:
+            sparse.append(label)
+            continue
+        terms, offset = fit_fourier(fe, multiplicities)
+        fits[key] = Fit(label, {"terms": terms}, offset, fe)
+    log.info("dihedrals: %d of %d bead-type quadruples fitted; shared fit for %s",
+             len(fits), len(hist.dihedral_types), sparse or "none")  # fmt: skip
+    return fits
 
 
 def fit_angle(hist: Histograms, kT: float) -> Fit:

@@ -26,6 +26,7 @@ def _panels(prior: Prior) -> list[Fit]:
     return [
         *([prior.angle] if prior.angle is not None else []),
         prior.dihedral,
+        *best(prior.dihedral_types.values()),
         prior.pooled_bond,
         *best(prior.bonds.values()),
         prior.pooled_repulsion,

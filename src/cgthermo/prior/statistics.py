@@ -58,6 +58,13 @@ def contact_pair(a: str, b: str) -> tuple[str, str]:
     return tuple(sorted((str(a), str(b))))
 
 
+def dihedral_quadruple(types, i: int) -> tuple[str, str, str, str]:
+    """Bead-type key of dihedral i (beads i..i+3): a dihedral read backwards has the same value,
+    so A-B-C-D and D-C-B-A are one key (the smaller of the two)."""
+    forward = tuple(str(t) for t in types[i : i + 4])
+    return min(forward, forward[::-1])
+
+
 @dataclass
 class Histograms:
     """Counts per bead-type pair on fixed bins; `add` more frames (or proteins) at any time."""
@@ -70,7 +77,8 @@ class Histograms:
     angles: np.ndarray | None = None  # one shared histogram, like the dihedral
     bonds: dict = field(default_factory=dict)
     repulsion: dict = field(default_factory=dict)
-    dihedrals: np.ndarray | None = None
+    dihedrals: np.ndarray | None = None  # all quadruples together
+    dihedral_types: dict = field(default_factory=dict)  # bead-type quadruple → counts
     frames: int = 0
     temperatures: dict = field(default_factory=dict)  # temperature → frames
 
@@ -104,7 +112,7 @@ class Histograms:
             if len(types) >= 3 and self.angles is not None:
                 self.angles += np.histogram(bend_angles(block), self.angle_edges)[0]
             if len(types) >= 4:
-                self.dihedrals += np.histogram(dihedral_angles(block), self.dihedral_edges)[0]
+                self._add_dihedrals(types, block)
         self.frames += len(pos)
         self.temperatures[float(temperature)] = self.temperatures.get(float(temperature), 0) + len(
             pos
@@ -116,6 +124,14 @@ class Histograms:
             key = bond_pair(types, i)
             counts = np.histogram(lengths[:, i], self.bond_edges)[0]
             self.bonds[key] = self.bonds.get(key, 0) + counts
+
+    def _add_dihedrals(self, types, block) -> None:
+        phi = dihedral_angles(block)
+        for i in range(phi.shape[1]):
+            key = dihedral_quadruple(types, i)
+            counts = np.histogram(phi[:, i], self.dihedral_edges)[0]
+            self.dihedral_types[key] = self.dihedral_types.get(key, 0) + counts
+            self.dihedrals += counts
 
     def _add_repulsion(self, types, block) -> None:
         first, second = nonbonded_pairs(len(types))

@@ -9,7 +9,8 @@ from .fitting import SIGMA, Prior
 
 
 def prior_document(prior: Prior) -> dict:
-    """torchmd's sections: bonds per ordered N→C pair, one (X, X, X, X) dihedral, ε per type,
+    """torchmd's sections: bonds per ordered N→C pair, one (X, X, X, X) dihedral (plus one per
+    bead-type quadruple when fitted: torchmd takes the entry with the fewest X), ε per type,
     and one (X, X, X) angle when fitted (theta0 in degrees, k0 per rad², as torchmd reads it)."""
     angles = {}
     if prior.angle is not None:
@@ -26,7 +27,13 @@ def prior_document(prior: Prior) -> dict:
             for (a, b), fit in sorted(prior.bonds.items())
         },
         **angles,
-        "dihedrals": {"(X, X, X, X)": {"terms": [dict(t) for t in prior.dihedral.params["terms"]]}},
+        "dihedrals": {
+            "(X, X, X, X)": {"terms": [dict(t) for t in prior.dihedral.params["terms"]]},
+            **{
+                "(" + ", ".join(key) + ")": {"terms": [dict(t) for t in fit.params["terms"]]}
+                for key, fit in sorted(prior.dihedral_types.items())
+            },
+        },
         "electrostatics": {t: {"charge": 0.0} for t in prior.atomtypes},
         "lj": {t: {"epsilon": prior.epsilon[t], "sigma": SIGMA} for t in prior.atomtypes},
         "masses": {t: BEAD_MASS_AMU for t in prior.atomtypes},
