@@ -218,7 +218,7 @@ def test_per_quadruple_dihedrals_recover_each_quadruples_own_terms():
     hist = Histograms.from_settings(SETTINGS)
     hist.add(types, pos, TEMPERATURE)
     shared = fit_dihedral(hist, KT, [1, 2])
-    fits = fit_dihedral_types(hist, KT, [1, 2], 1000, shared)
+    fits = fit_dihedral_types(hist, KT, [1, 2], 1000)
     assert set(fits) == {("ALA", "GLY", "SER", "LEU"), ("GLY", "SER", "LEU", "VAL")}
     for key, truth in zip(sorted(fits), truths, strict=True):
         for fitted, expected in zip(fits[key].params["terms"], truth, strict=True):
@@ -233,9 +233,8 @@ def test_sparse_quadruples_fall_back_to_the_shared_term():
     phis = rng.uniform(-np.pi, np.pi, size=(500, 2))
     hist = Histograms.from_settings(SETTINGS)
     hist.add(["ALA", "GLY", "SER", "LEU", "VAL"], chains_with_dihedrals(phis), TEMPERATURE)
-    shared = fit_dihedral(hist, KT, [1, 2])
-    assert fit_dihedral_types(hist, KT, [1, 2], 1000, shared) == {}
-    assert len(fit_dihedral_types(hist, KT, [1, 2], 400, shared)) == 2
+    assert fit_dihedral_types(hist, KT, [1, 2], 1000) == {}
+    assert len(fit_dihedral_types(hist, KT, [1, 2], 400)) == 2
 
 
 def test_a_quadruple_and_its_reverse_share_one_key_and_one_value():

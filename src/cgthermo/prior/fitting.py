@@ -121,6 +121,11 @@ def fit_inverse_sixth(fe: FreeEnergy) -> tuple[float, float] | None:
     return (float(b), float(offset)) if b > 0 else None
 
 
+def fourier_is_determined(fe: FreeEnergy, multiplicities) -> bool:
+    """Enough populated bins for a cosine and a sine per multiplicity plus the offset."""
+    return len(fe.x) >= 2 * len(multiplicities) + 1
+
+
 def fit_fourier(fe: FreeEnergy, multiplicities) -> tuple[list[dict], float]:
     """Terms k_n (1 + cos(nφ − δ_n)) of a Fourier series fitted by weighted linear least squares.
 
@@ -128,7 +133,7 @@ def fit_fourier(fe: FreeEnergy, multiplicities) -> tuple[list[dict], float]:
     so k_n = √(a_n² + b_n²) ≥ 0 and δ = atan2(b_n, a_n).
     """
     ns = [int(n) for n in multiplicities]
-    if len(fe.x) < 2 * len(ns) + 1:
+    if not fourier_is_determined(fe, ns):
         raise CgthermoError(
             f"dihedral histogram has only {len(fe.x)} populated bins for {len(ns)} Fourier terms",
             "give more frames or fewer prior.dihedral_terms",
@@ -214,7 +219,7 @@ def fit_prior(hist: Histograms, settings: dict) -> Prior:
     dihedral_types = {}
     if settings.get("dihedral_types", "shared") == "per_quadruple":
         dihedral_types = fit_dihedral_types(
-            hist, kT, settings["dihedral_terms"], settings["min_pair_samples"], dihedral
+            hist, kT, settings["dihedral_terms"], settings["min_pair_samples"]
         )
     angle = fit_angle(hist, kT) if settings.get("angles") else None
     atomtypes = sorted({t for pair in hist.bonds for t in pair})
@@ -343,15 +348,14 @@ def fit_dihedral(hist: Histograms, kT: float, multiplicities) -> Fit:
     return Fit("dihedral (X, X, X, X)", {"terms": terms}, offset, fe)
 
 
-def fit_dihedral_types(hist: Histograms, kT: float, multiplicities, min_samples: int,
-                       shared: Fit) -> dict:  # fmt: skip
+def fit_dihedral_types(hist: Histograms, kT: float, multiplicities, min_samples: int) -> dict:
     """One Fourier dihedral per bead-type quadruple with at least `min_samples` dihedrals;
     sparser quadruples get no entry, so torchmd falls back to the shared (X, X, X, X) term."""
     fits, sparse = {}, []
     for key, counts in sorted(hist.dihedral_types.items()):
         fe = angular_free_energy(counts, hist.dihedral_edges, kT)
         label = "dihedral (" + ", ".join(key) + ")"
-        if fe.samples < min_samples or len(fe.x) < 2 * len(multiplicities) + 1:
+        if fe.samples < min_samples or not fourier_is_determined(fe, multiplicities):
             sparse.append(label)
             continue
         terms, offset = fit_fourier(fe, multiplicities)

@@ -118,20 +118,25 @@ class Histograms:
             pos
         )
 
+    @staticmethod
+    def _add_columns(table: dict, keys, values, edges) -> np.ndarray:
+        """Histogram column i of `values` into table[keys[i]]; return the counts of all columns."""
+        total = np.zeros(len(edges) - 1, dtype=np.int64)
+        for i, key in enumerate(keys):
+            counts = np.histogram(values[:, i], edges)[0]
+            table[key] = table.get(key, 0) + counts
+            total += counts
+        return total
+
     def _add_bonds(self, types, block) -> None:
         lengths = bond_lengths(block)
-        for i in range(lengths.shape[1]):
-            key = bond_pair(types, i)
-            counts = np.histogram(lengths[:, i], self.bond_edges)[0]
-            self.bonds[key] = self.bonds.get(key, 0) + counts
+        keys = [bond_pair(types, i) for i in range(lengths.shape[1])]
+        self._add_columns(self.bonds, keys, lengths, self.bond_edges)
 
     def _add_dihedrals(self, types, block) -> None:
         phi = dihedral_angles(block)
-        for i in range(phi.shape[1]):
-            key = dihedral_quadruple(types, i)
-            counts = np.histogram(phi[:, i], self.dihedral_edges)[0]
-            self.dihedral_types[key] = self.dihedral_types.get(key, 0) + counts
-            self.dihedrals += counts
+        keys = [dihedral_quadruple(types, i) for i in range(phi.shape[1])]
+        self.dihedrals += self._add_columns(self.dihedral_types, keys, phi, self.dihedral_edges)
 
     def _add_repulsion(self, types, block) -> None:
         first, second = nonbonded_pairs(len(types))
