@@ -180,3 +180,28 @@ def test_model_floor_splits_cg_replicas_not_pieces():
     assert floor["js_divergence_cg_split"] > 0.8
     mixed = model_floor(ref, np.concatenate(pieces), Ensemble(pieces, "cg", replicas=[0, 1, 2, 3]))
     assert mixed["js_divergence_cg_split"] < 0.5
+
+
+def test_model_drift_compares_earlier_with_later_halves_of_each_replica():
+    """Replicas that move from one Gaussian to the other halfway through drift (JS of their
+    earlier against their later halves near 1), while each even/odd half of them holds the
+    same mixture; replicas that sample the mixture throughout do not drift."""
+    from cgthermo.analysis.compare import model_floor
+    from cgthermo.analysis.inputs import Ensemble
+
+    rng = np.random.default_rng(11)
+    (_, mean_a, sigma_a), (_, mean_b, sigma_b) = MIXTURE
+
+    def draw(mean, sigma, n):
+        return np.array(mean) + np.array(sigma) * rng.standard_normal((n, 2))
+
+    moving = [np.concatenate([draw(mean_a, sigma_a, 3000), draw(mean_b, sigma_b, 3000)])
+              for _ in range(4)]
+    mixed = [rng.permutation(piece) for piece in moving]
+    ref = {"x_edges": np.linspace(-3.5, 4.0, 26), "y_edges": np.linspace(-2.5, 2.5, 26),
+           "temperature_K": T}  # fmt: skip
+    drifting = model_floor(ref, np.concatenate(moving), Ensemble(moving, "cg", replicas=[0, 1, 2, 3]))
+    steady = model_floor(ref, np.concatenate(mixed), Ensemble(mixed, "cg", replicas=[0, 1, 2, 3]))
+    assert drifting["js_divergence_cg_drift"] > 0.9
+    assert drifting["js_divergence_cg_split"] < 0.05
+    assert steady["js_divergence_cg_drift"] < 0.05

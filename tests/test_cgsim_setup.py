@@ -10,7 +10,7 @@ import yaml
 from cgthermo import config as cgconfig
 from cgthermo.cgsim import CGSimulation, SimInputs
 from cgthermo.cgsim.settings import SimSettings, model_input_paths
-from cgthermo.cgsim.starts import kcenter_frames, maxwell_boltzmann
+from cgthermo.cgsim.starts import StartData, kcenter_frames, maxwell_boltzmann, start_frames
 from cgthermo.cgsim.toy import random_chain
 from cgthermo.errors import CgthermoError
 
@@ -46,6 +46,27 @@ def test_kcenters_repeats_frames_only_when_there_are_too_few():
     pos, _, replica = clustered_frames(groups=1, per_group=5)
     picks = kcenter_frames(pos, replica, count=12, seed=0)
     assert len(picks) == 12 and set(picks) == set(range(5))
+
+
+def test_equilibrium_starts_follow_the_all_atom_populations_and_kcenters_do_not():
+    """Frames in four shapes populated 70/20/7/3 %: starts drawn from the ensemble carry
+    those populations (binomial bounds, 4 σ), k-centers gives each shape a quarter."""
+    rng = np.random.default_rng(4)
+    base = random_chain(6, rng)
+    counts = [1400, 400, 140, 60]
+    pos = np.concatenate([base * (1 + 0.5 * g) + rng.normal(0, 0.05, (n, 6, 3))
+                          for g, n in enumerate(counts)])
+    group = np.repeat(np.arange(4), counts)
+    data = StartData(pos, rng.integers(0, 8, len(pos)), np.ones(6, dtype=np.int64))
+    n = 400
+    drawn = np.bincount(group[start_frames(data, n, seed=5, method="equilibrium")], minlength=4)
+    expected = np.array(counts) / sum(counts)
+    assert np.all(np.abs(drawn / n - expected) < 4 * np.sqrt(expected * (1 - expected) / n))
+    assert len(set(start_frames(data, n, seed=5, method="equilibrium"))) == n
+    spread = np.bincount(group[start_frames(data, 4, seed=5, method="kcenters")], minlength=4)
+    assert spread.tolist() == [1, 1, 1, 1]
+    with pytest.raises(CgthermoError, match="cgsim.starts"):
+        start_frames(data, 4, seed=5, method="random")
 
 
 def test_maxwell_boltzmann_velocities_have_the_target_temperature():

@@ -72,12 +72,20 @@ def reference_floor(ref: dict) -> dict:
 
 
 def model_floor(ref: dict, cg_tics, ensemble) -> dict:
-    """The model's own split-half numbers (even vs odd CG replicas) on the reference grid:
-    how far its FES metrics would move with another set of CG runs of the same length."""
-    frame_replica = np.repeat(ensemble.replicas, [len(p) for p in ensemble.pieces])
+    """The model's own split-half numbers on the reference grid. Even vs odd CG replicas
+    (`*_cg_split`): how far its FES metrics would move with another set of CG runs of the
+    same length. Earlier vs later half of every replica (`*_cg_drift`): how far the runs
+    still move away from their starts, i.e. whether they are long enough to describe the
+    model's own equilibrium rather than where they began."""
+    lengths = [len(p) for p in ensemble.pieces]
+    frame_replica = np.repeat(ensemble.replicas, lengths)
     grid = fes.Grid(ref["x_edges"], ref["y_edges"])
-    return metrics.split_floor(cg_tics, frame_replica, np.ones(len(cg_tics)), grid,
-                               float(ref["temperature_K"]), "cg")  # fmt: skip
+    weights, T = np.ones(len(cg_tics)), float(ref["temperature_K"])
+    return {
+        **metrics.split_floor(cg_tics, frame_replica, weights, grid, T, "cg_split"),
+        **metrics.halves_metrics(cg_tics, metrics.time_halves(lengths), weights, grid, T,
+                                 "cg_drift"),
+    }
 
 
 def structure_metrics(ref: dict, cg: dict) -> dict:

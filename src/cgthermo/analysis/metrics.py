@@ -93,18 +93,29 @@ def split_halves(frame_replica) -> tuple:
 
 def reference_split_floor(tics, frame_replica, weights, grid, temperature_K: float) -> dict:
     """FES MAE and JS divergence between two halves of the all-atom data on the reference grid."""
-    return split_floor(tics, frame_replica, weights, grid, temperature_K, "aa")
+    return split_floor(tics, frame_replica, weights, grid, temperature_K, "aa_split")
 
 
 def split_floor(tics, frame_replica, weights, grid, temperature_K: float, label: str) -> dict:
     """FES MAE and JS divergence between two halves of one ensemble (keys name `label`)."""
+    return halves_metrics(tics, split_halves(frame_replica), weights, grid, temperature_K, label)
+
+
+def time_halves(piece_lengths) -> tuple:
+    """Frame masks of the earlier and the later half of every trajectory piece."""
+    earlier = np.concatenate([np.arange(n) < n // 2 for n in piece_lengths])
+    return earlier, ~earlier
+
+
+def halves_metrics(tics, masks, weights, grid, temperature_K: float, label: str) -> dict:
+    """FES MAE and JS divergence between the frames of two masks on the reference grid."""
     tics, weights = np.asarray(tics), np.asarray(weights, dtype=np.float64)
     halves = []
-    for mask in split_halves(frame_replica):
+    for mask in masks:
         p, out = fes.probabilities_2d(tics[mask], grid, weights[mask])
         halves.append((p, out, fes.free_energy(p, temperature_K)))
     (pa, oa, fa), (pb, ob, fb) = halves
     return {
-        f"fes_mae_{label}_split_kcal": fes_mae(fa, fb, pa),
-        f"js_divergence_{label}_split": js_divergence(pa, pb, oa, ob),
+        f"fes_mae_{label}_kcal": fes_mae(fa, fb, pa),
+        f"js_divergence_{label}": js_divergence(pa, pb, oa, ob),
     }

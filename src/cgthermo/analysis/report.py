@@ -12,7 +12,7 @@ from ..io import atomic_path, require_file
 HEADLINE = [
     "protein", "model", "fes_mae_kcal", "fes_mae_kcal_vs_prior_only", "js_divergence",
     "js_divergence_vs_prior_only", "fes_mae_aa_split_kcal", "js_divergence_aa_split",
-    "fes_mae_cg_split_kcal", "js_divergence_cg_split",
+    "fes_mae_cg_split_kcal", "js_divergence_cg_split", "js_divergence_cg_drift",
     "coverage", "distance_mae_A", "distance_mae_A_vs_prior_only", "rg_mean_aa", "rg_mean_cg",
     "q_mean_aa", "q_mean_cg", "rmsd_mean_aa", "rmsd_mean_cg", "folded_fraction_aa",
     "folded_fraction_cg",
@@ -41,6 +41,10 @@ and only well above it is the difference the model's.</li>
 <li><b>…_cg_split</b>: the same between the even and the odd CG replicas of the model: its
 own sampling noise. When it is as large as the model's distance to the all-atom data, the CG
 runs are too short (each replica stays near its start) for the number to describe the model.</li>
+<li><b>…_cg_drift</b>: the same between the earlier and the later half of every CG replica
+(after burn-in): how far the runs still move away from where they started. Well above the
+split value, the runs have not reached the model's own equilibrium, and the model's numbers
+still carry its starting frames (<code>cgsim.starts</code>).</li>
 <li><b>coverage</b>: fraction of all-atom-populated bins that the CG model visits.</li>
 <li><b>distance_mae_A</b>: mean over the TICA feature pairs of |⟨d<sub>ij</sub>⟩<sub>CG</sub> −
 ⟨d<sub>ij</sub>⟩<sub>all-atom</sub>| (Å), the weighted all-atom mean; <b>rg_mean</b>: mean Cα

@@ -16,7 +16,7 @@ from .integrate import REASONS, GuardedLangevin
 from .nnp import load_network, make_external
 from .output import write_outputs
 from .settings import SimInputs, SimOutputs, SimSettings
-from .starts import StartData, kcenter_frames, load_start_data, maxwell_boltzmann
+from .starts import StartData, load_start_data, maxwell_boltzmann, start_frames
 
 log = logging.getLogger("cgthermo.cgsim")
 NS_PER_FS = 1e-6
@@ -47,7 +47,7 @@ class CGSimulation:
         self.topology = CGTopology.from_pdb(require_file(inputs.topology_pdb, "cg_map"))
         data = load_start_data(require_file(inputs.dataset_h5, "cg_map"), inputs.protein)
         self._check_data(data)
-        starts = kcenter_frames(data.pos, data.replica, settings.replicas, settings.start_seed)
+        starts = start_frames(data, settings.replicas, settings.start_seed, settings.starts)
         self.start_positions = data.pos[starts]
         files = [require_file(inputs.prior_yaml, "the prior stage")]
         if inputs.checkpoint is not None:

@@ -24,6 +24,7 @@ class SimSettings:
     max_bond: float = 10.0
     max_temperature_factor: float = 3.0
     max_exploded_fraction: float = 0.25
+    starts: str = "kcenters"
     # one seed per protein, so every model starts from the same all-atom frames
     start_seed: int = 0
 

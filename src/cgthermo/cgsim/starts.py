@@ -1,4 +1,5 @@
-"""Starting structures and velocities: spread-out frames of the all-atom data, Maxwell–Boltzmann."""
+"""Starting structures and velocities: all-atom frames (spread out or drawn from the
+ensemble) and Maxwell–Boltzmann velocities."""
 
 from dataclasses import dataclass
 
@@ -78,6 +79,34 @@ def kcenter_frames(pos: np.ndarray, replica: np.ndarray, count: int, seed: int) 
         nearest = np.minimum(nearest, np.linalg.norm(features - features[pick], axis=1))
     picks = candidates[chosen]
     return np.resize(picks, count)
+
+
+def equilibrium_frames(n_frames: int, count: int, seed: int) -> np.ndarray:
+    """Indices of `count` frames drawn uniformly from the all-atom frames (without
+    replacement while there are enough): the starts follow the all-atom ensemble.
+
+    Runs shorter than the model's relaxation time keep the imprint of their starts. From
+    k-centers, which spread frames evenly over conformations, rare states (saddles, the
+    edges of the map) get as many starts as basins, and a short run reports them as too
+    populated; starts drawn from the ensemble carry no such bias, and a model whose
+    equilibrium differs from all-atom still drifts away from them.
+    """
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(n_frames, size=count, replace=count > n_frames)
+    return np.sort(picks).astype(np.int64)
+
+
+START_METHODS = ("kcenters", "equilibrium")
+
+
+def start_frames(data: StartData, count: int, seed: int, method: str) -> np.ndarray:
+    """Indices into `data.pos` of the replicas' starting frames, by `cgsim.starts`."""
+    if method == "kcenters":
+        return kcenter_frames(data.pos, data.replica, count, seed)
+    if method == "equilibrium":
+        return equilibrium_frames(len(data.pos), count, seed)
+    raise CgthermoError(f"unknown cgsim.starts '{method}'",
+                        f"use one of {', '.join(START_METHODS)}")
 
 
 def maxwell_boltzmann(masses: torch.Tensor, temperature: float, nreplicas: int,
