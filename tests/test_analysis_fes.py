@@ -205,3 +205,35 @@ def test_model_drift_compares_earlier_with_later_halves_of_each_replica():
     assert drifting["js_divergence_cg_drift"] > 0.9
     assert drifting["js_divergence_cg_split"] < 0.05
     assert steady["js_divergence_cg_drift"] < 0.05
+
+
+def test_weighted_fes_error_weights_bins_by_all_atom_probability():
+    """Hand-made surfaces: a 1 kcal/mol error on the bin that holds 1 % of the all-atom
+    probability adds 0.01 kcal/mol to the weighted error and 1/3 to the equal-weight one."""
+    p_ref = np.array([0.59, 0.40, 0.01, 0.0])
+    f_ref = np.array([0.0, 0.2, 2.5, np.inf])
+    f_model = np.array([0.0, 0.2, 3.5, 0.7])  # last bin: model only, not shared
+    diff, offset = metrics.aligned_difference(f_ref, f_model, p_ref)
+    assert offset == pytest.approx(-0.01)
+    expected = 0.59 * 0.01 + 0.40 * 0.01 + 0.01 * 0.99
+    assert metrics.fes_mae_weighted(f_ref, f_model, p_ref) == pytest.approx(expected)
+    assert metrics.fes_mae(f_ref, f_model, p_ref) == pytest.approx((0.01 + 0.01 + 0.99) / 3)
+
+
+def test_weighted_fes_error_of_two_samples_of_one_distribution_is_counting_noise():
+    """Two independent samples of the same mixture: the weighted error matches the
+    counting-noise prediction Σ p kT √(2/(N p)) √(2/π) (the mean |ΔF| of two Poisson
+    counts per bin), while the equal-weight error, led by sparse edge bins, is over twice it."""
+    n = 20_000
+    grid = fes.Grid(np.linspace(-3.5, 4.0, 26), np.linspace(-2.5, 2.5, 26))
+    exact = bin_probability(grid)
+    exact /= exact.sum()
+    predicted = np.sum(exact * kT_kcal(T) * np.sqrt(2.0 / (n * np.maximum(exact, 1e-30)))
+                       * np.sqrt(2.0 / np.pi))  # fmt: skip
+    rng = np.random.default_rng(3)
+    pa, _ = fes.probabilities_2d(sample_mixture(rng, n), grid)
+    pb, _ = fes.probabilities_2d(sample_mixture(rng, n), grid)
+    fa, fb = fes.free_energy(pa, T), fes.free_energy(pb, T)
+    weighted = metrics.fes_mae_weighted(fa, fb, pa)
+    assert 0.75 * predicted < weighted < 1.1 * predicted
+    assert metrics.fes_mae(fa, fb, pa) > 2 * weighted

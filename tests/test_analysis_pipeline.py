@@ -85,7 +85,7 @@ def test_every_model_gets_metrics_and_figures(results):
             assert data["distance_mae_A"] > 0.0 and 3.0 < data["rg_mean_cg"] < 15.0
             # the all-atom noise floor is the same number for every model of a protein
             assert 0.0 < data["js_divergence_aa_split"] < 1.0
-            assert data["fes_mae_aa_split_kcal"] > 0.0
+            assert data["fes_mae_aa_split_kcal"] > data["fes_mae_weighted_aa_split_kcal"] > 0.0
             floor = (data["fes_mae_aa_split_kcal"], data["js_divergence_aa_split"])
             assert floors.setdefault(protein, floor) == floor
             # each model's own sampling noise (even vs odd CG replicas)
@@ -98,6 +98,8 @@ def test_metrics_rank_models_by_their_distance_from_the_reference(results):
         mae = {m: json.loads(outputs(results, protein, m)["metrics"].read_text()) for m in MODELS}
         assert mae["specific"]["js_divergence"] < mae["prior_only"]["js_divergence"]
         assert mae["specific"]["fes_mae_kcal"] < mae["prior_only"]["fes_mae_kcal"]
+        assert (mae["specific"]["fes_mae_weighted_kcal"]
+                < mae["prior_only"]["fes_mae_weighted_kcal"])  # fmt: skip
 
 
 def test_radius_of_gyration_of_a_ring_is_its_radius():

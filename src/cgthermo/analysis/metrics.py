@@ -2,8 +2,9 @@
 
 FES error: over bins populated in both, the CG surface is shifted by the offset that
 minimises the squared difference weighted by the all-atom probability (the weighted mean
-of F_aa − F_cg), then |ΔF| is averaged over the shared bins with equal weight. The
-minimum-aligned variant (both minima at 0, no further shift) is reported beside it.
+of F_aa − F_cg), then |ΔF| is averaged over the shared bins with equal weight
+(`fes_mae`) and weighted by the all-atom probability (`fes_mae_weighted`). The
+minimum-aligned variant (both minima at 0, no further shift) is reported beside them.
 
 The noise floor of both numbers is what the all-atom data say about themselves: the same
 metrics between two halves of the all-atom replicas. A model closer to the reference than
@@ -35,6 +36,21 @@ def fes_mae(f_ref, f_model, p_ref) -> float:
     """Mean |F_model − F_ref| (kcal/mol) over shared bins after the weighted-mean alignment."""
     diff, _ = aligned_difference(f_ref, f_model, p_ref)
     return float(np.mean(np.abs(diff))) if diff.size else float("nan")
+
+
+def fes_mae_weighted(f_ref, f_model, p_ref) -> float:
+    """Σ p_ref |F_model − F_ref| / Σ p_ref over shared bins, after the same alignment (kcal/mol).
+
+    The error at an all-atom frame, averaged over the all-atom frames. Equal weights give a
+    bin with three frames on each side, whose F is mostly counting noise, as much say as a
+    basin; they favour a model that visits fewer bins (JS divergence and coverage, not this
+    number, count the bins a model misses).
+    """
+    diff, _ = aligned_difference(f_ref, f_model, p_ref)
+    if not diff.size:
+        return float("nan")
+    w = np.asarray(p_ref)[shared_bins(f_ref, f_model)]
+    return float(np.average(np.abs(diff), weights=w)) if w.sum() > 0 else float(np.mean(np.abs(diff)))
 
 
 def fes_mae_min_aligned(f_ref, f_model) -> float:
@@ -117,5 +133,6 @@ def halves_metrics(tics, masks, weights, grid, temperature_K: float, label: str)
     (pa, oa, fa), (pb, ob, fb) = halves
     return {
         f"fes_mae_{label}_kcal": fes_mae(fa, fb, pa),
+        f"fes_mae_weighted_{label}_kcal": fes_mae_weighted(fa, fb, pa),
         f"js_divergence_{label}": js_divergence(pa, pb, oa, ob),
     }

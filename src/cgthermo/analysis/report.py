@@ -10,9 +10,11 @@ from ..errors import CgthermoError
 from ..io import atomic_path, require_file
 
 HEADLINE = [
-    "protein", "model", "fes_mae_kcal", "fes_mae_kcal_vs_prior_only", "js_divergence",
-    "js_divergence_vs_prior_only", "fes_mae_aa_split_kcal", "js_divergence_aa_split",
-    "fes_mae_cg_split_kcal", "js_divergence_cg_split", "js_divergence_cg_drift",
+    "protein", "model", "fes_mae_weighted_kcal", "fes_mae_weighted_kcal_vs_prior_only",
+    "fes_mae_kcal", "fes_mae_kcal_vs_prior_only", "js_divergence",
+    "js_divergence_vs_prior_only", "fes_mae_weighted_aa_split_kcal", "fes_mae_aa_split_kcal",
+    "js_divergence_aa_split", "fes_mae_weighted_cg_split_kcal", "fes_mae_cg_split_kcal",
+    "js_divergence_cg_split", "js_divergence_cg_drift",
     "coverage", "distance_mae_A", "distance_mae_A_vs_prior_only", "rg_mean_aa", "rg_mean_cg",
     "q_mean_aa", "q_mean_cg", "rmsd_mean_aa", "rmsd_mean_cg", "folded_fraction_aa",
     "folded_fraction_cg",
@@ -26,9 +28,13 @@ same fit. The all-atom frames are reweighted by the stationary distribution of a
 model on k-means microstates (unless <code>analysis.reweight: histogram</code>).
 Free energies F = −k<sub>B</sub>T ln p (kcal/mol) are histogrammed on one grid per protein.</p>
 <ul>
-<li><b>fes_mae_kcal</b>: mean |ΔF| over bins populated in both surfaces, after shifting the CG
-surface by the all-atom-probability-weighted mean difference (lower is better). It ignores
-bins that only one side visits: read it together with coverage and the JS divergence.</li>
+<li><b>fes_mae_weighted_kcal</b>: mean |ΔF| over bins populated in both surfaces, weighted by
+the all-atom probability, after shifting the CG surface by the all-atom-probability-weighted
+mean difference (lower is better): the FES error at the all-atom frames.</li>
+<li><b>fes_mae_kcal</b>: the same with every shared bin weighted equally. Bins with a handful
+of frames, whose F is mostly counting noise, weigh as much as the basins, so a model that
+visits fewer bins tends to score lower. Both ignore bins that only one side visits: read them
+together with coverage and the JS divergence.</li>
 <li><b>…_vs_prior_only</b>: the same number divided by the prior-only baseline; below 1 means the
 neural network improves on the prior alone.</li>
 <li><b>js_divergence</b>: Jensen–Shannon divergence (bits, 0–1) of the two 2D distributions,

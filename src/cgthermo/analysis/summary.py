@@ -11,7 +11,7 @@ from ..io import atomic_path, require_file
 BASELINE = "prior_only"
 MODEL_ORDER = ("prior_only", "specific", "multi")
 # lower is better for these; the ratio to the prior-only baseline says whether the NNP helps
-RATIO_METRICS = ("fes_mae_kcal", "js_divergence", "distance_mae_A")
+RATIO_METRICS = ("fes_mae_kcal", "fes_mae_weighted_kcal", "js_divergence", "distance_mae_A")
 
 
 def read_metrics(paths) -> pd.DataFrame:
