@@ -220,6 +220,21 @@ def test_weighted_fes_error_weights_bins_by_all_atom_probability():
     assert metrics.fes_mae(f_ref, f_model, p_ref) == pytest.approx((0.01 + 0.01 + 0.99) / 3)
 
 
+def test_a_model_that_misses_a_basin_is_charged_by_js_not_by_the_fes_errors():
+    """Two basins of 70 % and 30 %: a model that samples only the first has zero FES error
+    on the bins it shares with all-atom, which hold 70 % of the all-atom probability; JS
+    counts the missing basin (against one that samples both with the wrong weights)."""
+    p_ref = np.array([0.5, 0.2, 0.2, 0.1])
+    one_basin = np.array([0.5, 0.2, 0.0, 0.0]) / 0.7
+    both_basins = np.array([0.3, 0.2, 0.3, 0.2])
+    f_ref, f_one, f_both = (fes.free_energy(p, T) for p in (p_ref, one_basin, both_basins))
+    assert metrics.fes_mae_weighted(f_ref, f_one, p_ref) == pytest.approx(0.0, abs=1e-12)
+    assert metrics.aa_mass_shared(f_ref, f_one, p_ref) == pytest.approx(0.7)
+    assert metrics.aa_mass_shared(f_ref, f_both, p_ref) == pytest.approx(1.0)
+    assert metrics.fes_mae_weighted(f_ref, f_both, p_ref) > 0.1
+    assert metrics.js_divergence(p_ref, one_basin) > metrics.js_divergence(p_ref, both_basins)
+
+
 def test_weighted_fes_error_of_two_samples_of_one_distribution_is_counting_noise():
     """Two independent samples of the same mixture: the weighted error matches the
     counting-noise prediction Σ p kT √(2/(N p)) √(2/π) (the mean |ΔF| of two Poisson

@@ -82,6 +82,9 @@ def test_every_model_gets_metrics_and_figures(results):
             assert data["n_frames_cg_used"] == 800 - 80 - 100
             assert 0.0 <= data["js_divergence"] <= 1.0
             assert 0.0 < data["coverage"] <= 1.0
+            # every shared bin is an all-atom-populated bin: at most the whole reference
+            assert data["coverage"] == 1.0 or data["aa_mass_shared"] < 1.0
+            assert 0.0 < data["aa_mass_shared"] <= 1.0 + 1e-12
             assert data["distance_mae_A"] > 0.0 and 3.0 < data["rg_mean_cg"] < 15.0
             # the all-atom noise floor is the same number for every model of a protein
             assert 0.0 < data["js_divergence_aa_split"] < 1.0

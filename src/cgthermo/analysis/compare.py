@@ -56,6 +56,7 @@ def fes_metrics(s: dict) -> dict:
         "fes_mae_min_aligned_kcal": metrics.fes_mae_min_aligned(s["f_ref"], s["f_cg"]),
         "fes_offset_kcal": offset,
         "fes_shared_bins": int(metrics.shared_bins(s["f_ref"], s["f_cg"]).sum()),
+        "aa_mass_shared": metrics.aa_mass_shared(s["f_ref"], s["f_cg"], s["p_ref"]),
         "fes1d_mae_kcal": metrics.fes_mae(s["f1_ref"], s["f1_cg"], s["p1_ref"]),
         "js_divergence": metrics.js_divergence(s["p_ref"], s["p_cg"], s["out_ref"], s["out_cg"]),
         "js_divergence_1d": metrics.js_divergence(

@@ -9,6 +9,10 @@ minimum-aligned variant (both minima at 0, no further shift) is reported beside 
 The noise floor of both numbers is what the all-atom data say about themselves: the same
 metrics between two halves of the all-atom replicas. A model closer to the reference than
 that floor cannot be told apart from more all-atom data.
+
+Neither FES error charges a model for all-atom probability in bins it never visits:
+`aa_mass_shared` is the all-atom probability the two errors are measured on, and the JS
+divergence is the number that counts the rest.
 """
 
 import numpy as np
@@ -77,6 +81,15 @@ def js_divergence(p, q, p_outside: float = 0.0, q_outside: float = 0.0) -> float
         return float(np.sum(a[nz] * np.log2(a[nz] / b[nz])))
 
     return max(0.0, 0.5 * kl(p, m) + 0.5 * kl(q, m))
+
+
+def aa_mass_shared(f_ref, f_model, p_ref) -> float:
+    """All-atom probability in the shared bins: the part of the reference the FES errors see.
+
+    Both FES errors skip the bins the model never visits, so a model that misses a basin
+    is not charged for it there; this number says how much of the all-atom ensemble that is.
+    """
+    return float(np.asarray(p_ref)[shared_bins(f_ref, f_model)].sum())
 
 
 def coverage(p_ref, p_model) -> float:

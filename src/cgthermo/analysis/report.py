@@ -15,7 +15,7 @@ HEADLINE = [
     "js_divergence_vs_prior_only", "fes_mae_weighted_aa_split_kcal", "fes_mae_aa_split_kcal",
     "js_divergence_aa_split", "fes_mae_weighted_cg_split_kcal", "fes_mae_cg_split_kcal",
     "js_divergence_cg_split", "js_divergence_cg_drift",
-    "coverage", "distance_mae_A", "distance_mae_A_vs_prior_only", "rg_mean_aa", "rg_mean_cg",
+    "aa_mass_shared", "coverage", "distance_mae_A", "distance_mae_A_vs_prior_only", "rg_mean_aa", "rg_mean_cg",
     "q_mean_aa", "q_mean_cg", "rmsd_mean_aa", "rmsd_mean_cg", "folded_fraction_aa",
     "folded_fraction_cg",
     "dG_fold_aa_kcal", "dG_fold_cg_kcal", "n_frames_cg_used", "n_frames_cg_exploded",
@@ -51,6 +51,10 @@ runs are too short (each replica stays near its start) for the number to describ
 (after burn-in): how far the runs still move away from where they started. Well above the
 split value, the runs have not reached the model's own equilibrium, and the model's numbers
 still carry its starting frames (<code>cgsim.starts</code>).</li>
+<li><b>aa_mass_shared</b>: the all-atom probability in the bins that both surfaces populate,
+i.e. the part of the all-atom ensemble on which the two FES errors are measured. A model that
+never visits a basin is not charged for it by either FES error; when this is well below 1,
+compare models by the JS divergence, which counts the missed probability.</li>
 <li><b>coverage</b>: fraction of all-atom-populated bins that the CG model visits.</li>
 <li><b>distance_mae_A</b>: mean over the TICA feature pairs of |⟨d<sub>ij</sub>⟩<sub>CG</sub> −
 ⟨d<sub>ij</sub>⟩<sub>all-atom</sub>| (Å), the weighted all-atom mean; <b>rg_mean</b>: mean Cα
