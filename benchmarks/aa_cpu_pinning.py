@@ -26,6 +26,7 @@ from openmm import unit
 
 from cgthermo import config as cgconfig
 from cgthermo.aa.build import complete_protein, fixer_from_sequence
+from cgthermo.aa.dynamics import new_context
 from cgthermo.aa.system import create_system
 
 SEQUENCE = "YYDPETGTWY"
@@ -34,25 +35,23 @@ TEMPERATURE = 400.0
 
 
 def demo_system():
-    cfg = cgconfig.validate({"proteins": [{"name": "p", "sequence": SEQUENCE}]})
+    """(system XML, positions in nm, aa settings): the demo's all-atom system on the CPU platform."""
+    aa = {"platform": "CPU", "friction_per_ps": 0.1, "timestep_fs": TIMESTEP_FS}
+    cfg = cgconfig.validate({"proteins": [{"name": "p", "sequence": SEQUENCE}], "aa": aa})
     settings = cgconfig.aa_settings(cfg, "p")
     protein, positions = complete_protein(fixer_from_sequence(SEQUENCE), seed=1)
     _, positions, system = create_system(protein, positions, settings)
-    return openmm.XmlSerializer.serialize(system), positions.value_in_unit(unit.nanometer)
+    xml = openmm.XmlSerializer.serialize(system)
+    return xml, positions.value_in_unit(unit.nanometer), settings
 
 
 def one_run(args) -> float:
     """ns/day of one process; `core` None leaves placement to the scheduler."""
-    system_xml, positions, steps, core, seed = args
+    system_xml, positions, settings, steps, core, seed = args
     if core is not None:
         os.sched_setaffinity(0, {core})  # before the context: its pool thread inherits it
     system = openmm.XmlSerializer.deserialize(system_xml)
-    integrator = openmm.LangevinMiddleIntegrator(
-        TEMPERATURE * unit.kelvin, 0.1 / unit.picosecond, TIMESTEP_FS * unit.femtosecond
-    )
-    integrator.setRandomNumberSeed(seed)
-    platform = openmm.Platform.getPlatformByName("CPU")
-    context = openmm.Context(system, integrator, platform, {"Threads": "1"})
+    context, integrator = new_context(system, settings, TEMPERATURE, seed, threads=1)
     context.setPositions(positions)
     openmm.LocalEnergyMinimizer.minimize(context, maxIterations=200)
     context.setVelocitiesToTemperature(TEMPERATURE * unit.kelvin, seed)
@@ -63,9 +62,9 @@ def one_run(args) -> float:
     return steps * TIMESTEP_FS * 1e-6 / seconds * 86400.0
 
 
-def aggregate(system_xml, positions, steps: int, cores: list, hold: bool) -> float:
+def aggregate(demo: tuple, steps: int, cores: list, hold: bool) -> float:
     placement = cores if hold else [None] * len(cores)
-    jobs = [(system_xml, positions, steps, core, seed) for seed, core in enumerate(placement, 1)]
+    jobs = [(*demo, steps, core, seed) for seed, core in enumerate(placement, 1)]
     with mp.get_context("spawn").Pool(len(cores)) as pool:
         return sum(pool.map(one_run, jobs, chunksize=1))
 
@@ -78,14 +77,14 @@ def main() -> None:
     args = parser.parse_args()
     usable = sorted(os.sched_getaffinity(0))
     cores = usable[: args.processes or len(usable)]
-    system_xml, positions = demo_system()
+    demo = demo_system()
     print(f"{SEQUENCE}, OBC2, CPU platform, Threads=1, {len(cores)} concurrent processes, "
           f"{args.repeats} x {args.steps} steps of {TIMESTEP_FS} fs")  # fmt: skip
     speeds = {"free": [], "pinned": []}
     for _ in range(args.repeats):
         for mode in ("free", "pinned"):
             hold = mode == "pinned"
-            speeds[mode].append(aggregate(system_xml, positions, args.steps, cores, hold))
+            speeds[mode].append(aggregate(demo, args.steps, cores, hold))
     print("each repeat, aggregate ns/day:", {k: [round(v, 1) for v in vs] for k, vs in speeds.items()})
     free, pinned = statistics.median(speeds["free"]), statistics.median(speeds["pinned"])
     print(f"scheduler places threads: {free:8.1f} ns/day")

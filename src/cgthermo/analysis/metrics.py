@@ -27,13 +27,19 @@ def shared_bins(f_ref, f_model):
 
 def aligned_difference(f_ref, f_model, p_ref):
     """(F_model + offset − F_ref on shared bins, offset); offset = p_ref-weighted mean of F_ref − F_model."""
+    diff, _, offset = _aligned(f_ref, f_model, p_ref)
+    return diff, offset
+
+
+def _aligned(f_ref, f_model, p_ref):
+    """(aligned difference, p_ref, offset), each on the shared bins in mask order."""
     shared = shared_bins(f_ref, f_model)
     if not shared.any():
-        return np.array([]), float("nan")
+        return np.array([]), np.array([]), float("nan")
     w = np.asarray(p_ref)[shared]
     gap = f_ref[shared] - f_model[shared]
     offset = float(np.average(gap, weights=w)) if w.sum() > 0 else float(gap.mean())
-    return f_model[shared] + offset - f_ref[shared], offset
+    return f_model[shared] + offset - f_ref[shared], w, offset
 
 
 def fes_mae(f_ref, f_model, p_ref) -> float:
@@ -50,10 +56,9 @@ def fes_mae_weighted(f_ref, f_model, p_ref) -> float:
     basin; they favour a model that visits fewer bins (JS divergence and coverage, not this
     number, count the bins a model misses).
     """
-    diff, _ = aligned_difference(f_ref, f_model, p_ref)
+    diff, w, _ = _aligned(f_ref, f_model, p_ref)
     if not diff.size:
         return float("nan")
-    w = np.asarray(p_ref)[shared_bins(f_ref, f_model)]
     return float(np.average(np.abs(diff), weights=w)) if w.sum() > 0 else float(np.mean(np.abs(diff)))
 
 
