@@ -48,6 +48,7 @@ def readings(s: dict, n_cg: int, n_ref: int, common) -> dict:
     row["weighted mean p"] = float(np.average(np.abs(diff), weights=mix))
     row["JS"] = metrics.js_divergence(s["p_ref"], s["p_cg"], s["out_ref"], s["out_cg"])
     row["coverage"] = metrics.coverage(s["p_ref"], s["p_cg"])
+    row["aa_mass_shared"] = metrics.aa_mass_shared(s["f_ref"], s["f_cg"], s["p_ref"])
     return row
 
 
