@@ -9,7 +9,7 @@ import pytest
 
 from cgthermo.cgsim import CGSimulation, SimInputs, SimOutputs, SimSettings, SimulationStopped
 from cgthermo.cgsim.nnp import write_untrained_checkpoint
-from cgthermo.cgsim.run import simulate
+from cgthermo.cgsim.run import replica_slices, simulate
 from cgthermo.cgsim.toy import write_dataset, write_prior
 from cgthermo.errors import CgthermoError
 from cgthermo.units import kT_kcal
@@ -205,3 +205,49 @@ def test_unreadable_checkpoint_is_one_line(tmp_path, chignolin):
     with pytest.raises(CgthermoError, match="cannot be loaded by torchmd-net") as err:
         CGSimulation(inputs, short_run(), tmp_path / "work")
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("replicas, workers, sizes", [(32, 2, [16, 16]), (5, 3, [2, 1, 2]),
+                                                      (3, 8, [1, 1, 1])])
+def test_replica_slices_cover_the_run_once(replicas, workers, sizes):
+    slices = replica_slices(replicas, workers)
+    assert [len(s) for s in slices] == sizes
+    assert [i for s in slices for i in s] == list(range(replicas))
+
+
+def test_split_run_is_its_slices_in_replica_order(tmp_path, chignolin):
+    """Two worker processes give exactly what the two slices give run one after the other,
+    numbered as one run; each slice starts from the unsplit run's start frames."""
+    settings = short_run()
+    split = outputs_in(tmp_path / "split")
+    simulate(chignolin, settings, split, tmp_path / "split" / "work", workers=2)
+    assert not (tmp_path / "split" / "work").exists()
+    xyz, frames, log = read_run(split, chignolin.topology_pdb)
+    assert frames.replica.tolist() == np.repeat(np.arange(4), settings.frames).tolist()
+
+    whole = CGSimulation(chignolin, settings, tmp_path / "whole" / "work")
+    expected = []
+    for part in (range(0, 2), range(2, 4)):
+        sim = CGSimulation(chignolin, settings, tmp_path / f"part{part.start}" / "work",
+                           replicas=part)
+        np.testing.assert_array_equal(sim.start_positions,
+                                      whole.start_positions[part.start:part.stop])
+        sim.run()
+        sim.write(outputs_in(tmp_path / f"part{part.start}"))
+        expected.append(read_run(outputs_in(tmp_path / f"part{part.start}"),
+                                 chignolin.topology_pdb))
+    np.testing.assert_array_equal(xyz, np.concatenate([e[0] for e in expected]))
+    np.testing.assert_array_equal(log.potential, np.concatenate([e[2].potential for e in expected]))
+
+
+def test_split_run_failure_is_one_line_without_outputs(tmp_path, chignolin):
+    """An error in a worker process reaches the caller as the same one-line CgthermoError."""
+    outputs = outputs_in(tmp_path)
+    # whichever slice fails first names its replicas by their index in the whole run
+    with pytest.raises(CgthermoError, match=r"2 of 2 replicas of cln \[(\d)-(\d)\] exploded "
+                                            r"\(replica \1 at step \d+, replica \2 ") as err:
+        simulate(chignolin, short_run(max_temperature_factor=0.5), outputs, tmp_path / "work",
+                 workers=2)
+    assert "\n" not in str(err.value)
+    assert not any(p.exists() for p in (outputs.traj_xtc, outputs.frames_csv, outputs.log_csv))
+    assert not (tmp_path / "work").exists()

@@ -8,3 +8,7 @@ class CgthermoError(Exception):
         self.what = what
         self.fix = fix
         super().__init__(f"{what}. Fix: {fix}")
+
+    def __reduce__(self):
+        # raised in worker processes and re-raised in the parent, so it must survive pickling
+        return type(self), (self.what, self.fix)
