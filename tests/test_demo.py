@@ -6,7 +6,7 @@ all-atom frames (`fes_mae_weighted_kcal`) and a lower JS divergence; the equal-w
 shared-bin MAE (`fes_mae_kcal`), which sparse edge bins lead, is reported, not asserted
 (README, "The default run").
 
-Slow (43–86 minutes per seed on 2 CPU cores, depending on the machine):
+Slow (49–55 minutes per seed on 2 CPU cores in session 11; 43–86 before, by machine):
 `.venv/bin/python -m pytest -m slow tests/test_demo.py`.
 """
 
