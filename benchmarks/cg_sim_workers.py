@@ -26,6 +26,7 @@ import torch
 
 from cgthermo.cgsim import SimInputs, SimOutputs, SimSettings, simulate
 from cgthermo.cgsim.nnp import write_untrained_checkpoint
+from cgthermo.cgsim.run import ns_per_day
 from cgthermo.cgsim.toy import write_dataset, write_prior
 from cgthermo.residues import parse_sequence
 
@@ -48,7 +49,7 @@ def aggregate_ns_per_day(inputs: SimInputs, settings: SimSettings, folder: Path,
     start = time.perf_counter()
     simulate(inputs, settings, outputs, folder / "work", workers=workers)
     seconds = time.perf_counter() - start
-    return settings.replicas * settings.steps * settings.timestep_fs * 1e-6 / seconds * 86400.0
+    return settings.replicas * ns_per_day(settings.steps, seconds, settings.timestep_fs)
 
 
 def main():

@@ -27,44 +27,49 @@ def kept_frames(steps: np.ndarray, stop_step: int) -> np.ndarray:
     return np.ones(len(steps), bool) if stop_step < 0 else steps < stop_step
 
 
+def _replicas_in_run_order(parts):
+    """(index in the run, index in its part, stop step, the part's chunks) for every replica."""
+    from .checkpoint import WorkFolder
+
+    first = 0
+    for part in parts:
+        work = WorkFolder(part.work_dir)
+        chunks = [work.load_chunk(index) for index in part.chunk_ids]  # positions: memory maps
+        for local, stop in enumerate(np.asarray(part.stop_steps)):
+            yield first + local, local, int(stop), chunks
+        first += len(part.stop_steps)
+
+
 def write_outputs(parts, timestep_fs, outputs) -> int:
     """Assemble the parts' chunks replica by replica into the final files; return the frames.
 
     Replicas are numbered through the parts in order, as in one unsplit run.
     """
-    from .checkpoint import WorkFolder
-
     frame_rows, log_rows = [], []
     with atomic_path(outputs.traj_xtc) as xtc_tmp:
         from mdtraj.formats import XTCTrajectoryFile
 
         with XTCTrajectoryFile(str(xtc_tmp), "w") as xtc:
-            first = 0
-            for part in parts:
-                work = WorkFolder(part.work_dir)
-                chunks = [work.load_chunk(index) for index in part.chunk_ids]  # memory maps
-                for local, stop in enumerate(np.asarray(part.stop_steps)):
-                    replica = first + local
-                    nframe = 0
-                    for positions, scalars in chunks:
-                        steps = scalars["step"]
-                        keep = kept_frames(steps, int(stop))
-                        if not keep.any():
-                            continue
-                        times = steps[keep] * timestep_fs
-                        xyz = angstrom_to_nm(np.asarray(positions[local][keep], dtype=np.float32))
-                        xtc.write(xyz, time=times / FS_PER_PS, step=steps[keep])
-                        count = int(keep.sum())
-                        frame_rows.append(pd.DataFrame({
-                            "replica": replica, "frame": np.arange(nframe, nframe + count),
-                            "step": steps[keep], "time_fs": times, "exploded": bool(stop >= 0)}))
-                        log_rows.append(pd.DataFrame({
-                            "step": steps[keep], "time_fs": times, "replica": replica,
-                            "potential": scalars["potential"][local][keep],
-                            "kinetic": scalars["kinetic"][local][keep],
-                            "temperature": scalars["temperature"][local][keep]}))
-                        nframe += count
-                first += len(part.stop_steps)
+            for replica, local, stop, chunks in _replicas_in_run_order(parts):
+                nframe = 0
+                for positions, scalars in chunks:
+                    steps = scalars["step"]
+                    keep = kept_frames(steps, stop)
+                    if not keep.any():
+                        continue
+                    times = steps[keep] * timestep_fs
+                    xyz = angstrom_to_nm(np.asarray(positions[local][keep], dtype=np.float32))
+                    xtc.write(xyz, time=times / FS_PER_PS, step=steps[keep])
+                    count = int(keep.sum())
+                    frame_rows.append(pd.DataFrame({
+                        "replica": replica, "frame": np.arange(nframe, nframe + count),
+                        "step": steps[keep], "time_fs": times, "exploded": stop >= 0}))
+                    log_rows.append(pd.DataFrame({
+                        "step": steps[keep], "time_fs": times, "replica": replica,
+                        "potential": scalars["potential"][local][keep],
+                        "kinetic": scalars["kinetic"][local][keep],
+                        "temperature": scalars["temperature"][local][keep]}))
+                    nframe += count
         frames = _concat(frame_rows, FRAME_COLUMNS)
         log = _concat(log_rows, LOG_COLUMNS)
         with atomic_path(outputs.frames_csv) as frames_tmp, \
