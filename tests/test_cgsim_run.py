@@ -7,9 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cgthermo.cgsim import CGSimulation, SimInputs, SimOutputs, SimSettings, SimulationStopped
+import torch
+
+from cgthermo.cgsim import CGSimulation, SimInputs, SimOutputs, SimSettings
+from cgthermo.cgsim.integrate import draw_noise, replica_generators, replica_seed
 from cgthermo.cgsim.nnp import write_untrained_checkpoint
-from cgthermo.cgsim.run import replica_slices, simulate
+from cgthermo.cgsim.run import simulate
+from cgthermo.cgsim.workers import worker_slices
 from cgthermo.cgsim.toy import write_dataset, write_prior
 from cgthermo.errors import CgthermoError
 from cgthermo.units import kT_kcal
@@ -83,18 +87,25 @@ def test_prior_only_trimer_samples_bond_boltzmann_distribution(tmp_path):
     assert log.temperature.mean() == pytest.approx(340.0, rel=0.03)
 
 
-@pytest.mark.parametrize("damage, reason", [("nan", "non-finite"), ("stretch", "bond longer")])
-def test_exploding_replica_stops_alone(tmp_path, chignolin, caplog, damage, reason):
+def damage(batch, replica: int, how: str):
+    """Break one replica of the run in whichever batch holds it."""
+    if replica in batch.replicas:
+        local = replica - batch.replicas.start
+        if how == "nan":
+            batch.system.pos[local, 3, 0] = float("nan")
+        else:
+            batch.system.pos[local, 9:, :] += 20.0
+
+
+@pytest.mark.parametrize("how, reason", [("nan", "non-finite"), ("stretch", "bond longer")])
+def test_exploding_replica_stops_alone(tmp_path, chignolin, caplog, how, reason):
     settings = short_run()
     reference = outputs_in(tmp_path / "reference")
     simulate(chignolin, settings, reference, tmp_path / "reference" / "work")
 
-    def break_replica_2(sim):
-        if sim.step == 100:
-            if damage == "nan":
-                sim.system.pos[2, 3, 0] = float("nan")
-            else:
-                sim.system.pos[2, 9:, :] += 20.0
+    def break_replica_2(batch):
+        if batch.step == 100:
+            damage(batch, 2, how)
 
     broken = outputs_in(tmp_path / "broken")
     sim = CGSimulation(chignolin, settings, tmp_path / "broken" / "work")
@@ -119,11 +130,13 @@ def test_exploding_replica_stops_alone(tmp_path, chignolin, caplog, damage, reas
 
 
 def test_too_many_explosions_fail_without_outputs(tmp_path, chignolin):
-    settings = short_run(max_exploded_fraction=0.25)
+    """The budget is the whole run's: two replicas in two different batches break it."""
+    settings = short_run(max_exploded_fraction=0.25, batch_replicas=2)
 
-    def break_two(sim):
-        if sim.step == 60:
-            sim.system.pos[[0, 3], 0, :] = float("nan")
+    def break_two(batch):
+        if batch.step == 60:
+            damage(batch, 0, "nan")
+            damage(batch, 3, "nan")
 
     outputs = outputs_in(tmp_path)
     sim = CGSimulation(chignolin, settings, tmp_path / "work")
@@ -140,29 +153,6 @@ def test_runaway_temperature_stops_replicas(tmp_path, chignolin):
     sim = CGSimulation(chignolin, short_run(max_temperature_factor=0.5), tmp_path / "work")
     with pytest.raises(CgthermoError, match="4 of 4 replicas of cln exploded"):
         sim.run()
-
-
-def test_resume_after_kill_matches_uninterrupted_run(tmp_path, chignolin, caplog):
-    settings = short_run()
-    whole = outputs_in(tmp_path / "whole")
-    simulate(chignolin, settings, whole, tmp_path / "whole" / "work")
-
-    resumed = outputs_in(tmp_path / "resumed")
-    work = tmp_path / "resumed" / "work"
-    with pytest.raises(SimulationStopped):  # killed at step 240, 40 steps after a checkpoint
-        CGSimulation(chignolin, settings, work).run(stop_at_step=240)
-    assert not resumed.traj_xtc.exists() and (work / "state.pt").exists()
-    with caplog.at_level(logging.INFO, logger="cgthermo.cgsim"):
-        simulate(chignolin, settings, resumed, work)
-    assert "resuming from the checkpoint at step 200" in caplog.text
-
-    whole_xyz, whole_frames, whole_log = read_run(whole, chignolin.topology_pdb)
-    xyz, frames, log = read_run(resumed, chignolin.topology_pdb)
-    assert len(frames) == len(whole_frames) == settings.replicas * settings.frames
-    pd.testing.assert_frame_equal(frames, whole_frames)
-    np.testing.assert_allclose(xyz, whole_xyz, atol=1e-5)
-    np.testing.assert_allclose(log.to_numpy(), whole_log.to_numpy(), rtol=1e-9)
-    assert not work.exists()
 
 
 def test_outputs_follow_the_artifact_contract(tmp_path, chignolin):
@@ -207,47 +197,52 @@ def test_unreadable_checkpoint_is_one_line(tmp_path, chignolin):
     assert "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("replicas, workers, sizes", [(32, 2, [16, 16]), (5, 3, [2, 1, 2]),
-                                                      (3, 8, [1, 1, 1])])
-def test_replica_slices_cover_the_run_once(replicas, workers, sizes):
-    slices = replica_slices(replicas, workers)
+@pytest.mark.parametrize("replicas, per_batch, workers, sizes",
+                         [(32, 16, 2, [16, 16]), (32, 16, 8, [16, 16]), (5, 1, 3, [2, 1, 2]),
+                          (5, 2, 2, [4, 1]), (3, 16, 8, [3])])
+def test_worker_slices_are_whole_batches(replicas, per_batch, workers, sizes):
+    slices = worker_slices(replicas, per_batch, workers)
     assert [len(s) for s in slices] == sizes
     assert [i for s in slices for i in s] == list(range(replicas))
+    assert all(s.start % per_batch == 0 for s in slices)
 
 
-def test_split_run_is_its_slices_in_replica_order(tmp_path, chignolin):
-    """Two worker processes give exactly what the two slices give run one after the other,
-    numbered as one run; each slice starts from the unsplit run's start frames."""
-    settings = short_run()
-    split = outputs_in(tmp_path / "split")
+def test_split_run_equals_the_unsplit_run(tmp_path, chignolin):
+    """Each replica draws its own noise and always sits in the same batch: two worker
+    processes write the very bytes one process writes."""
+    settings = short_run(batch_replicas=2)
+    split, whole = outputs_in(tmp_path / "split"), outputs_in(tmp_path / "whole")
     simulate(chignolin, settings, split, tmp_path / "split" / "work", workers=2)
+    simulate(chignolin, settings, whole, tmp_path / "whole" / "work", workers=1)
     assert not (tmp_path / "split" / "work").exists()
-    xyz, frames, log = read_run(split, chignolin.topology_pdb)
+    for name in ("traj_xtc", "frames_csv", "log_csv"):
+        assert getattr(split, name).read_bytes() == getattr(whole, name).read_bytes()
+    xyz, frames, _ = read_run(split, chignolin.topology_pdb)
     assert frames.replica.tolist() == np.repeat(np.arange(4), settings.frames).tolist()
+    # and the replicas are not copies of one another
+    assert not np.allclose(xyz[frames.replica == 0], xyz[frames.replica == 1])
 
-    whole = CGSimulation(chignolin, settings, tmp_path / "whole" / "work")
-    expected = []
-    for part in (range(0, 2), range(2, 4)):
-        sim = CGSimulation(chignolin, settings, tmp_path / f"part{part.start}" / "work",
-                           replicas=part)
-        np.testing.assert_array_equal(sim.start_positions,
-                                      whole.start_positions[part.start:part.stop])
-        sim.run()
-        sim.write(outputs_in(tmp_path / f"part{part.start}"))
-        expected.append(read_run(outputs_in(tmp_path / f"part{part.start}"),
-                                 chignolin.topology_pdb))
-    np.testing.assert_array_equal(xyz, np.concatenate([e[0] for e in expected]))
-    np.testing.assert_array_equal(log.potential, np.concatenate([e[2].potential for e in expected]))
+
+def test_replica_noise_streams_are_independent_normals():
+    """The per-replica streams: standard normal, uncorrelated across replicas, reproducible."""
+    gens = replica_generators(7, range(3))
+    noise = draw_noise(gens, 2000, 10, torch.float64, "cpu").reshape(2000, 3, -1)
+    flat = noise.permute(1, 0, 2).reshape(3, -1).numpy()
+    assert np.all(np.abs(flat.mean(axis=1)) < 4.0 / np.sqrt(flat.shape[1]))
+    assert np.allclose(flat.std(axis=1), 1.0, atol=0.01)
+    assert np.all(np.abs(np.corrcoef(flat)[np.triu_indices(3, 1)]) < 4.0 / np.sqrt(flat.shape[1]))
+    again = draw_noise(replica_generators(7, [1]), 2000, 10, torch.float64, "cpu")
+    np.testing.assert_array_equal(again[:, 0].numpy(), noise[:, 1].reshape(2000, 10, 3).numpy())
+    assert replica_seed(7, 1) != replica_seed(8, 1) != replica_seed(7, 2)
 
 
 def test_split_run_failure_is_one_line_without_outputs(tmp_path, chignolin):
-    """An error in a worker process reaches the caller as the same one-line CgthermoError."""
+    """Replicas exploding in worker processes fail the run as in one process, in one line."""
     outputs = outputs_in(tmp_path)
-    # whichever slice fails first names its replicas by their index in the whole run
-    with pytest.raises(CgthermoError, match=r"2 of 2 replicas of cln \[(\d)-(\d)\] exploded "
-                                            r"\(replica \1 at step \d+, replica \2 ") as err:
-        simulate(chignolin, short_run(max_temperature_factor=0.5), outputs, tmp_path / "work",
-                 workers=2)
+    with pytest.raises(CgthermoError, match=r"4 of 4 replicas of cln exploded \(replica 0 at "
+                                            r"step \d+, replica 1 ") as err:
+        simulate(chignolin, short_run(max_temperature_factor=0.5, batch_replicas=2), outputs,
+                 tmp_path / "work", workers=2)
     assert "\n" not in str(err.value)
     assert not any(p.exists() for p in (outputs.traj_xtc, outputs.frames_csv, outputs.log_csv))
     assert not (tmp_path / "work").exists()

@@ -8,7 +8,7 @@ import importlib
 
 # Snakemake imports cgthermo.cgsim.rules while parsing the workflow; the heavy modules
 # (torch, torchmd-net) load only when a name below is first used.
-_LAZY = {"CGSimulation": "run", "SimulationStopped": "run", "simulate": "run",
+_LAZY = {"CGSimulation": "run", "simulate": "run",
          "SimInputs": "settings", "SimOutputs": "settings", "SimSettings": "settings"}
 
 
@@ -18,5 +18,4 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-__all__ = ["CGSimulation", "SimInputs", "SimOutputs", "SimSettings", "SimulationStopped",
-           "simulate"]
+__all__ = ["CGSimulation", "SimInputs", "SimOutputs", "SimSettings", "simulate"]

@@ -1,4 +1,9 @@
-"""torchmd's Langevin integrator with a seeded noise stream and per-replica explosion guards.
+"""torchmd's Langevin integrator with per-replica noise streams and explosion guards.
+
+The Langevin noise of every replica comes from that replica's own generator
+(`replica_generators`), drawn on the CPU one save interval at a time: a replica's
+trajectory then depends only on its start, its seed and the forces, never on which
+other replicas share its batch or process, nor on the device that integrates it.
 
 Each step runs torchmd's velocity-Verlet halves and Langevin kick, then checks every
 replica on the device (no host synchronization per step): non-finite positions,
@@ -10,6 +15,8 @@ short chain has so few degrees of freedom that it crosses a few times the target
 now and then without anything being wrong.
 """
 
+import hashlib
+
 import torch
 from torchmd.integrator import Integrator, _first_VV, _second_VV, kinetic_energy, kinetic_to_temp
 
@@ -19,14 +26,33 @@ REASONS = {1: "non-finite positions, velocities or forces", 2: "bond longer than
 NONFINITE, LONG_BOND, HOT = 1, 2, 3
 
 
+def replica_seed(run_seed: int, replica: int) -> int:
+    """The seed of one replica's noise stream: a digest of the run's seed and its index."""
+    digest = hashlib.sha256(f"cgsim-replica/{int(run_seed)}/{int(replica)}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1  # torch seeds are < 2**63
+
+
+def replica_generators(run_seed: int, replicas) -> list:
+    """One CPU generator per replica index, seeded with `replica_seed`."""
+    return [torch.Generator().manual_seed(replica_seed(run_seed, r)) for r in replicas]
+
+
+def draw_noise(generators, steps: int, natoms: int, dtype, device) -> torch.Tensor:
+    """Standard normal noise (steps, replicas, natoms, 3), each replica from its own stream."""
+    noise = [torch.randn((steps, natoms, 3), generator=g, dtype=dtype) for g in generators]
+    return torch.stack(noise, dim=1).to(device)
+
+
 class GuardedLangevin(Integrator):
     """Langevin dynamics of a batch of replicas in which an exploded replica freezes alone."""
 
     def __init__(self, system, forces, timestep_fs, friction_per_ps, temperature_K,
-                 bonds, max_bond, max_temperature_factor, generator, device):
+                 bonds, max_bond, max_temperature_factor, generators, device):
         super().__init__(system, forces, timestep_fs, device, gamma=friction_per_ps,
                          T=temperature_K)
-        self.generator = generator
+        self.generators = list(generators)
+        if len(self.generators) != system.nreplicas:
+            raise ValueError("one noise generator per replica is needed")
         self.bonds = torch.as_tensor(bonds, dtype=torch.long, device=device)
         self.max_bond = float(max_bond)
         self.max_temperature = float(max_temperature_factor) * float(temperature_K)
@@ -53,20 +79,20 @@ class GuardedLangevin(Integrator):
     def step(self, niter=1, first_step=1):
         """Advance `niter` steps; `first_step` is the number of the first of them."""
         system = self.systems
+        noise = draw_noise(self.generators, niter, system.pos.shape[1], system.vel.dtype,
+                           system.vel.device)
         for n in range(niter):
             _first_VV(system.pos, system.vel, system.forces, self.masses, self.dt)
             self.potential = self.forces.compute(system.pos, system.box, system.forces,
                                                  toNumpy=False)
-            self._langevin_kick()
+            self._langevin_kick(noise[n])
             _second_VV(system.vel, system.forces, self.masses, self.dt)
             self._temperature_sum += self.temperatures()
             self._steps_in_interval += 1
             self._guard(first_step + n)
 
-    def _langevin_kick(self):
+    def _langevin_kick(self, noise):
         vel = self.systems.vel
-        noise = torch.randn(vel.shape, generator=self.generator, device=vel.device,
-                            dtype=vel.dtype)
         vel.mul_(1 - self.gamma * self.dt).add_(noise * self.vcoeff)
 
     def kinetic(self) -> torch.Tensor:

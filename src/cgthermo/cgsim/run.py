@@ -1,9 +1,16 @@
-"""One CG simulation of a protein with the prior (and an NNP): set up, run, checkpoint, write."""
+"""One CG simulation of a protein with the prior (and an NNP): set up, run, checkpoint, write.
+
+A run is its replicas, each with its own start and noise stream (`integrate.replica_seed`),
+so its trajectories do not depend on how the replicas are shared out. `CGSimulation`
+owns the run: its work folder, checkpoints, explosion budget and outputs. The
+integration happens in `ReplicaBatch`es, one for the whole run in this process or one
+per slice in worker processes; at every checkpoint the workers hand their replicas'
+frames and state to the run, which writes one checkpoint of all replicas at one step.
+A run killed under any number of workers therefore resumes under any other.
+"""
 
 import logging
-import multiprocessing
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -12,93 +19,212 @@ from torchmd.systems import System
 from ..cgtopology import CGTopology
 from ..errors import CgthermoError
 from ..io import require_file
-from ..rulelog import FORMAT as LOG_FORMAT
 from .batched import build_batched_forces
-from .checkpoint import WorkFolder, fingerprint
-from .integrate import REASONS, GuardedLangevin
+from ..rulelog import FORMAT as LOG_FORMAT
+from .checkpoint import WorkFolder, attempt_record, fingerprint
+from .integrate import REASONS, GuardedLangevin, replica_generators
 from .nnp import load_network, make_external
 from .output import RunPart, write_outputs
 from .settings import SimInputs, SimOutputs, SimSettings
-from .starts import StartData, load_start_data, maxwell_boltzmann, start_frames
+from .starts import load_start_data, maxwell_boltzmann, start_frames
+from .workers import WorkerPool, worker_slices
 
 log = logging.getLogger("cgthermo.cgsim")
 NS_PER_FS = 1e-6
 SECONDS_PER_DAY = 86400.0
-
-
-class SimulationStopped(RuntimeError):
-    """Raised by the `stop_at_step` hook: the run ends as if the job had been killed."""
+PER_REPLICA = ("pos", "vel", "forces", "active", "stop_step", "stop_reason")
 
 
 def ns_per_day(steps: int, seconds: float, timestep_fs: float) -> float:
     return steps * timestep_fs * NS_PER_FS / max(seconds, 1e-12) * SECONDS_PER_DAY
 
 
-class CGSimulation:
-    """Batched replicas of one Cα chain under the prior (+ NNP), resumable from its work folder."""
+class ReplicaBatch:
+    """A block of consecutive replicas integrated as one torchmd batch.
 
-    def __init__(self, inputs: SimInputs, settings: SimSettings, work_dir, label: str = "",
-                 replicas: range | None = None):
-        """`replicas`: the slice of the run's replicas this object integrates (all by default)."""
+    A replica's forces come out of a batched network evaluation, whose last bits depend on
+    the batch it is in; the blocks are fixed by `cgsim.batch_replicas`, never by the
+    workers, so every replica always shares its batch with the same others.
+    """
+
+    def __init__(self, inputs: SimInputs, settings: SimSettings, start_positions: np.ndarray,
+                 replicas: range, network=None):
+        self.inputs, self.settings, self.replicas = inputs, settings, replicas
+        self.device, self.dtype = settings.torch_device, settings.dtype
+        self.topology = CGTopology.from_pdb(require_file(inputs.topology_pdb, "cg_map"))
+        external = None if network is None else make_external(
+            network, self.topology.embeddings, len(replicas), self.device, self.dtype)
+        self.forces = build_batched_forces(inputs.prior_yaml, self.topology, self.device,
+                                           self.dtype, external=external)
+        self.system = System(self.topology.numAtoms, len(replicas), self.dtype, self.device)
+        self.system.set_masses(torch.as_tensor(self.topology.masses))
+        self.system.set_box(np.zeros((3, 1)))  # zeros: no periodic box
+        self.generators = replica_generators(settings.seed, replicas)
+        self.integrator = GuardedLangevin(
+            self.system, self.forces, settings.timestep_fs, settings.friction_per_ps,
+            settings.temperature_K, self.topology.bonds, settings.max_bond,
+            settings.max_temperature_factor, self.generators, self.device)
+        self.start_positions = start_positions
+        self.step = 0
+
+    def start_fresh(self) -> None:
+        """Start positions, and velocities drawn from each replica's own stream."""
+        self.system.set_positions(np.transpose(self.start_positions, (1, 2, 0)))
+        masses = self.system.masses
+        self.system.set_velocities(torch.cat([
+            maxwell_boltzmann(masses, self.settings.temperature_K, 1, g)
+            for g in self.generators]))
+        self.integrator.compute_forces()
+        self.integrator.mark_safe()
+
+    def load(self, state: dict) -> None:
+        """Continue from a checkpoint slice (see `state`)."""
+        integ = self.integrator
+        self.step = int(state["step"])
+        for name in ("pos", "vel", "forces"):
+            getattr(self.system, name).copy_(state[name])
+        for name in ("active", "stop_step", "stop_reason"):
+            getattr(integ, name).copy_(state[name])
+        for generator, rng in zip(self.generators, state["rng"], strict=True):
+            generator.set_state(rng)
+        integ.mark_safe()
+
+    def state(self) -> dict:
+        """Everything the next step depends on, per replica (CPU tensors)."""
+        integ, system = self.integrator, self.system
+        return {"step": self.step, "pos": system.pos.cpu(), "vel": system.vel.cpu(),
+                "forces": system.forces.cpu(), "active": integ.active.cpu(),
+                "stop_step": integ.stop_step.cpu(), "stop_reason": integ.stop_reason.cpu(),
+                "rng": [g.get_state() for g in self.generators]}
+
+    def advance(self, frames: int, after_frame=None) -> list[dict]:
+        """Integrate `frames` save intervals; return the saved frames."""
+        saved = []
+        for _ in range(frames):
+            every = self.settings.save_every
+            self.integrator.step(every, first_step=self.step + 1)
+            self.step += every
+            self.integrator.end_interval(self.step)
+            saved.append(self._frame())
+            if after_frame is not None:
+                after_frame(self)
+        return saved
+
+    def _frame(self) -> dict:
+        integ = self.integrator
+        return {"step": self.step,
+                "pos": self.system.pos.detach().to("cpu", torch.float32).numpy(),
+                "potential": integ.potential.detach().cpu().double().numpy(),
+                "kinetic": integ.kinetic().cpu().double().numpy(),
+                "temperature": integ.temperatures().cpu().double().numpy()}
+
+
+def replica_blocks(replicas: range, per_batch: int) -> list[range]:
+    """The fixed batches of a run's replicas (`cgsim.batch_replicas` each, the last may be short)."""
+    return [range(a, min(a + per_batch, replicas.stop))
+            for a in range(replicas.start, replicas.stop, per_batch)]
+
+
+class BlockGroup:
+    """The blocks of a contiguous slice of a run's replicas, integrated one after another."""
+
+    def __init__(self, inputs: SimInputs, settings: SimSettings, start_positions: np.ndarray,
+                 replicas: range):
+        self.replicas = replicas
+        device, dtype = settings.torch_device, settings.dtype
+        network = (None if inputs.checkpoint is None
+                   else load_network(inputs.checkpoint, device, dtype))
+        first = replicas.start
+        self.blocks = [ReplicaBatch(inputs, settings, start_positions[b.start - first:
+                                                                      b.stop - first],
+                                    b, network)
+                       for b in replica_blocks(replicas, settings.batch_replicas)]
+
+    def start_fresh(self) -> None:
+        for block in self.blocks:
+            block.start_fresh()
+
+    def load(self, state: dict) -> None:
+        first = self.replicas.start
+        for block in self.blocks:
+            block.load(slice_state(state, range(block.replicas.start - first,
+                                                block.replicas.stop - first)))
+
+    def state(self) -> dict:
+        return merge_states([block.state() for block in self.blocks])
+
+    def advance(self, frames: int, after_frame=None) -> list[dict]:
+        return merge_frames([block.advance(frames, after_frame) for block in self.blocks])
+
+
+def merge_states(states: list[dict]) -> dict:
+    """The checkpoint of the whole run from its slices' states (all at one step)."""
+    steps = {int(s["step"]) for s in states}
+    if len(steps) != 1:
+        raise RuntimeError(f"replica slices at different steps {sorted(steps)}")
+    merged = {name: torch.cat([s[name] for s in states]) for name in PER_REPLICA}
+    merged["rng"] = [rng for s in states for rng in s["rng"]]
+    merged["step"] = steps.pop()
+    return merged
+
+
+def slice_state(state: dict, replicas: range) -> dict:
+    sliced = {name: state[name][replicas.start:replicas.stop] for name in PER_REPLICA}
+    sliced["rng"] = state["rng"][replicas.start:replicas.stop]
+    sliced["step"] = state["step"]
+    return sliced
+
+
+def merge_frames(parts: list[list[dict]]) -> list[dict]:
+    """Frames of the slices (in replica order) as frames of the whole run."""
+    merged = []
+    for frames in zip(*parts, strict=True):
+        frame = {key: np.concatenate([f[key] for f in frames])
+                 for key in ("pos", "potential", "kinetic", "temperature")}
+        frame["step"] = frames[0]["step"]
+        merged.append(frame)
+    return merged
+
+
+class CGSimulation:
+    """The replicas of one Cα chain under the prior (+ NNP), resumable from its work folder."""
+
+    def __init__(self, inputs: SimInputs, settings: SimSettings, work_dir, label: str = ""):
         if settings.frames < 1:
             raise CgthermoError(
                 f"cgsim.steps ({settings.steps}) is shorter than cgsim.save_every "
                 f"({settings.save_every}): no frame would be saved",
                 "make cgsim.steps at least cgsim.save_every")
         self.inputs, self.settings = inputs, settings
-        self.replicas = replicas if replicas is not None else range(settings.replicas)
-        self._check_replicas()
         self.label = label or inputs.protein
-        self.device, self.dtype = settings.torch_device, settings.dtype
         self.work = WorkFolder(work_dir)
-        self.topology = CGTopology.from_pdb(require_file(inputs.topology_pdb, "cg_map"))
+        topology = CGTopology.from_pdb(require_file(inputs.topology_pdb, "cg_map"))
         data = load_start_data(require_file(inputs.dataset_h5, "cg_map"), inputs.protein)
-        self._check_data(data)
-        # starts are chosen for the whole run, so a slice starts where the unsplit run would
-        starts = start_frames(data, settings.replicas, settings.start_seed,
-                              settings.starts)[self.replicas.start:self.replicas.stop]
-        self.start_positions = data.pos[starts]
+        self._check_data(data, topology)
+        self.starts = start_frames(data, settings.replicas, settings.start_seed,
+                                   settings.starts)
+        self.start_positions = data.pos[self.starts]
         files = [require_file(inputs.prior_yaml, "the prior stage")]
         if inputs.checkpoint is not None:
             files.append(require_file(inputs.checkpoint, "the train stage"))
-        identity = {**settings.identity(), "replicas": [self.replicas.start, self.replicas.stop]}
-        self.fingerprint = fingerprint(identity, files, self.start_positions)
-        self.forces = build_batched_forces(inputs.prior_yaml, self.topology, self.device,
-                                           self.dtype, external=self._external(data.types))
-        self.system = self._system()
-        # each slice draws its own noise; the unsplit run (first replica 0) keeps the config seed
-        self.generator = torch.Generator(device=self.device).manual_seed(
-            settings.seed + self.replicas.start)
-        self.integrator = GuardedLangevin(
-            self.system, self.forces, settings.timestep_fs, settings.friction_per_ps,
-            settings.temperature_K, self.topology.bonds, settings.max_bond,
-            settings.max_temperature_factor, self.generator, self.device)
-        self.step = 0
+        self.fingerprint = fingerprint(settings.identity(), files, self.start_positions)
         self.chunk_ids: list[int] = []
-        self._reported = set()
-        if not self._resume():
+        self._reported: set[int] = set()
+        self.state = self._resumable_state()
+        self.step = 0 if self.state is None else int(self.state["step"])
+        if self.state is not None:
+            self.chunk_ids, self._reported = list(self.state["chunk_ids"]), \
+                set(self.state["reported"])
+            log.info("%s: resuming from the checkpoint at step %d", self.label, self.step)
+        else:
             log.info("%s: starting %d replicas from all-atom frames %s", self.label,
-                     self.nreplicas, starts.tolist())
-            self.system.set_positions(np.transpose(self.start_positions, (1, 2, 0)))
-            self.system.set_velocities(maxwell_boltzmann(
-                self.system.masses, settings.temperature_K, self.nreplicas, self.generator))
-            self.integrator.compute_forces()
-        self.integrator.mark_safe()
+                     settings.replicas, self.starts.tolist())
+        # a broken network or prior fails here, before any worker starts
+        self.group = BlockGroup(inputs, settings, self.start_positions,
+                                range(settings.replicas))
 
-    @property
-    def nreplicas(self) -> int:
-        return len(self.replicas)
-
-    def _check_replicas(self):
-        whole = range(self.settings.replicas)
-        if self.replicas.step != 1 or not self.replicas or self.replicas.start < 0 \
-                or self.replicas.stop > whole.stop:
-            raise CgthermoError(f"replica slice {self.replicas} is not a non-empty part of "
-                                f"the run's {whole}",
-                                "pass a contiguous range inside range(cgsim.replicas)")
-
-    def _check_data(self, data: StartData):
-        embeddings = self.topology.embeddings
+    def _check_data(self, data, topology: CGTopology):
+        embeddings = topology.embeddings
         if data.pos.shape[1] != len(embeddings) or not np.array_equal(data.types, embeddings):
             raise CgthermoError(
                 f"{self.inputs.dataset_h5} ({data.pos.shape[1]} beads, types "
@@ -110,172 +236,130 @@ class CGSimulation:
             log.warning("%s: all-atom data at %.1f K, CG simulation at %.1f K", self.label,
                         data.temperature_K, self.settings.temperature_K)
 
-    def _external(self, types):
-        if self.inputs.checkpoint is None:
+    def _resumable_state(self) -> dict | None:
+        """The checkpoint of this run, or None; a checkpoint it cannot use is named in a WARNING."""
+        if not self.work.holds_run():
             return None
-        network = load_network(self.inputs.checkpoint, self.device, self.dtype)
-        return make_external(network, types, self.nreplicas, self.device, self.dtype)
+        state, why = self.work.load_state(self.fingerprint)
+        if state is not None and state["step"] > self.total_steps:
+            state, why = None, (f"its checkpoint is at step {state['step']}, past the run's "
+                                f"{self.total_steps} steps")
+        if state is None:
+            log.warning("%s: cannot resume from %s: %s; starting over", self.label,
+                        self.work.path, why)
+            self.work.remove(keep_record=True)
+        return state
 
-    def _system(self) -> System:
-        system = System(self.topology.numAtoms, self.nreplicas, self.dtype, self.device)
-        system.set_masses(torch.as_tensor(self.topology.masses))
-        system.set_box(np.zeros((3, 1)))  # zeros: no periodic box
-        return system
+    @property
+    def total_steps(self) -> int:
+        return self.settings.frames * self.settings.save_every
 
-    # -- checkpoints -------------------------------------------------------------------------
-    def _state(self) -> dict:
-        integ = self.integrator
-        return {"fingerprint": self.fingerprint, "step": self.step,
-                "chunk_ids": list(self.chunk_ids), "pos": self.system.pos.cpu(),
-                "vel": self.system.vel.cpu(), "forces": self.system.forces.cpu(),
-                "rng": self.generator.get_state(), "active": integ.active.cpu(),
-                "stop_step": integ.stop_step.cpu(), "stop_reason": integ.stop_reason.cpu(),
-                "reported": sorted(self._reported)}
+    def _periods(self):
+        """Frames to integrate before each checkpoint, from the current step to the end."""
+        every = self.settings.frames_per_checkpoint
+        done, total = self.step // self.settings.save_every, self.settings.frames
+        while done < total:
+            count = min(every - done % every, total - done)
+            done += count
+            yield count
 
-    def _resume(self) -> bool:
-        state = self.work.load_state(self.fingerprint)
-        if state is None or state["step"] > self.settings.frames * self.settings.save_every:
-            self.work.remove()  # stale work of other settings or inputs
-            return False
-        integ = self.integrator
-        self.step, self.chunk_ids = state["step"], list(state["chunk_ids"])
-        for name in ("pos", "vel", "forces"):
-            getattr(self.system, name).copy_(state[name])
-        self.generator.set_state(state["rng"])
-        for name in ("active", "stop_step", "stop_reason"):
-            getattr(integ, name).copy_(state[name])
-        self._reported = set(state["reported"])
-        log.info("%s: resuming from the checkpoint at step %d", self.label, self.step)
-        return True
+    def run(self, workers: int = 1, after_frame=None) -> None:
+        """Integrate to the end, checkpointing. `workers` > 1 splits the replicas over that
+        many one-thread processes (CPU only). `after_frame(batch)` (one process only) is
+        called after each saved frame, e.g. by tests that damage a replica."""
+        slices = worker_slices(self.settings.replicas, self.settings.batch_replicas, workers)
+        on_cpu = self.group.blocks[0].device == "cpu"
+        if len(slices) > 1 and on_cpu and after_frame is None:
+            self._run_in_workers(slices)
+        else:
+            self._run_here(after_frame, on_cpu)
 
-    def _flush(self, frames: list[dict]):
+    def _run_here(self, after_frame, on_cpu: bool):
+        group = self.group
+        if self.state is None:
+            group.start_fresh()
+        else:
+            group.load(self.state)
+        started, first_step = time.perf_counter(), self.step
+        threads = torch.get_num_threads()
+        if on_cpu:  # as in a worker: intra-op threads would change the sums' last bits
+            torch.set_num_threads(1)
+        try:
+            for count in self._periods():
+                frames = group.advance(count, after_frame)
+                self._checkpoint(frames, group.state(), first_step, started)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _run_in_workers(self, slices: list[range]):
+        log.info("%s: %d replicas in %d processes of one thread each (%s)", self.label,
+                 self.settings.replicas, len(slices),
+                 ", ".join(f"{r.start}-{r.stop - 1}" for r in slices))
+        self.group = None  # the workers build their own
+        starts = [self.start_positions[r.start:r.stop] for r in slices]
+        states = [None if self.state is None else slice_state(self.state, r) for r in slices]
+        started, first_step = time.perf_counter(), self.step
+        with WorkerPool(self.inputs, self.settings, slices, starts, states) as pool:
+            for count in self._periods():
+                frames, states = pool.advance(count)
+                self._checkpoint(merge_frames(frames), merge_states(states), first_step,
+                                 started)
+
+    def _checkpoint(self, frames: list[dict], state: dict, first_step: int, started: float):
+        self.step = int(state["step"])
         index = len(self.chunk_ids)
         positions = np.stack([f["pos"] for f in frames], axis=1)  # replicas, frames, beads, 3
         scalars = {key: np.stack([f[key] for f in frames], axis=1)
                    for key in ("potential", "kinetic", "temperature")}
         scalars["step"] = np.array([f["step"] for f in frames], dtype=np.int64)
+        self._check_explosions(state)
         self.work.write_chunk(index, positions, scalars)
         self.chunk_ids.append(index)
-        self.work.save_state(self._state())
+        self.state = {**state, "fingerprint": self.fingerprint,
+                      "chunk_ids": list(self.chunk_ids), "reported": sorted(self._reported)}
+        self.work.save_state(self.state)
+        self._progress(self.step - first_step, time.perf_counter() - started, state)
 
-    # -- the run -----------------------------------------------------------------------------
-    @property
-    def total_steps(self) -> int:
-        return self.settings.frames * self.settings.save_every
-
-    def run(self, stop_at_step: int | None = None, after_frame=None) -> None:
-        """Integrate to the end, checkpointing.
-
-        Hooks for tests: `stop_at_step` ends the run after that step without a
-        checkpoint, as a killed job would; `after_frame(self)` is called after each
-        saved frame (and checkpoint).
-        """
-        settings = self.settings
-        pending: list[dict] = []
-        first_step, started = self.step, time.perf_counter()
-        while self.step < self.total_steps:
-            self.integrator.step(settings.save_every, first_step=self.step + 1)
-            self.step += settings.save_every
-            self.integrator.end_interval(self.step)
-            pending.append(self._frame())
-            self._check_explosions()
-            if stop_at_step is not None and self.step >= stop_at_step:
-                raise SimulationStopped(f"stopped at step {self.step} before checkpointing")
-            frames_done = self.step // settings.save_every
-            if frames_done % settings.frames_per_checkpoint == 0 or \
-                    self.step == self.total_steps:
-                self._flush(pending)
-                pending = []
-                self._progress(self.step - first_step, time.perf_counter() - started)
-            if after_frame is not None:
-                after_frame(self)
-
-    def _frame(self) -> dict:
-        integ = self.integrator
-        return {"step": self.step,
-                "pos": self.system.pos.detach().to("cpu", torch.float32).numpy(),
-                "potential": integ.potential.detach().cpu().double().numpy(),
-                "kinetic": integ.kinetic().cpu().double().numpy(),
-                "temperature": integ.temperatures().cpu().double().numpy()}
-
-    def _check_explosions(self):
-        stop_step = self.integrator.stop_step.cpu().numpy()
-        reasons = self.integrator.stop_reason.cpu().numpy()
-        first = self.replicas.start  # logs and errors name replicas by their index in the run
+    def _check_explosions(self, state: dict):
+        """Report new explosions; fail once more of the run's replicas exploded than allowed."""
+        stop_step = state["stop_step"].numpy()
+        reasons = state["stop_reason"].numpy()
         for replica in np.flatnonzero(stop_step >= 0):
             if replica not in self._reported:
                 self._reported.add(int(replica))
                 log.warning("%s: replica %d exploded at step %d (%s); it is stopped, its frames "
-                            "before that step are kept and flagged", self.label, first + replica,
+                            "before that step are kept and flagged", self.label, replica,
                             stop_step[replica], REASONS[int(reasons[replica])])
-        allowed = self.settings.max_exploded_fraction * self.nreplicas
+        allowed = self.settings.max_exploded_fraction * self.settings.replicas
         if len(self._reported) > allowed:
             self.work.remove()
-            which = ", ".join(f"replica {first + r} at step {stop_step[r]}"
+            which = ", ".join(f"replica {r} at step {stop_step[r]}"
                               for r in sorted(self._reported))
             raise CgthermoError(
-                f"{len(self._reported)} of {self.nreplicas} replicas of {self.label} "
+                f"{len(self._reported)} of {self.settings.replicas} replicas of {self.label} "
                 f"exploded ({which}), more than cgsim.max_exploded_fraction = "
                 f"{self.settings.max_exploded_fraction}",
                 "check the prior and model, or lower cgsim.timestep_fs")
 
-    def _progress(self, steps: int, seconds: float):
-        running = int(self.integrator.active.sum())
+    def _progress(self, steps: int, seconds: float, state: dict):
+        running = int(state["active"].sum())
         rate = ns_per_day(steps, seconds, self.settings.timestep_fs)
         log.info("%s: step %d/%d (%.0f %%), %.3g ns/day per replica, %.3g ns/day aggregate "
                  "over %d running replicas", self.label, self.step, self.total_steps,
                  100.0 * self.step / self.total_steps, rate, rate * running, running)
 
-    def finished_part(self) -> RunPart:
-        """What the output writer needs of this finished run; the work folder stays."""
+    def write(self, outputs: SimOutputs) -> int:
+        """Write traj.xtc, frames.csv and log.csv, then drop the work folder; return the frames."""
         if self.step < self.total_steps:
             raise CgthermoError(f"{self.label} has run {self.step} of {self.total_steps} steps",
                                 "call run() to the end before writing the outputs")
-        return RunPart(self.work.path, list(self.chunk_ids),
-                       self.integrator.stop_step.cpu().numpy())
-
-    def write(self, outputs: SimOutputs) -> int:
-        """Write traj.xtc, frames.csv and log.csv, then drop the work folder; return the frames."""
-        return write_parts([self.finished_part()], self.settings.timestep_fs, outputs,
-                           self.work.path, self.label)
-
-
-def write_parts(parts: list[RunPart], timestep_fs: float, outputs: SimOutputs, work_dir,
-                label: str) -> int:
-    """Write the outputs of the finished parts (replica order), then drop the work folder."""
-    count = write_outputs(parts, timestep_fs, outputs)
-    WorkFolder(work_dir).remove()
-    stop_steps = np.concatenate([part.stop_steps for part in parts])
-    log.info("%s: wrote %d frames of %d replicas (%d exploded) to %s", label, count,
-             len(stop_steps), int((stop_steps >= 0).sum()), outputs.traj_xtc)
-    return count
-
-
-def replica_slices(replicas: int, workers: int) -> list[range]:
-    """Contiguous, nearly equal slices of the replicas, one per worker (never an empty one)."""
-    bounds = np.linspace(0, replicas, min(workers, replicas) + 1).round().astype(int)
-    return [range(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-
-
-def _run_part(inputs: SimInputs, settings: SimSettings, work_dir, label: str,
-              replicas: range) -> RunPart:
-    """One worker process: its slice of the replicas on one torch thread."""
-    torch.set_num_threads(1)
-    if not logging.getLogger().handlers:  # a spawned process: log to the inherited stderr
-        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    sim = CGSimulation(inputs, settings, work_dir, label, replicas)
-    sim.run()
-    return sim.finished_part()
-
-
-def _results_or_first_error(pending, poll_seconds: float = 1.0) -> list:
-    """The workers' results in order; the first failure is raised as soon as it happens."""
-    while not all(result.ready() for result in pending):
-        for result in pending:
-            if result.ready() and not result.successful():
-                result.get()
-        time.sleep(poll_seconds)
-    return [result.get() for result in pending]
+        stop_steps = self.state["stop_step"].numpy()
+        count = write_outputs([RunPart(self.work.path, list(self.chunk_ids), stop_steps)],
+                              self.settings.timestep_fs, outputs)
+        self.work.remove()
+        log.info("%s: wrote %d frames of %d replicas (%d exploded) to %s", self.label, count,
+                 len(stop_steps), int((stop_steps >= 0).sum()), outputs.traj_xtc)
+        return count
 
 
 def simulate(inputs: SimInputs, settings: SimSettings, outputs: SimOutputs, work_dir,
@@ -285,25 +369,10 @@ def simulate(inputs: SimInputs, settings: SimSettings, outputs: SimOutputs, work
     On a CPU, `workers` > 1 splits the replicas over that many one-thread processes:
     the network's many small tensor operations do not speed up with threads, so
     separate batches use the cores far better (benchmarks/RESULTS.md). A GPU runs
-    all replicas as one batch.
+    all replicas as one batch. The trajectories are the same for every `workers`.
     """
-    label = label or inputs.protein
-    if workers <= 1 or settings.torch_device != "cpu" or settings.replicas == 1:
+    with attempt_record(WorkFolder(work_dir), LOG_FORMAT):
         sim = CGSimulation(inputs, settings, work_dir, label)
-        sim.run()
+        sim.run(workers)
         return sim.write(outputs)
-    slices = replica_slices(settings.replicas, workers)
-    log.info("%s: %d replicas in %d processes of one thread each (%s)", label,
-             settings.replicas, len(slices),
-             ", ".join(f"{r.start}-{r.stop - 1}" for r in slices))
-    context = multiprocessing.get_context("spawn")  # fork would copy torch's thread pools
-    with context.Pool(len(slices)) as pool:  # leaving the block terminates the workers
-        pending = [pool.apply_async(_run_part, (
-            inputs, settings, Path(work_dir) / f"replicas-{r.start:04d}-{r.stop - 1:04d}",
-            f"{label} [{r.start}-{r.stop - 1}]", r)) for r in slices]
-        try:
-            parts = _results_or_first_error(pending)
-        except CgthermoError:
-            WorkFolder(work_dir).remove()  # as in one process: a failed run leaves no work
-            raise
-    return write_parts(parts, settings.timestep_fs, outputs, work_dir, label)
+

@@ -14,6 +14,7 @@ class SimSettings:
     temperature_K: float
     seed: int
     replicas: int = 32
+    batch_replicas: int = 16
     steps: int = 100000
     timestep_fs: float = 1.0
     friction_per_ps: float = 1.0
