@@ -18,7 +18,8 @@ MODELS = {"prior_only": 0.5, "specific": 0.0, "multi": 0.15}
 SETTINGS = dict(
     min_sequence_separation=3, tica_lag=2, tica_dim=4, n_clusters=10, msm_lag=2,
     reweight="msm", fes_bins=20, fes_margin=0.1, its_lags=[], cg_burnin_fraction=0.1,
-    native_cutoff=8.0, folded_rmsd=2.0,
+    native_cutoff=8.0, folded_rmsd=2.0, bootstrap_resamples=40, min_shared_bins=10,
+    min_shared_bins_1d=5, min_aa_mass_shared=0.2, min_connected_fraction=0.5,
 )  # fmt: skip
 
 
@@ -26,6 +27,7 @@ def outputs(results, protein, model):
     base = results / protein / "analysis" / model
     return {
         "metrics": base / "metrics.json",
+        "resamples": base / "resamples.npz",
         "fes": base / "fes.png",
         "tica_1d": base / "tica_1d.png",
         "rmsd": base / "rmsd.png",
@@ -57,14 +59,17 @@ def results(tmp_path_factory):
             sim = root / protein / "cgsim" / model
             compare.run_analysis(
                 analysis / "reference.npz", sim / "traj.xtc", sim / "frames.csv",
-                cg / "topology.pdb", model, SETTINGS["cg_burnin_fraction"],
-                outputs(root, protein, model),
+                cg / "topology.pdb", model, SETTINGS, 7, outputs(root, protein, model),
             )  # fmt: skip
     return root
 
 
 def metric_files(results):
     return [outputs(results, p, m)["metrics"] for p in PROTEINS for m in MODELS]
+
+
+def resample_files(results):
+    return [outputs(results, p, m)["resamples"] for p in PROTEINS for m in MODELS]
 
 
 def test_every_model_gets_metrics_and_figures(results):
@@ -134,16 +139,24 @@ def test_native_structure_gives_contacts_and_folding_free_energy(results):
 
 
 def test_summary_and_report_cover_every_protein_and_model(results):
-    table = summary.write_summary(metric_files(results), results / "summary.csv")
+    table = summary.write_summary(metric_files(results), results / "summary.csv",
+                                  resample_files(results))
     on_disk = pd.read_csv(results / "summary.csv")
     assert len(on_disk) == len(PROTEINS) * len(MODELS) == len(table)
     assert list(on_disk.model[:3]) == ["prior_only", "specific", "multi"]
     keys = json.loads(outputs(results, "cln", "multi")["metrics"].read_text()).keys()
     assert set(keys) <= set(on_disk.columns)
     baseline = on_disk[on_disk.model == "prior_only"]
-    assert np.allclose(baseline["fes_mae_kcal_vs_prior_only"], 1.0)
+    assert baseline["js_divergence_vs_prior_only"].isna().all()
     specific = on_disk[on_disk.model == "specific"]
-    assert (specific["js_divergence_vs_prior_only"] < 1.0).all()
+    # the exact model against the one shifted far off: a difference the intervals resolve
+    assert (specific["js_divergence_vs_prior_only_ci_high"] < 0).all()
+    assert (specific["js_divergence_verdict"] == "better").all()
+    for metric in ("fes_mae_weighted_kcal", "md_emulation_mae_kcal", "js_divergence"):
+        assert (on_disk[f"{metric}_ci_low"] < on_disk[f"{metric}_ci_high"]).all()
+    # the far-off model's interval lies above the exact model's on the JS divergence
+    assert (specific["js_divergence_ci_high"].to_numpy()
+            < baseline["js_divergence_ci_low"].to_numpy()).all()
 
     rules = AnalysisRules(
         {
@@ -170,7 +183,7 @@ def test_cg_trajectory_with_wrong_bead_count_is_refused(results, tmp_path):
     with pytest.raises(CgthermoError) as err:
         compare.run_analysis(
             results / "cln" / "analysis" / "reference.npz", tmp_path / "traj.xtc",
-            tmp_path / "frames.csv", results / "cln" / "cg" / "topology.pdb", "specific", 0.1, out,
+            tmp_path / "frames.csv", results / "cln" / "cg" / "topology.pdb", "specific", SETTINGS, 7, out,
         )  # fmt: skip
     message = str(err.value)
     assert "traj.xtc" in message and "6 beads" in message and "\n" not in message
@@ -184,7 +197,7 @@ def test_empty_cg_trajectory_is_refused(results, tmp_path):
     with pytest.raises(CgthermoError, match=r"traj\.xtc is empty") as err:
         compare.run_analysis(
             results / "cln" / "analysis" / "reference.npz", tmp_path / "traj.xtc",
-            tmp_path / "frames.csv", results / "cln" / "cg" / "topology.pdb", "specific", 0.1, out,
+            tmp_path / "frames.csv", results / "cln" / "cg" / "topology.pdb", "specific", SETTINGS, 7, out,
         )  # fmt: skip
     assert "\n" not in str(err.value)
     assert not any(path.exists() for path in out.values())
@@ -198,7 +211,7 @@ def test_frames_table_must_match_the_trajectory(results, tmp_path):
     with pytest.raises(CgthermoError, match="39 rows but the trajectory has 40 frames"):
         compare.analyse_model(
             results / "cln" / "analysis" / "reference.npz", tmp_path / "traj.xtc",
-            tmp_path / "frames.csv", results / "cln" / "cg" / "topology.pdb", "specific", 0.1,
+            tmp_path / "frames.csv", results / "cln" / "cg" / "topology.pdb", "specific", SETTINGS, 7,
         )  # fmt: skip
 
 
@@ -211,7 +224,7 @@ def test_all_exploded_trajectory_is_refused(results, tmp_path):
     with pytest.raises(CgthermoError, match="no frames left"):
         compare.analyse_model(
             results / "cln" / "analysis" / "reference.npz", tmp_path / "traj.xtc",
-            tmp_path / "frames.csv", results / "cln" / "cg" / "topology.pdb", "specific", 0.1,
+            tmp_path / "frames.csv", results / "cln" / "cg" / "topology.pdb", "specific", SETTINGS, 7,
         )  # fmt: skip
 
 

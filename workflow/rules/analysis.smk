@@ -42,6 +42,7 @@ rule analysis:
         frames=f"{RESULTS}/{{protein}}/cgsim/{{model}}/frames.csv",
     output:
         metrics=f"{RESULTS}/{{protein}}/analysis/{{model}}/metrics.json",
+        resamples=f"{RESULTS}/{{protein}}/analysis/{{model}}/resamples.npz",
         fes=report(
             f"{RESULTS}/{{protein}}/analysis/{{model}}/fes.png",
             caption="../report/fes.rst",
@@ -74,6 +75,7 @@ rule analysis:
         mem_mb=ANALYSIS.model_mem_mb,
         runtime="30m",
     params:
-        burnin=config["analysis"]["cg_burnin_fraction"],
+        settings=cgconfig.result_settings(config, "analysis", seeded=False),
+        seed=ANALYSIS.bootstrap_seed,
     script:
         "../scripts/analysis.py"

@@ -18,7 +18,7 @@ rule cg_sim:
         "benchmarks/cg_sim/{protein}.{model}.tsv"
     conda:
         "../../envs/cgsim.yaml"
-    threads: 2
+    threads: cgsim_rules.threads_for(config, workflow.cores)
     resources:
         mem_mb=4000,
         runtime=cgsim_rules.runtime_for(config),

@@ -6,7 +6,8 @@
 
 rule summary:
     input:
-        ANALYSIS.metrics_files,
+        metrics=ANALYSIS.metrics_files,
+        resamples=ANALYSIS.resample_files,
     output:
         report(
             f"{RESULTS}/summary.csv",

@@ -13,7 +13,8 @@ with rule_logging(snakemake):
         snakemake.input.frames,
         snakemake.input.topology,
         snakemake.wildcards.model,
-        snakemake.params.burnin,
+        snakemake.params.settings,
+        snakemake.params.seed,
         dict(snakemake.output.items()),
     )
     logging.getLogger("cgthermo").info("metrics: %s", result)

@@ -6,7 +6,7 @@ from cgthermo.rulelog import rule_logging
 
 # the guard: worker processes (spawned on CPUs) import this file again as __mp_main__
 if __name__ == "__main__":
-    # appended, so the log of a resumed run keeps the lines of the interrupted one
+    # earlier attempts' lines come from the record in the work folder (Snakemake empties the log)
     with rule_logging(snakemake, append=True, torch_threads=True):
         from cgthermo.cgsim import SimInputs, SimOutputs, SimSettings, simulate
 

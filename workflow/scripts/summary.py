@@ -7,5 +7,7 @@ from cgthermo.rulelog import rule_logging
 with rule_logging(snakemake):
     from cgthermo.analysis.summary import write_summary
 
-    table = write_summary(list(snakemake.input), snakemake.output[0])
+    table = write_summary(
+        list(snakemake.input.metrics), snakemake.output[0], list(snakemake.input.resamples)
+    )
     logging.getLogger("cgthermo").info("summary of %d protein × model rows", len(table))

@@ -1,13 +1,17 @@
 """One CG model against the all-atom reference: metrics.json, fes.png, tica_1d.png, rmsd.png."""
 
 import json
+import logging
 import math
 
 import numpy as np
 
+from ..errors import CgthermoError
 from ..io import atomic_path
-from . import features, fes, inputs, kinetics, metrics, plots, structure
+from . import bootstrap, emulation, features, fes, inputs, kinetics, metrics, plots, structure
 from .reference import load_reference_npz
+
+log = logging.getLogger("cgthermo.analysis")
 
 
 def _finite_or_none(value):
@@ -48,25 +52,6 @@ def surfaces(ref: dict, cg_tics) -> dict:
     }  # fmt: skip
 
 
-def fes_metrics(s: dict) -> dict:
-    _, offset = metrics.aligned_difference(s["f_ref"], s["f_cg"], s["p_ref"])
-    return {
-        "fes_mae_kcal": metrics.fes_mae(s["f_ref"], s["f_cg"], s["p_ref"]),
-        "fes_mae_weighted_kcal": metrics.fes_mae_weighted(s["f_ref"], s["f_cg"], s["p_ref"]),
-        "fes_mae_min_aligned_kcal": metrics.fes_mae_min_aligned(s["f_ref"], s["f_cg"]),
-        "fes_offset_kcal": offset,
-        "fes_shared_bins": int(metrics.shared_bins(s["f_ref"], s["f_cg"]).sum()),
-        "aa_mass_shared": metrics.aa_mass_shared(s["f_ref"], s["f_cg"], s["p_ref"]),
-        "fes1d_mae_kcal": metrics.fes_mae(s["f1_ref"], s["f1_cg"], s["p1_ref"]),
-        "js_divergence": metrics.js_divergence(s["p_ref"], s["p_cg"], s["out_ref"], s["out_cg"]),
-        "js_divergence_1d": metrics.js_divergence(
-            s["p1_ref"], s["p1_cg"], s["out1_ref"], s["out1_cg"]
-        ),
-        "coverage": metrics.coverage(s["p_ref"], s["p_cg"]),
-        "cg_outside_grid_fraction": s["out_cg"],
-    }
-
-
 def reference_floor(ref: dict) -> dict:
     """The split-half noise floor of the FES metrics (NaN for references built before it)."""
     keys = ("fes_mae_aa_split_kcal", "fes_mae_weighted_aa_split_kcal", "js_divergence_aa_split")
@@ -90,73 +75,147 @@ def model_floor(ref: dict, cg_tics, ensemble) -> dict:
     }
 
 
-def structure_metrics(ref: dict, cg: dict) -> dict:
+def reference_units(ref: dict, md_grid) -> bootstrap.UnitStats:
+    """The all-atom replicas as bootstrap units."""
+    if "frame_unit" not in ref:
+        raise CgthermoError("the reference.npz predates the bootstrap intervals",
+                            "rerun analysis_reference")
+    folded = ref["rmsd"] < float(ref["folded_rmsd"])
+    return bootstrap.unit_stats(ref["frame_unit"], len(ref["unit_pair_sums"]), ref["tics"],
+                                ref["weights"], _grid(ref), md_grid, ref["rmsd"], ref["q"],
+                                ref["rg"], folded, ref["unit_pair_sums"])
+
+
+def model_units(ref: dict, cg_tics, cg: dict, ensemble, n_replicas: int,
+                topology) -> bootstrap.UnitStats:
+    """The CG replicas as bootstrap units (a replica without kept frames weighs nothing)."""
+    lengths = [len(p) for p in ensemble.pieces]
+    unit = np.repeat(ensemble.replicas, lengths)
+    pair_sums = np.zeros((n_replicas, len(ref["pairs"])))
+    for piece, replica in zip(ensemble.pieces, ensemble.replicas, strict=True):
+        pair_sums[replica] += features.pair_distances(piece, ref["pairs"], topology).sum(axis=0)
+    folded = cg["rmsd"] < float(ref["folded_rmsd"])
+    return bootstrap.unit_stats(unit, n_replicas, cg_tics, np.ones(len(cg_tics)), _grid(ref),
+                                cg["md_grid"], cg["rmsd"], cg["q"], cg["rg"], folded,
+                                pair_sums)
+
+
+def _grid(ref: dict) -> fes.Grid:
+    return fes.Grid(ref["x_edges"], ref["y_edges"])
+
+
+def msm_undefined(ref: dict, settings: dict) -> str:
+    """Why MSM-weighted metrics mean nothing here ('' when they do)."""
+    if str(ref["reweight"]) != "msm":
+        return ""
+    active, total = int(ref["msm_active_states"]), len(ref["state_pi"])
+    if active < settings["min_connected_fraction"] * total:
+        return (f"the all-atom MSM connects {active} of its {total} states, fewer than "
+                f"analysis.min_connected_fraction = {settings['min_connected_fraction']} of "
+                f"them, so its frame weights are not an equilibrium")
+    return ""
+
+
+def metrics_with_intervals(ref_units, cg_units, ref: dict, md_grid, settings: dict,
+                           seed: int) -> tuple[dict, dict, np.ndarray]:
+    """(values with *_ci_low/*_ci_high, reasons for the undefined, resampled rows)."""
     T = float(ref["temperature_K"])
-    folded = float(ref["folded_rmsd"])
-    f_ref, dg_ref = metrics.folding_free_energy(ref["rmsd"] < folded, ref["weights"], T)
-    f_cg, dg_cg = metrics.folding_free_energy(cg["rmsd"] < folded, None, T)
-    return {
-        "rmsd_mean_aa": float(np.average(ref["rmsd"], weights=ref["weights"])),
-        "rmsd_mean_cg": float(np.mean(cg["rmsd"])),
-        "q_mean_aa": float(np.average(ref["q"], weights=ref["weights"])),
-        "q_mean_cg": float(np.mean(cg["q"])),
-        "rg_mean_aa": float(np.average(ref["rg"], weights=ref["weights"])),
-        "rg_mean_cg": float(np.mean(cg["rg"])),
-        "distance_mae_A": float(np.mean(np.abs(cg["pair_distance_mean"] - ref["pair_distance_mean"]))),
-        "folded_fraction_aa": f_ref,
-        "folded_fraction_cg": f_cg,
-        "dG_fold_aa_kcal": dg_ref,
-        "dG_fold_cg_kcal": dg_cg,
-        "dG_fold_error_kcal": dg_cg - dg_ref,
-    }
+    support = bootstrap.Support.from_settings(settings)
+    values, why = bootstrap.evaluate(ref_units.totals(np.ones(ref_units.n_units)),
+                                     cg_units.totals(np.ones(cg_units.n_units)), T, md_grid,
+                                     support)
+    msm = msm_undefined(ref, settings)
+    if msm:
+        why = bootstrap.Undefined({"*": msm})
+    m_ref, m_cg = bootstrap.draw_resamples(seed, settings["bootstrap_resamples"],
+                                           ref_units.n_units, cg_units.n_units)
+    rows = bootstrap.resampled_rows(ref_units, cg_units, T, md_grid, support, m_ref, m_cg)
+    if msm:
+        rows[:] = np.nan
+    point = dict(zip(bootstrap.METRICS, bootstrap.as_row(values, why), strict=True))
+    result = {}
+    for index, name in enumerate(bootstrap.METRICS):
+        result[name] = point[name]
+        if name not in bootstrap.INTERVAL_METRICS:
+            continue
+        low, high, defined = bootstrap.percentile_interval(rows[:, index])
+        if not np.isfinite(point[name]):
+            low = high = float("nan")
+        elif not np.isfinite(low):
+            why.setdefault(f"{name}_ci", f"undefined in {100 * (1 - defined):.0f} % of the "
+                                         f"resamples")
+        result[f"{name}_ci_low"], result[f"{name}_ci_high"] = low, high
+    reasons = dict(why)
+    if "*" in reasons:
+        reasons = {name: reasons["*"] for name in bootstrap.METRICS}
+    return result, reasons, rows
+
+
+def warn_undefined(protein: str, model: str, reasons: dict) -> None:
+    """One WARNING per cause, naming the protein, the model and the metrics it hides."""
+    by_cause: dict[str, list] = {}
+    for metric, reason in reasons.items():
+        by_cause.setdefault(reason, []).append(metric)
+    for reason, names in by_cause.items():
+        log.warning("%s/%s: %s undefined: %s", protein, model, ", ".join(names), reason)
 
 
 def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
-                  burnin_fraction: float) -> tuple:  # fmt: skip
-    """(metrics dict, data for the figures) of one model against the stored reference."""
+                  settings: dict, seed: int) -> tuple:  # fmt: skip
+    """(metrics dict, data for the figures, resampled metric rows) of one model.
+
+    `settings` is the config's 'analysis' block; `seed` draws the bootstrap resamples and is
+    the same for every model of a protein, so their differences are paired.
+    """
     ref = load_reference_npz(reference_npz)
     topology = inputs.load_topology(topology_path)
     if topology.n_atoms != ref["reference_structure"].shape[0]:
-        from ..errors import CgthermoError
-
         raise CgthermoError(
             f"{topology_path} has {topology.n_atoms} beads but {reference_npz} was built for "
             f"{ref['reference_structure'].shape[0]}",
             "rerun analysis_reference",
         )
+    burnin_fraction = float(settings["cg_burnin_fraction"])
     ensemble, counts = inputs.load_cg(traj, frames_csv, topology, burnin_fraction)
     cg_tics = project_cg(ref, ensemble, topology)
     cg_pos = np.concatenate(ensemble.pieces)
+    md_grid = emulation.grid_for_reference(ref["tics"], ref["weights"])
     cg = {
         "rmsd": structure.rmsd_to(cg_pos, ref["reference_structure"], topology),
         "q": structure.contact_fraction(
             cg_pos, ref["contact_pairs"], float(ref["native_cutoff"]), topology
         ),
         "rg": structure.radius_of_gyration(cg_pos),
-        "pair_distance_mean": structure.mean_pair_distances(
-            ensemble.pieces, ref["pairs"], topology, np.ones(len(cg_pos))
-        ),
         "weights": None,
+        "md_grid": md_grid,
     }
+    protein = str(ref["protein"])
+    values, reasons, rows = metrics_with_intervals(
+        reference_units(ref, md_grid),
+        model_units(ref, cg_tics, cg, ensemble, counts["n_replicas_cg"], topology),
+        ref, md_grid, settings, seed)
+    warn_undefined(protein, model, reasons)
     s = surfaces(ref, cg_tics)
     result = {
-        "protein": str(ref["protein"]),
+        "protein": protein,
         "model": model,
         "temperature_K": float(ref["temperature_K"]),
         "reweight": str(ref["reweight"]),
         "reference_structure": str(ref["reference_source"]),
         "n_frames_aa": int(len(ref["tics"])),
+        "n_replicas_aa": int(len(ref["unit_pair_sums"])),
         "n_frames_cg_used": int(len(cg_tics)),
         **counts,
-        "burnin_fraction": float(burnin_fraction),
-        **fes_metrics(s),
+        "burnin_fraction": burnin_fraction,
+        "bootstrap_resamples": int(len(rows)),
+        **values,
         **reference_floor(ref),
         **model_floor(ref, cg_tics, ensemble),
-        **structure_metrics(ref, cg),
     }
     result = {k: _finite_or_none(v) for k, v in result.items()}
+    result["undefined"] = reasons
     figures = {"surfaces": s, "ref": ref, "cg": cg}
-    return result, figures
+    return result, figures, rows
 
 
 def write_outputs(result: dict, figures: dict, metrics_json, fes_png, tica_png, rmsd_png) -> None:
@@ -174,12 +233,20 @@ def write_outputs(result: dict, figures: dict, metrics_json, fes_png, tica_png, 
         tmp.write_text(json.dumps(result, indent=2) + "\n")
 
 
-def run_analysis(reference_npz, traj, frames_csv, topology_path, model: str,
-                 burnin_fraction: float, outputs: dict) -> dict:  # fmt: skip
-    """Analyse one model and write `outputs` (keys metrics, fes, tica_1d, rmsd); returns metrics."""
-    result, figures = analyse_model(
-        reference_npz, traj, frames_csv, topology_path, model, burnin_fraction
+def write_resamples(rows: np.ndarray, path) -> None:
+    """The metrics of every bootstrap resample (columns bootstrap.METRICS), for paired differences."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, metrics=np.array(bootstrap.METRICS), rows=rows)
+
+
+def run_analysis(reference_npz, traj, frames_csv, topology_path, model: str, settings: dict,
+                 seed: int, outputs: dict) -> dict:  # fmt: skip
+    """Analyse one model and write `outputs` (keys metrics, resamples, fes, tica_1d, rmsd)."""
+    result, figures, rows = analyse_model(
+        reference_npz, traj, frames_csv, topology_path, model, settings, seed
     )
+    write_resamples(rows, outputs["resamples"])
     write_outputs(
         result, figures, outputs["metrics"], outputs["fes"], outputs["tica_1d"], outputs["rmsd"]
     )

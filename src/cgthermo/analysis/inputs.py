@@ -159,6 +159,7 @@ def load_cg(traj_path, frames_path, topology, burnin_fraction: float) -> tuple:
         "n_frames_cg_total": int(len(pos)),
         "n_frames_cg_burnin": int(n_burnin),
         "n_frames_cg_exploded": int(exploded.sum()),
+        "n_replicas_cg": int(table["replica"].max()) + 1,
     }
     if not pieces:
         raise CgthermoError(

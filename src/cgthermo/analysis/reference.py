@@ -41,6 +41,19 @@ def reference_structure(ensemble, dtrajs, state_pi, topology, native_path):
     )
 
 
+def replica_units(ensemble, weights, pairs, topology) -> tuple:
+    """(bootstrap unit of every frame: its all-atom replica, numbered 0…, weighted pair-distance
+    sums per unit)."""
+    ids = sorted(set(ensemble.replicas))
+    number = {replica: k for k, replica in enumerate(ids)}
+    frame_unit = np.concatenate([np.full(len(p), number[r], dtype=np.int64)
+                                 for p, r in zip(ensemble.pieces, ensemble.replicas, strict=True)])
+    sums = np.zeros((len(ids), len(pairs)))
+    for piece, replica, w in zip(ensemble.pieces, ensemble.replicas, weights, strict=True):
+        sums[number[replica]] += w @ features.pair_distances(piece, pairs, topology)
+    return frame_unit, sums
+
+
 def build_reference(dataset, topology_path, protein: str, settings: dict, temperature_K: float,
                     native_path=None, seed: int = 0) -> dict:  # fmt: skip
     """All reference arrays for `protein`; `settings` is the config's 'analysis' block."""
@@ -83,6 +96,7 @@ def build_reference(dataset, topology_path, protein: str, settings: dict, temper
     all_weights = np.concatenate(weights)
     rg = np.concatenate([structure.radius_of_gyration(p) for p in ensemble.pieces])
     distance_mean = structure.mean_pair_distances(ensemble.pieces, pairs, topology, all_weights)
+    frame_unit, unit_pair_sums = replica_units(ensemble, weights, pairs, topology)
     all_tics = np.concatenate(tics)
     grid = fes.grid_from_reference(all_tics, settings["fes_bins"], settings["fes_margin"])
     lengths = [len(p) for p in ensemble.pieces]
@@ -121,6 +135,8 @@ def build_reference(dataset, topology_path, protein: str, settings: dict, temper
         "q": q,
         "rg": rg,
         "pair_distance_mean": distance_mean,
+        "frame_unit": frame_unit,
+        "unit_pair_sums": unit_pair_sums,
     }
 
 

@@ -32,6 +32,10 @@ class AnalysisRules:
     def seed(self, wildcards) -> int:
         return cgconfig.stage_seed(self.config, "analysis", wildcards.protein)
 
+    def bootstrap_seed(self, wildcards) -> int:
+        """One seed per protein: every model of it is resampled alike (paired differences)."""
+        return cgconfig.stage_seed(self.config, "bootstrap", wildcards.protein)
+
     @staticmethod
     def reference_mem_mb(wildcards, input, attempt) -> int:
         """Positions of every frame stay in memory; features are built one replica at a time."""
@@ -50,6 +54,13 @@ class AnalysisRules:
     def metrics_files(self, wildcards=None) -> list:
         return [
             f"{self.results}/{p}/analysis/{m}/metrics.json"
+            for p in self.proteins
+            for m in self.models
+        ]
+
+    def resample_files(self, wildcards=None) -> list:
+        return [
+            f"{self.results}/{p}/analysis/{m}/resamples.npz"
             for p in self.proteins
             for m in self.models
         ]

@@ -1,17 +1,19 @@
-"""`summary.csv`: one row per protein × model with every metric of its metrics.json."""
+"""`summary.csv`: one row per protein × model with every metric of its metrics.json, and for
+each neural-network model the paired difference to the prior-only baseline on the headline
+metrics, with its 95 % interval and verdict."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import CgthermoError
 from ..io import atomic_path, require_file
+from . import bootstrap
 
 BASELINE = "prior_only"
 MODEL_ORDER = ("prior_only", "specific", "multi")
-# lower is better for these; the ratio to the prior-only baseline says whether the NNP helps
-RATIO_METRICS = ("fes_mae_kcal", "fes_mae_weighted_kcal", "js_divergence", "distance_mae_A")
 
 
 def read_metrics(paths) -> pd.DataFrame:
@@ -19,31 +21,70 @@ def read_metrics(paths) -> pd.DataFrame:
     for path in paths:
         require_file(path, "the analysis rule")
         try:
-            rows.append(json.loads(open(path).read()))
+            row = json.loads(Path(path).read_text())
         except json.JSONDecodeError as err:
             raise CgthermoError(
                 f"{path} is not valid JSON ({err.msg})", "rerun its analysis"
             ) from None
+        undefined = row.pop("undefined", {}) or {}
+        row["undefined"] = "; ".join(f"{k}: {v}" for k, v in sorted(undefined.items()))
+        rows.append(row)
     if not rows:
         raise CgthermoError("no metrics.json files to summarise", "list at least one model")
     return pd.DataFrame(rows)
 
 
-def add_baseline_ratios(table: pd.DataFrame) -> pd.DataFrame:
-    """Add `<metric>_vs_prior_only` = metric / the same protein's prior-only metric (< 1: better)."""
-    table = table.copy()
-    for metric in RATIO_METRICS:
-        if metric not in table:
-            continue
-        base = table[table["model"] == BASELINE].set_index("protein")[metric]
-        denom = table["protein"].map(base).astype(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            table[f"{metric}_vs_{BASELINE}"] = table[metric].astype(float) / denom
-    return table
+def read_resamples(path) -> pd.DataFrame:
+    """The metric values of every bootstrap resample of one model (a column per metric)."""
+    with np.load(require_file(path, "the analysis rule")) as data:
+        return pd.DataFrame(data["rows"], columns=[str(m) for m in data["metrics"]])
 
 
-def summarise(metric_paths) -> pd.DataFrame:
-    table = add_baseline_ratios(read_metrics(metric_paths))
+def paired_difference(model: pd.DataFrame, baseline: pd.DataFrame, point_model: float,
+                      point_baseline: float, metric: str) -> dict:
+    """model − baseline on the same resamples: point value, 95 % interval and verdict."""
+    if len(model) != len(baseline):
+        raise CgthermoError(f"the models were resampled {len(model)} and {len(baseline)} times",
+                            "rerun their analysis with one analysis.bootstrap_resamples")
+    point = float(point_model) - float(point_baseline)
+    low, high, _ = bootstrap.percentile_interval(model[metric].to_numpy()
+                                                 - baseline[metric].to_numpy())
+    if not np.isfinite(point):
+        low = high = float("nan")
+    key = f"{metric}_vs_{BASELINE}"
+    return {key: point, f"{key}_ci_low": low, f"{key}_ci_high": high,
+            f"{metric}_verdict": bootstrap.verdict(low, high)}
+
+
+def add_paired_verdicts(table: pd.DataFrame, resamples: dict) -> pd.DataFrame:
+    """Columns `<metric>_vs_prior_only` (difference, lower: the NNP is closer to all-atom), its
+    interval and `<metric>_verdict` (better, worse, not resolved) for every NNP row."""
+    extra = []
+    for _, row in table.iterrows():
+        base = table[(table.protein == row.protein) & (table.model == BASELINE)]
+        values = {}
+        if row.model != BASELINE and len(base):
+            base_row = base.iloc[0]
+            for metric in bootstrap.HEADLINE:
+                values.update(paired_difference(
+                    resamples[(row.protein, row.model)], resamples[(row.protein, BASELINE)],
+                    _number(row.get(metric)), _number(base_row.get(metric)), metric))
+        extra.append(values)
+    return pd.concat([table.reset_index(drop=True), pd.DataFrame(extra)], axis=1)
+
+
+def _number(value) -> float:
+    return float("nan") if value is None or pd.isna(value) else float(value)
+
+
+def summarise(metric_paths, resample_paths=()) -> pd.DataFrame:
+    table = read_metrics(metric_paths)
+    resamples = {}
+    for path in resample_paths:
+        model_dir = Path(path).parent
+        resamples[(model_dir.parent.parent.name, model_dir.name)] = read_resamples(path)
+    if resamples:
+        table = add_paired_verdicts(table, resamples)
     first = [c for c in ("protein", "model") if c in table]
     table = table[first + [c for c in table.columns if c not in first]]
     # the baseline first, then the per-protein and the multi-protein network
@@ -56,8 +97,8 @@ def summarise(metric_paths) -> pd.DataFrame:
     )
 
 
-def write_summary(metric_paths, out_csv) -> pd.DataFrame:
-    table = summarise(metric_paths)
+def write_summary(metric_paths, out_csv, resample_paths=()) -> pd.DataFrame:
+    table = summarise(metric_paths, resample_paths)
     with atomic_path(out_csv) as tmp:
         table.to_csv(tmp, index=False)
     return table

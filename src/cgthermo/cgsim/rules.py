@@ -26,6 +26,14 @@ def runtime_for(config: dict):
     return cg_sim_runtime
 
 
+def threads_for(config: dict, cores) -> int:
+    """One worker process per batch of replicas, as many as the cores allow (CPU runs); the
+    trajectories do not depend on it, so Snakemake may scale it down freely."""
+    sim = config["cgsim"]
+    batches = -(-sim["replicas"] // sim["batch_replicas"])
+    return max(1, min(batches, int(cores) if isinstance(cores, int) else batches))
+
+
 def gpus_requested(config: dict) -> int:
     """One GPU when the config asks for CUDA; 'auto' leaves the request to the profile."""
     return 1 if config["cgsim"]["device"] == "cuda" else 0

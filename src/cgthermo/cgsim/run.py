@@ -19,8 +19,8 @@ from torchmd.systems import System
 from ..cgtopology import CGTopology
 from ..errors import CgthermoError
 from ..io import require_file
-from .batched import build_batched_forces
 from ..rulelog import FORMAT as LOG_FORMAT
+from .batched import build_batched_forces
 from .checkpoint import WorkFolder, attempt_record, fingerprint
 from .integrate import REASONS, GuardedLangevin, replica_generators
 from .nnp import load_network, make_external
