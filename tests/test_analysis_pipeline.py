@@ -174,6 +174,9 @@ def test_summary_and_report_cover_every_protein_and_model(results):
     # one implied-timescale plot per protein and three figures per model, all embedded
     assert page.count('src="data:image/png;base64,') == len(PROTEINS) * (1 + 3 * len(MODELS))
     assert "<table" in page and "fes_mae_kcal" in page and 'src="http' not in page
+    verdicts = page[page.index("<h2>Verdicts</h2>"):page.index("<h2>Summary</h2>")]
+    assert verdicts.count("<b>specific</b>, Jensen–Shannon divergence") == len(PROTEINS)
+    assert "closer to all-atom than the prior alone" in verdicts
 
 
 def test_cg_trajectory_with_wrong_bead_count_is_refused(results, tmp_path):

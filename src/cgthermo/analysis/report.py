@@ -10,12 +10,16 @@ from ..errors import CgthermoError
 from ..io import atomic_path, require_file
 
 HEADLINE = [
-    "protein", "model", "fes_mae_weighted_kcal", "fes_mae_weighted_kcal_vs_prior_only",
-    "fes_mae_kcal", "fes_mae_kcal_vs_prior_only", "js_divergence",
-    "js_divergence_vs_prior_only", "fes_mae_weighted_aa_split_kcal", "fes_mae_aa_split_kcal",
+    "protein", "model", "fes_mae_weighted_kcal", "fes_mae_weighted_kcal_ci_low",
+    "fes_mae_weighted_kcal_ci_high", "fes_mae_weighted_kcal_verdict", "md_emulation_mae_kcal",
+    "md_emulation_mae_kcal_ci_low", "md_emulation_mae_kcal_ci_high",
+    "md_emulation_mae_kcal_verdict", "md_emulation_coverage", "js_divergence",
+    "js_divergence_ci_low", "js_divergence_ci_high", "js_divergence_verdict",
+    "folded_fraction_abs_error_verdict", "dG_fold_abs_error_kcal_verdict", "fes_mae_kcal",
+    "fes_mae_weighted_aa_split_kcal", "fes_mae_aa_split_kcal",
     "js_divergence_aa_split", "fes_mae_weighted_cg_split_kcal", "fes_mae_cg_split_kcal",
     "js_divergence_cg_split", "js_divergence_cg_drift",
-    "aa_mass_shared", "coverage", "distance_mae_A", "distance_mae_A_vs_prior_only",
+    "aa_mass_shared", "coverage", "distance_mae_A",
     "rg_mean_aa", "rg_mean_cg",
     "q_mean_aa", "q_mean_cg", "rmsd_mean_aa", "rmsd_mean_cg", "folded_fraction_aa",
     "folded_fraction_cg",
@@ -36,8 +40,23 @@ mean difference (lower is better): the FES error at the all-atom frames.</li>
 of frames, whose F is mostly counting noise, weigh as much as the basins, so a model that
 visits fewer bins tends to score lower. Both ignore bins that only one side visits: read them
 together with coverage and the JS divergence.</li>
-<li><b>…_vs_prior_only</b>: the same number divided by the prior-only baseline; below 1 means the
-neural network improves on the prior alone.</li>
+<li><b>…_ci_low</b>, <b>…_ci_high</b>: the 95 % bootstrap interval of the number, from
+resampling whole all-atom and whole CG replicas together. Metrics that shrink as data grow
+(the FES errors, the JS divergence) are biased upward on finite data, so resamples, which
+repeat replicas, sit a little higher and the point value may lie near or just below the
+interval's low end.</li>
+<li><b>…_vs_prior_only</b>: the model's number minus the prior-only baseline's, on the same
+resamples, with its interval (<b>…_vs_prior_only_ci_low/high</b>). <b>…_verdict</b> reads the
+interval: <i>better</i> when all of it lies below zero, <i>worse</i> when all of it lies above,
+<i>not resolved</i> when it includes zero or a side is undefined.</li>
+<li><b>md_emulation_mae_kcal</b>, <b>md_emulation_rmse_kcal</b>, <b>md_emulation_coverage</b>:
+the BioEmu benchmarks' free-energy score on TIC1/TIC2 (standardised): both projections smoothed
+by Gaussian noise of 0.25, 50 × 50 bins, the bins whose all-atom F lies within 4 kcal/mol of its
+minimum and that the model visits, errors after the optimal offset, and the fraction of those
+low-energy bins the model reaches.</li>
+<li><b>undefined</b>: metrics computed on too little (too few shared bins, too little all-atom
+probability in them, an MSM that connects too few states, no folded frames) are left empty and
+named here with the reason; their verdict is <i>not resolved</i>.</li>
 <li><b>js_divergence</b>: Jensen–Shannon divergence (bits, 0–1) of the two 2D distributions,
 probability outside the grid counted as one extra bin.</li>
 <li><b>…_aa_split</b>: the same two numbers between two halves of the all-atom replicas
@@ -129,11 +148,68 @@ def protein_section(index: dict, protein: str, models) -> str:
     return "\n".join(parts)
 
 
+VERDICT_WORDS = {
+    "fes_mae_weighted_kcal": ("FES error at the all-atom frames", "kcal/mol"),
+    "md_emulation_mae_kcal": ("md_emulation FES error (BioEmu benchmarks)", "kcal/mol"),
+    "js_divergence": ("Jensen–Shannon divergence of the TIC1/TIC2 distributions", "bits"),
+    "folded_fraction_abs_error": ("error of the folded fraction", ""),
+    "dG_fold_abs_error_kcal": ("error of the folding free energy", "kcal/mol"),
+}
+SENTENCE = {"better": "closer to all-atom than the prior alone",
+            "worse": "further from all-atom than the prior alone",
+            "not resolved": "not told apart from the prior alone by these runs"}
+
+
+def _interval(row, key: str) -> str:
+    value, low, high = (row.get(k) for k in (key, f"{key}_ci_low", f"{key}_ci_high"))
+    if value is None or pd.isna(value):
+        return "undefined"
+    if low is None or pd.isna(low):
+        return f"{value:.3g} (no interval)"
+    return f"{value:.3g} [{low:.3g}, {high:.3g}]"
+
+
+def verdict_section(table: pd.DataFrame) -> str:
+    """The paired verdicts of every NNP model against prior_only, in sentences, per protein."""
+    parts = ["<h2>Verdicts</h2>",
+             "<p>Each line compares a neural-network model with the prior alone on the same "
+             "bootstrap resamples; values are the model's, the baseline's and their difference, "
+             "each with its 95 % interval. A difference counts only when its interval excludes "
+             "zero.</p>"]
+    if "model" not in table or (table["model"] != "prior_only").sum() == 0:
+        return "\n".join(parts + ["<p>No neural-network model to compare.</p>"])
+    for protein, rows in table.groupby("protein", sort=False):
+        base = rows[rows.model == "prior_only"]
+        if base.empty:
+            continue
+        base = base.iloc[0]
+        parts.append(f"<h3>{html.escape(str(protein))}</h3><ul>")
+        for _, row in rows[rows.model != "prior_only"].iterrows():
+            for metric, (words, unit) in VERDICT_WORDS.items():
+                word = row.get(f"{metric}_verdict")
+                word = word if isinstance(word, str) else "not resolved"
+                diff = _interval(row, f"{metric}_vs_prior_only")
+                parts.append(
+                    f"<li><b>{html.escape(str(row.model))}</b>, {words}: "
+                    f"<b>{SENTENCE[word]}</b> ({html.escape(word)}). Model "
+                    f"{_interval(row, metric)}, prior alone {_interval(base, metric)}, "
+                    f"difference {diff} {unit}.</li>")
+        parts.append("</ul>")
+        notes = [f"<li>{html.escape(str(r.model))}: {html.escape(str(r.undefined))}</li>"
+                 for _, r in rows.iterrows()
+                 if isinstance(r.get("undefined"), str) and r.get("undefined")]
+        if notes:
+            parts.append("<p><b>WARNING</b>: metrics left undefined (too little support):</p>"
+                         "<ul>" + "".join(notes) + "</ul>")
+    return "\n".join(parts)
+
+
 def build_report(summary_csv, figure_paths, proteins, models) -> str:
     table = pd.read_csv(require_file(summary_csv, "the summary rule"))
     index = index_figures(figure_paths)
     body = [
         "<h1>cgthermo: CG models against all-atom free energies</h1>",
+        verdict_section(table),
         EXPLANATION,
         "<h2>Summary</h2>",
         summary_table(table, HEADLINE),
