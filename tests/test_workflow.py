@@ -131,3 +131,25 @@ def test_where_a_job_runs_does_not_rerun_it(test_config_run, repo_root, tmp_path
     rules = plan_with(test_config_run, repo_root, tmp_path, "cgsim", {"device": "cpu"})
     rules |= plan_with(test_config_run, repo_root, tmp_path, "train", {"num_workers": 1})
     assert rules == set()
+
+
+def test_cg_trajectories_do_not_depend_on_the_core_count(test_config_run, tmp_path):
+    """The test config ran with --cores 2 (two worker processes per CG run); rerun every
+    cg_sim job with --cores 1 (one process): the trajectories are the same bytes."""
+    import shutil
+
+    from slurm.snakemake_plan import REPO, run_snakemake
+
+    workdir = tmp_path / "one_core"
+    shutil.copytree(test_config_run / "results", workdir / "results")
+    run_snakemake(["--workflow-profile", REPO / "profiles/default", "--cores", 1,
+                   "--configfile", REPO / "config/test.yaml", "--forcerun", "cg_sim",
+                   "--until", "cg_sim"], cwd=workdir)  # fmt: skip
+    two_cores = sorted((test_config_run / "results").glob("*/cgsim/*/traj.xtc"))
+    assert len(two_cores) == 6
+    for path in two_cores:
+        again = workdir / path.relative_to(test_config_run)
+        assert again.stat().st_mtime > path.stat().st_mtime  # really rerun
+        assert again.read_bytes() == path.read_bytes(), path
+    log = (test_config_run / "logs/cg_sim/cln.specific.log").read_text()
+    assert "in 2 processes of one thread each" in log
