@@ -1,12 +1,13 @@
-"""The default demo (config/config.yaml) end to end, and the paper's claim in miniature:
-the NNP reproduces the all-atom free-energy surface better than the prior alone, for two
-seeds (the seed drives the all-atom starts and noise, the splits, the network's
-initialization and the CG starts and noise). "Better" is a lower FES error at the
-all-atom frames (`fes_mae_weighted_kcal`) and a lower JS divergence; the equal-weight
-shared-bin MAE (`fes_mae_kcal`), which sparse edge bins lead, is reported, not asserted
-(README, "The default run").
+"""The default demo (config/config.yaml) end to end on its three declared seeds, 1, 2 and 3
+(declared before they were run; the seed drives the all-atom starts and noise, the splits,
+the network's initialization, the CG starts and noise and the bootstrap draws).
 
-Slow (49–55 minutes per seed on 2 CPU cores in session 11; 43–86 before, by machine):
+Asserted: every headline metric carries an interval and a paired verdict against the prior
+alone, and the verdicts that came out `better` on every declared seed
+(`VERDICTS_ON_EVERY_SEED`, README "What to expect") come out `better` again. Nothing whose
+interval crossed zero on any seed is asserted.
+
+Slow (about an hour per seed on 2 CPU cores):
 `.venv/bin/python -m pytest -m slow tests/test_demo.py`.
 """
 
@@ -15,9 +16,15 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
+DECLARED_SEEDS = (1, 2, 3)
+HEADLINE = ("fes_mae_weighted_kcal", "md_emulation_mae_kcal", "js_divergence",
+            "folded_fraction_abs_error", "dG_fold_abs_error_kcal")
+# (model, metric) whose paired verdict was `better` on all of DECLARED_SEEDS
+VERDICTS_ON_EVERY_SEED = ()
 
-@pytest.mark.parametrize("seed", [2023, 7])
-def test_default_run_nnp_beats_prior_only(tmp_path, repo_root, seed):
+
+@pytest.mark.parametrize("seed", DECLARED_SEEDS)
+def test_default_run_verdicts(tmp_path, repo_root, seed):
     from slurm.snakemake_plan import run_snakemake
 
     run_snakemake(
@@ -27,11 +34,10 @@ def test_default_run_nnp_beats_prior_only(tmp_path, repo_root, seed):
         timeout=4 * 3600,
     )  # fmt: skip
     summary = pd.read_csv(tmp_path / "results/summary.csv").set_index(["protein", "model"])
-    for protein in summary.index.get_level_values("protein").unique():
-        baseline = summary.loc[(protein, "prior_only")]
-        for model in ("specific", "multi"):
-            if (protein, model) not in summary.index:
-                continue
-            row = summary.loc[(protein, model)]
-            assert row["fes_mae_weighted_kcal"] < baseline["fes_mae_weighted_kcal"], (protein, model)
-            assert row["js_divergence"] < baseline["js_divergence"], (protein, model)
+    row = summary.loc[("chignolin", "specific")]
+    for metric in HEADLINE:
+        assert row[f"{metric}_verdict"] in ("better", "worse", "not resolved")
+        if pd.notna(row[metric]):
+            assert row[f"{metric}_ci_low"] < row[f"{metric}_ci_high"]
+    for model, metric in VERDICTS_ON_EVERY_SEED:
+        assert summary.loc[("chignolin", model), f"{metric}_verdict"] == "better", metric

@@ -15,7 +15,7 @@ from cgthermo.residues import parse_sequence
 PAPER = REPO / "config" / "paper.yaml"
 DEMO = REPO / "config" / "config.yaml"
 
-# science.md, "The twelve fast-folding proteins": sequence as in the paper, T in K
+# The paper's twelve fast-folding proteins: sequence as in the paper, T in K
 PAPER_PROTEINS = {
     "chignolin": ("YYDPETGTWY", 340),
     "trpcage": ("DAYAQWLKDGGPSSGRPPPS", 290),

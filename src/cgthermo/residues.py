@@ -8,7 +8,7 @@ ONE_TO_THREE = {
     "P": "PRO", "S": "SER", "T": "THR", "W": "TRP", "Y": "TYR", "V": "VAL",
 }  # fmt: skip
 
-# Embedding numbers as in the paper's CA topologies (science.md); NLE is typed as
+# Embedding numbers as in the paper's Cα topologies; NLE is typed as
 # leucine in the prior but keeps its own embedding number.
 BEAD_TYPE = {
     "ALA": 1, "GLY": 2, "PHE": 3, "TYR": 4, "ASP": 5, "GLU": 6, "TRP": 7, "PRO": 8,

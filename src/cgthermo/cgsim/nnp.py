@@ -8,7 +8,9 @@ from torchmdnet.calculators import External
 
 from ..errors import CgthermoError
 
-# max_num_neighbors below this drops Cα neighbours of larger proteins (science.md)
+# max_num_neighbors below this drops Cα neighbours of larger proteins: a bead buried in a
+# compact chain of ~80 residues can have more Cα beads within the network's 12 Å cutoff
+# than torchmd-net's default limit of 32
 MIN_NEIGHBORS = 64
 
 

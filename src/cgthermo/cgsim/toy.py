@@ -1,6 +1,6 @@
 """Synthetic inputs of the cg_sim stage (prior YAML, dataset.h5, topology.pdb) for tests and benchmarks.
 
-The numbers follow the paper's chignolin prior in size (science.md): bonds
+The numbers follow the paper's chignolin prior in size: bonds
 k0 ≈ 50 kcal/mol/Å² at 3.8 Å, repulsion ε ≈ 2000 with σ = 1 Å, two dihedral terms.
 """
 

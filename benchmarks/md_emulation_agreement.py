@@ -1,0 +1,102 @@
+"""md_emulation: cgthermo's implementation against the BioEmu benchmarks' own code, on the
+same projections of a finished run.
+
+cgthermo computes the score without depending on `bioemu-benchmarks` (it pins its own
+numpy and mdtraj). This script projects a run's all-atom and CG frames on TIC1/TIC2 as the
+analysis does (standardised by the all-atom standard deviation), scores them with
+`cgthermo.analysis.emulation`, then hands the same arrays to
+`bioemu_benchmarks.eval.md_emulation.state_metric.DistributionMetrics2D.score_nonzero`
+in a separate Python environment, and prints both with their differences.
+
+    python3 -m venv /tmp/bioemu && /tmp/bioemu/bin/pip install bioemu-benchmarks
+    python benchmarks/md_emulation_agreement.py --bioemu-python /tmp/bioemu/bin/python \\
+        [--results results] [--protein chignolin] [--models prior_only specific]
+"""
+
+import argparse
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from cgthermo.analysis import emulation, inputs
+from cgthermo.analysis.compare import project_cg
+from cgthermo.analysis.reference import load_reference_npz
+
+BIOEMU = """
+import json, sys
+import numpy as np
+from bioemu_benchmarks.eval.md_emulation.state_metric import DistributionMetrics2D
+data = np.load(sys.argv[1])
+scorer = DistributionMetrics2D(data["reference"], n_resample={n}, sigma_resample={sigma},
+                               num_bins={bins}, energy_cutoff={cutoff},
+                               temperature_K=float(data["temperature_K"]), padding={padding},
+                               random_seed={seed})
+result = {{}}
+for name in data.files:
+    if name.startswith("model_"):
+        mae, rmse, coverage = scorer.score_nonzero(data[name])
+        result[name[6:]] = {{"mae": float(mae), "rmse": float(rmse), "coverage": float(coverage)}}
+print(json.dumps(result))
+""".format(n=emulation.N_RESAMPLE, sigma=emulation.SIGMA, bins=emulation.BINS,
+           cutoff=emulation.ENERGY_CUTOFF_KCAL, padding=emulation.PADDING, seed=emulation.SEED)
+
+
+def projections(results: Path, protein: str, models, burnin: float) -> tuple:
+    ref = load_reference_npz(results / protein / "analysis" / "reference.npz")
+    topology = inputs.load_topology(results / protein / "cg" / "topology.pdb")
+    grid = emulation.grid_for_reference(ref["tics"], ref["weights"])
+    model_tics = {}
+    for model in models:
+        sim = results / protein / "cgsim" / model
+        ensemble, _ = inputs.load_cg(sim / "traj.xtc", sim / "frames.csv", topology, burnin)
+        model_tics[model] = project_cg(ref, ensemble, topology)
+    return ref, grid, model_tics
+
+
+def ours(ref, grid, model_tics) -> dict:
+    T = float(ref["temperature_K"])
+    ref_counts = grid.expected_counts(ref["tics"], ref["weights"])
+    return {model: emulation.score(ref_counts, grid.expected_counts(t, np.ones(len(t))), T,
+                                   grid)
+            for model, t in model_tics.items()}
+
+
+def theirs(python: str, ref, grid, model_tics) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "projections.npz"
+        np.savez(path, reference=grid.standardise(ref["tics"]),
+                 temperature_K=float(ref["temperature_K"]),
+                 **{f"model_{m}": grid.standardise(t) for m, t in model_tics.items()})
+        out = subprocess.run([python, "-c", BIOEMU, str(path)], capture_output=True, text=True,
+                             check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bioemu-python", required=True)
+    parser.add_argument("--results", type=Path, default=Path("results"))
+    parser.add_argument("--protein", default="chignolin")
+    parser.add_argument("--models", nargs="+", default=["prior_only", "specific"])
+    parser.add_argument("--burnin", type=float, default=0.1)
+    args = parser.parse_args()
+    ref, grid, model_tics = projections(args.results, args.protein, args.models, args.burnin)
+    if not np.allclose(ref["weights"], ref["weights"][0]):
+        print("# the all-atom frames carry MSM weights; the benchmark's code takes none, so "
+              "its reference is the unweighted frames")
+    mine, bench = ours(ref, grid, model_tics), theirs(args.bioemu_python, ref, grid, model_tics)
+    print(f"# {args.results}/{args.protein}, T = {float(ref['temperature_K']):.0f} K, "
+          f"{len(ref['tics'])} all-atom frames")
+    print("| model | quantity | cgthermo | bioemu-benchmarks | difference |")
+    print("| --- | --- | --- | --- | --- |")
+    for model in args.models:
+        for key in ("mae", "rmse", "coverage"):
+            a, b = mine[model][key], bench[model][key]
+            print(f"| {model} | {key} | {a:.4f} | {b:.4f} | {a - b:+.4f} |")
+
+
+if __name__ == "__main__":
+    main()
