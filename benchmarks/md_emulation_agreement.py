@@ -25,23 +25,22 @@ from cgthermo.analysis import emulation, inputs
 from cgthermo.analysis.compare import project_cg
 from cgthermo.analysis.reference import load_reference_npz
 
-BIOEMU = """
+BIOEMU = f"""
 import json, sys
 import numpy as np
 from bioemu_benchmarks.eval.md_emulation.state_metric import DistributionMetrics2D
 data = np.load(sys.argv[1])
-scorer = DistributionMetrics2D(data["reference"], n_resample={n}, sigma_resample={sigma},
-                               num_bins={bins}, energy_cutoff={cutoff},
-                               temperature_K=float(data["temperature_K"]), padding={padding},
-                               random_seed={seed})
+scorer = DistributionMetrics2D(data["reference"], n_resample={emulation.N_RESAMPLE}, sigma_resample={emulation.SIGMA},
+                               num_bins={emulation.BINS}, energy_cutoff={emulation.ENERGY_CUTOFF_KCAL},
+                               temperature_K=float(data["temperature_K"]), padding={emulation.PADDING},
+                               random_seed={emulation.SEED})
 result = {{}}
 for name in data.files:
     if name.startswith("model_"):
         mae, rmse, coverage = scorer.score_nonzero(data[name])
         result[name[6:]] = {{"mae": float(mae), "rmse": float(rmse), "coverage": float(coverage)}}
 print(json.dumps(result))
-""".format(n=emulation.N_RESAMPLE, sigma=emulation.SIGMA, bins=emulation.BINS,
-           cutoff=emulation.ENERGY_CUTOFF_KCAL, padding=emulation.PADDING, seed=emulation.SEED)
+"""
 
 
 def projections(results: Path, protein: str, models, burnin: float) -> tuple:
