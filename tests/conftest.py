@@ -31,7 +31,7 @@ def one_torch_thread():
 @pytest.fixture(scope="session")
 def test_config_run(tmp_path_factory) -> Path:
     """One local run of config/test.yaml through Snakemake (every stage), shared by the
-    end-to-end tests; returns its working directory (results/, logs/, benchmarks/)."""
+    end-to-end tests; returns its working directory (results/ and logs/, with the per-rule timings in logs/benchmarks/)."""
     import sys
 
     sys.path.insert(0, str(REPO / "tests"))

@@ -16,7 +16,7 @@ rule prepare:
     log:
         "logs/prepare/{protein}.log",
     benchmark:
-        "benchmarks/prepare/{protein}.tsv"
+        "logs/benchmarks/prepare/{protein}.tsv"
     conda:
         "../../envs/openmm.yaml"
     threads: AA.threads("prepare")
@@ -40,7 +40,7 @@ rule unfold:
     log:
         "logs/unfold/{protein}/{replica}.log",
     benchmark:
-        "benchmarks/unfold/{protein}/{replica}.tsv"
+        "logs/benchmarks/unfold/{protein}/{replica}.tsv"
     conda:
         "../../envs/openmm.yaml"
     threads: AA.threads("unfold")
@@ -65,7 +65,7 @@ rule aa_md:
     log:
         "logs/aa_md/{protein}/{replica}.log",
     benchmark:
-        "benchmarks/aa_md/{protein}/{replica}.tsv"
+        "logs/benchmarks/aa_md/{protein}/{replica}.tsv"
     conda:
         "../../envs/openmm.yaml"
     threads: AA.threads("aa_md")

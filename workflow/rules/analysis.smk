@@ -19,7 +19,7 @@ rule analysis_reference:
     log:
         "logs/analysis_reference/{protein}.log",
     benchmark:
-        "benchmarks/analysis_reference/{protein}.tsv"
+        "logs/benchmarks/analysis_reference/{protein}.tsv"
     conda:
         "../../envs/analysis.yaml"
     threads: 2
@@ -67,7 +67,7 @@ rule analysis:
     log:
         "logs/analysis/{protein}.{model}.log",
     benchmark:
-        "benchmarks/analysis/{protein}.{model}.tsv"
+        "logs/benchmarks/analysis/{protein}.{model}.tsv"
     conda:
         "../../envs/analysis.yaml"
     threads: 1

@@ -14,7 +14,7 @@ rule cg_map:
     log:
         "logs/cg_map/{protein}.log",
     benchmark:
-        "benchmarks/cg_map/{protein}.tsv"
+        "logs/benchmarks/cg_map/{protein}.tsv"
     conda:
         "../../envs/cg.yaml"
     threads: 1

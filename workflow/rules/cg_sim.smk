@@ -15,7 +15,7 @@ rule cg_sim:
     log:
         "logs/cg_sim/{protein}.{model}.log",
     benchmark:
-        "benchmarks/cg_sim/{protein}.{model}.tsv"
+        "logs/benchmarks/cg_sim/{protein}.{model}.tsv"
     conda:
         "../../envs/cgsim.yaml"
     threads: cgsim_rules.threads_for(config, workflow.cores)

@@ -16,7 +16,7 @@ rule prior:
     log:
         "logs/prior/{protein}.log",
     benchmark:
-        "benchmarks/prior/{protein}.tsv"
+        "logs/benchmarks/prior/{protein}.tsv"
     conda:
         "../../envs/cg.yaml"
     threads: 1
@@ -39,7 +39,7 @@ rule prior_multi:
     log:
         f"logs/prior_multi/{MULTI}.log",
     benchmark:
-        f"benchmarks/prior_multi/{MULTI}.tsv"
+        f"logs/benchmarks/prior_multi/{MULTI}.tsv"
     conda:
         "../../envs/cg.yaml"
     threads: 1

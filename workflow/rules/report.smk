@@ -17,7 +17,7 @@ rule summary:
     log:
         "logs/summary/summary.log",
     benchmark:
-        "benchmarks/summary/summary.tsv"
+        "logs/benchmarks/summary/summary.tsv"
     localrule: True
     conda:
         "../../envs/analysis.yaml"
@@ -38,7 +38,7 @@ rule report:
     log:
         "logs/report/report.log",
     benchmark:
-        "benchmarks/report/report.tsv"
+        "logs/benchmarks/report/report.tsv"
     localrule: True
     conda:
         "../../envs/analysis.yaml"

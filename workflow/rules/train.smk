@@ -16,7 +16,7 @@ rule train:
     log:
         "logs/train/{protein}.log",
     benchmark:
-        "benchmarks/train/{protein}.tsv"
+        "logs/benchmarks/train/{protein}.tsv"
     conda:
         "../../envs/train.yaml"
     threads: 4
@@ -43,7 +43,7 @@ rule train_multi:
     log:
         "logs/train_multi/multi.log",
     benchmark:
-        "benchmarks/train_multi/multi.tsv"
+        "logs/benchmarks/train_multi/multi.tsv"
     conda:
         "../../envs/train.yaml"
     threads: 4
