@@ -112,13 +112,14 @@ def test_integrator_forces_are_minus_gradient_of_total_potential(tmp_path, tiny_
     inputs = SimInputs("cln", dataset, topology_pdb, prior, tiny_checkpoint)
     settings = SimSettings(temperature_K=340.0, seed=3, replicas=2, steps=10, save_every=10,
                            precision="float64", device="cpu")
-    sim = CGSimulation(inputs, settings, tmp_path / "work")
-    pos = sim.system.pos.clone()
-    used_forces = sim.system.forces.clone()
+    batch = CGSimulation(inputs, settings, tmp_path / "work").group.blocks[0]
+    batch.start_fresh()
+    pos = batch.system.pos.clone()
+    used_forces = batch.system.forces.clone()
 
     network = load_network(tiny_checkpoint, dtype=torch.float64)
-    types = torch.tensor(sim.topology.embeddings).repeat(2, 1)
-    reference = build_forces(prior, sim.topology,
+    types = torch.tensor(batch.topology.embeddings).repeat(2, 1)
+    reference = build_forces(prior, batch.topology,
                              external=NoBoxExternal(network, types, dtype=torch.float64))
 
     def energy(x):
@@ -134,5 +135,5 @@ def test_integrator_forces_are_minus_gradient_of_total_potential(tmp_path, tiny_
 
     assert used_forces.abs().max() > 1.0
     np.testing.assert_allclose(used_forces.numpy(), -gradient.numpy(), rtol=1e-6, atol=2e-6)
-    np.testing.assert_allclose(sim.integrator.potential.numpy(), energy(pos).numpy(),
+    np.testing.assert_allclose(batch.integrator.potential.numpy(), energy(pos).numpy(),
                                rtol=0, atol=1e-8)
