@@ -6,7 +6,7 @@ over through a mutex and condition variable several times per step. With one aa_
 per core (Snakemake `--cores N`, `threads: 1`) the 2N threads share N cores, and every
 hand-over may cross cores. This starts one process per usable core, each running the
 demo's chignolin OBC2 system (HMR, 4 fs) on the CPU platform, first with the scheduler
-free to place the threads (what the rules do today), then with each process and the pool
+free to place the threads (what the rules do), then with each process and the pool
 thread it starts held on a core of its own (os.sched_setaffinity before the context). It
 prints the aggregate ns/day of each and their ratio; rounds alternate. With --processes
 below the number of cores the other cores stay idle, as on a workstation with more cores
