@@ -120,3 +120,14 @@ def test_trajectory_import_maps_like_our_own_runs(tmp_path):
     np.testing.assert_allclose(imported.pos, ours.pos, atol=1e-4)
     np.testing.assert_allclose(imported.forces, ours.forces, rtol=1e-6, atol=1e-5)
     assert imported.force_map == "optimized"
+
+
+def test_pyproject_declares_the_pins_of_requirements_txt(repo_root):
+    """`pip install .` gets the same pinned runtime dependencies as scripts/setup.sh."""
+    import tomllib
+
+    pins = [line.strip() for line in (repo_root / "requirements.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+    declared = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]
+    assert declared["dependencies"] == pins
+    assert all("==" in pin for pin in pins)

@@ -21,10 +21,6 @@ def kj_per_mol_nm_to_kcal_per_mol_angstrom(f):
     return np.asarray(f) * (KCAL_PER_KJ / ANGSTROM_PER_NM)
 
 
-def kj_to_kcal(e):
-    return np.asarray(e) * KCAL_PER_KJ
-
-
 def ps_to_fs(t):
     return np.asarray(t) * FS_PER_PS
 

@@ -51,9 +51,6 @@ class Plan:
         """Production time of frame 1..n_frames, computed from integers so reruns match exactly."""
         return frame * self.save_steps * self.timestep_ps
 
-    def step_of(self, frame: int) -> int:
-        return self.equilibration_steps + frame * self.save_steps
-
 
 def make_plan(settings: dict) -> Plan:
     save_every = settings["save_every_ps"]

@@ -104,7 +104,3 @@ def make_splits(
 def save_splits(splits: dict, path) -> None:
     np.savez(path, **splits)
 
-
-def load_splits(path) -> dict:
-    with np.load(path) as data:
-        return {key: data[key] for key in data.files}
