@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from ..cgtopology import CGTopology, prior_atomtype, write_ca_pdb
+from cgthermo.cgtopology import CGTopology, prior_atomtype, write_ca_pdb
+
+from .chains import random_chain
 
 PAPER_DIHEDRALS = [{"phi_k": 0.202, "phase": -130.5, "per": 1},
                    {"phi_k": 0.330, "phase": -98.0, "per": 2}]
@@ -37,22 +39,6 @@ def write_prior(path, resnames, bonds=None, k0=50.0, req=3.8, epsilon=2000.0,
     with open(path, "w") as fh:
         yaml.safe_dump(prior, fh)
     return Path(path)
-
-
-def random_chain(nbeads: int, rng, bond=3.8, min_distance=4.5) -> np.ndarray:
-    """A self-avoiding Cα chain (Å): bonds of `bond`, no turn sharper than 90°."""
-    pos = [np.zeros(3)]
-    while len(pos) < nbeads:
-        step = rng.normal(size=3)
-        step /= np.linalg.norm(step)
-        if len(pos) > 1 and step @ (pos[-1] - pos[-2]) < 0:
-            continue
-        candidate = pos[-1] + bond * step
-        if len(pos) > 1 and np.linalg.norm(np.array(pos[:-1]) - candidate, axis=1).min() \
-                < min_distance:
-            continue
-        pos.append(candidate)
-    return np.array(pos)
 
 
 def write_dataset(folder, protein, resnames, frames=24, replicas=4, seed=0,

@@ -12,7 +12,7 @@ import numpy as np
 import openmm
 from openmm import app, unit
 
-from ..io import atomic_path
+from cgthermo.io import atomic_path
 
 
 @dataclass
@@ -27,7 +27,7 @@ class TinyRun:
 
 def build_peptide(sequence: str, constraints: str = "HBonds", hmr: bool = True):
     """Topology, positions and system of an extended amber14/OBC2 peptide (one-letter sequence)."""
-    from ..aa.build import complete_protein, fixer_from_sequence
+    from cgthermo.aa.build import complete_protein, fixer_from_sequence
 
     topology, positions = complete_protein(fixer_from_sequence(sequence), seed=1)
     forcefield = app.ForceField("amber14-all.xml", "implicit/obc2.xml")

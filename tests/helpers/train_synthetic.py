@@ -10,6 +10,8 @@ so mapped − prior = delta + noise, as in the real data.
 import h5py
 import numpy as np
 
+from .chains import random_chains
+
 BOND = 3.8  # Å, Cα–Cα
 MIN_NONBONDED = 4.0  # Å, keeps every pair above the network's lower cutoff (3 Å)
 WIDTH = 3.0  # Å, s of the Gaussian
@@ -20,21 +22,6 @@ PRIOR_K = 10.0  # kcal/mol/Å², harmonic bond prior of the mapped forces
 def amplitude(bead_type: int) -> float:
     """Pair amplitude of a bead type; types outside the table get a fixed, type-dependent value."""
     return AMPLITUDE.get(bead_type, 1.5 * np.cos(0.9 * bead_type))
-
-
-def random_chains(frames: int, beads: int, rng) -> np.ndarray:
-    """(frames, beads, 3) Å chains with fixed bond length and no close non-bonded pair."""
-    out = np.empty((frames, beads, 3), dtype=np.float64)
-    filled = 0
-    while filled < frames:
-        steps = rng.normal(size=(beads - 1, 3))
-        steps *= BOND / np.linalg.norm(steps, axis=1, keepdims=True)
-        chain = np.vstack([np.zeros(3), np.cumsum(steps, axis=0)])
-        dist = np.linalg.norm(chain[:, None] - chain[None], axis=-1)
-        if np.all(dist[np.triu_indices(beads, 2)] > MIN_NONBONDED):
-            out[filled] = chain - chain.mean(axis=0)
-            filled += 1
-    return out
 
 
 def pair_forces(pos: np.ndarray, types: np.ndarray) -> np.ndarray:
@@ -65,7 +52,7 @@ def make_protein(name, types, replicas, frames_per_replica, seed, noise=0.0, jit
     rng = np.random.default_rng(seed)
     types = np.asarray(types, dtype=np.int64)
     frames = replicas * frames_per_replica
-    pos = random_chains(frames, len(types), rng)
+    pos = random_chains(frames, len(types), rng, bond=BOND, min_distance=MIN_NONBONDED)
     pos += rng.normal(scale=jitter, size=pos.shape)  # bonds off 3.8 Å so the prior acts
     delta = pair_forces(pos, types)
     mapped = delta + bond_prior_forces(pos) + rng.normal(scale=noise, size=pos.shape)

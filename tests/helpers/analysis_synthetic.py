@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..residues import BEAD_TYPE, parse_sequence
-from ..units import ANGSTROM_PER_NM
+from cgthermo.residues import BEAD_TYPE, parse_sequence
+from cgthermo.units import ANGSTROM_PER_NM
 
 
 def ca_topology(sequence: str):
