@@ -22,6 +22,7 @@ gives what an idle one would show (use it with --threads 1; not for GPUs).
 """
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,10 +30,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+# the synthetic inputs are test helpers (tests/helpers), not part of the package
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers.cgsim_toy import write_dataset, write_prior
+from helpers.untrained import write_untrained_checkpoint
+
 from cgthermo import config as cgconfig
 from cgthermo.cgsim import CGSimulation, SimInputs, SimOutputs, SimSettings
-from cgthermo.cgsim.nnp import write_untrained_checkpoint
-from cgthermo.cgsim.toy import write_dataset, write_prior
 from cgthermo.priorforces import build_forces, zero_box
 from cgthermo.residues import parse_sequence
 

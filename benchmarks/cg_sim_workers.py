@@ -20,16 +20,20 @@ and prints the aggregate ns/day of each, workers ÷ one and one ÷ one-batch.
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
+# the synthetic inputs are test helpers (tests/helpers), not part of the package
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers.cgsim_toy import write_dataset, write_prior
+from helpers.untrained import write_untrained_checkpoint
+
 from cgthermo.cgsim import SimInputs, SimOutputs, SimSettings, simulate
-from cgthermo.cgsim.nnp import write_untrained_checkpoint
 from cgthermo.cgsim.run import ns_per_day
-from cgthermo.cgsim.toy import write_dataset, write_prior
 from cgthermo.residues import parse_sequence
 
 CHIGNOLIN = "YYDPETGTWY"

@@ -16,14 +16,19 @@ Prints kcal²/mol²/Å² per force component and each map's ratio to slice.
 """
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import openmm
 from openmm import unit
 
+# the tiny OpenMM run is a test helper (tests/helpers), not part of the package
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers.tinyrun import build_peptide
+
 from cgthermo.cg.mapping import AtomTable, force_map_weights, force_second_moments, map_to_beads
-from cgthermo.cg.tinyrun import build_peptide
 from cgthermo.units import kj_per_mol_nm_to_kcal_per_mol_angstrom
 
 RESTRAINT_KJ_NM2 = 1.0e5  # Cα positional spread sqrt(kT/k) ≈ 0.05 Å

@@ -23,6 +23,9 @@ from pathlib import Path
 
 import torch
 
+# the synthetic inputs are test helpers (tests/helpers), not part of the package
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
 
 def parse():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -44,7 +47,7 @@ def parse():
 
 
 def make_data(folder: Path, frames: int):
-    from cgthermo.train import synthetic
+    from helpers import train_synthetic as synthetic
 
     replicas = 4
     chignolin = [4, 4, 5, 8, 6, 13, 2, 13, 7, 4]  # YYDPETGTWY in the paper's bead types

@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+from helpers import analysis_synthetic as synthetic
 
-from cgthermo.analysis import features, kinetics, reference, synthetic
+from cgthermo.analysis import features, kinetics, reference
 
 TRANSITIONS = np.array([[0.90, 0.08, 0.02], [0.05, 0.90, 0.05], [0.02, 0.18, 0.80]])
 

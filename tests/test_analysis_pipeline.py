@@ -6,8 +6,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import analysis_synthetic as synthetic
 
-from cgthermo.analysis import compare, reference, structure, summary, synthetic
+from cgthermo.analysis import compare, reference, structure, summary
 from cgthermo.analysis import report as html_report
 from cgthermo.analysis.rules import AnalysisRules
 from cgthermo.errors import CgthermoError

@@ -6,6 +6,7 @@ import h5py
 import numpy as np
 import openmm
 import pytest
+from helpers.tinyrun import run_tiny
 from openmm import unit
 
 import cgthermo.config as cgconfig
@@ -18,7 +19,6 @@ from cgthermo.cg.mapping import (
     system_constraint_pairs,
 )
 from cgthermo.cg.stage import run_cg_map
-from cgthermo.cg.tinyrun import run_tiny
 from cgthermo.cgtopology import CGTopology
 from cgthermo.errors import CgthermoError
 from cgthermo.residues import BEAD_TYPE

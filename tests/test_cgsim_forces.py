@@ -3,11 +3,13 @@
 import numpy as np
 import pytest
 import torch
+from helpers.cgsim_toy import write_dataset, write_prior
+from helpers.chains import random_chain
+from helpers.untrained import write_untrained_checkpoint
 
 from cgthermo.cgsim import CGSimulation, SimInputs, SimSettings
 from cgthermo.cgsim.batched import build_batched_forces
-from cgthermo.cgsim.nnp import NoBoxExternal, load_network, write_untrained_checkpoint
-from cgthermo.cgsim.toy import random_chain, write_dataset, write_prior
+from cgthermo.cgsim.nnp import NoBoxExternal, load_network
 from cgthermo.cgtopology import CGTopology
 from cgthermo.priorforces import build_forces, evaluate, zero_box
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers.cgsim_toy import write_dataset, write_prior
+from helpers.untrained import write_untrained_checkpoint
 
 from cgthermo.cgsim import SimInputs, SimOutputs, SimSettings
 from cgthermo.cgsim.checkpoint import STATE
-from cgthermo.cgsim.nnp import write_untrained_checkpoint
 from cgthermo.cgsim.run import simulate
-from cgthermo.cgsim.toy import write_dataset, write_prior
 
 CHIGNOLIN = ["TYR", "TYR", "ASP", "PRO", "GLU", "THR", "GLY", "THR", "TRP", "TYR"]
 JOB = Path(__file__).parent / "helpers" / "cgsim_job.py"

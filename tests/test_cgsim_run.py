@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from helpers.cgsim_toy import write_dataset, write_prior
+from helpers.untrained import write_untrained_checkpoint
 
 from cgthermo.cgsim import CGSimulation, SimInputs, SimOutputs, SimSettings
 from cgthermo.cgsim.integrate import draw_noise, replica_generators, replica_seed
-from cgthermo.cgsim.nnp import write_untrained_checkpoint
 from cgthermo.cgsim.run import simulate
-from cgthermo.cgsim.toy import write_dataset, write_prior
 from cgthermo.cgsim.workers import worker_slices
 from cgthermo.errors import CgthermoError
 from cgthermo.units import kT_kcal

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from helpers.chains import random_chain
 
 from cgthermo import config as cgconfig
 from cgthermo.cgsim import CGSimulation, SimInputs
 from cgthermo.cgsim.settings import SimSettings, model_input_paths
 from cgthermo.cgsim.starts import StartData, kcenter_frames, maxwell_boltzmann, start_frames
-from cgthermo.cgsim.toy import random_chain
 from cgthermo.errors import CgthermoError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -94,10 +94,10 @@ def test_trajectory_import_maps_like_our_own_runs(tmp_path):
     """An all-atom trajectory + topology + kJ/mol/nm forces gives the dataset our aa/md files give:
     the hydrogens bonded to each Cα in the topology are those HBonds constrained."""
     import mdtraj
+    from helpers.tinyrun import run_tiny
     from openmm import app
 
     from cgthermo.cg.mapping import map_aa_protein
-    from cgthermo.cg.tinyrun import run_tiny
 
     run = run_tiny(tmp_path / "aa", sequence="GYAK", frames=10)
     with h5py.File(run.md_file, "r") as h5:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from helpers.chains import random_chains
 from torchmd.forces import Forces
 
 import cgthermo.config as cgconfig
@@ -34,6 +35,11 @@ torch.set_num_threads(1)
 SETTINGS = cgconfig.validate({"proteins": [{"name": "x", "sequence": "AAAA"}]})["prior"]
 TEMPERATURE = 340.0
 KT = kT_kcal(TEMPERATURE)
+
+
+def prior_chains(frames, beads, rng):
+    """The chains these tests were written with: no bead pair closer than 3 Å, not centred."""
+    return random_chains(frames, beads, rng, min_distance=3.0, center=False)
 
 
 def sample(density, lo, hi, n, rng):
@@ -126,13 +132,13 @@ def test_angle_boltzmann_inversion_recovers_k_and_theta0():
 
 def test_written_angle_term_is_torchmds_energy(tmp_path):
     """theta0 goes into the YAML in degrees: torchmd's energy is k0 (θ − θ0)² of our θ."""
-    from cgthermo.cgsim.toy import write_prior
+    from helpers.cgsim_toy import write_prior
 
     topology = CGTopology(["ALA", "GLY", "TYR", "ALA", "LYS"])
     prior = write_prior(tmp_path / "prior.yaml", topology.resnames, angle=(3.5, 110.0))
     params = load_parameters(prior, topology)
     forces = Forces(params, terms=["angles"], exclusions=("bonds",))
-    pos = random_chains(6, topology.numAtoms, np.random.default_rng(12))
+    pos = prior_chains(6, topology.numAtoms, np.random.default_rng(12))
     energy, _ = evaluate(forces, torch.as_tensor(pos))
     expected = (3.5 * (bend_angles(pos) - np.radians(110.0)) ** 2).sum(axis=1)
     np.testing.assert_allclose(energy.numpy(), expected, rtol=1e-5)
@@ -176,7 +182,7 @@ def test_our_dihedral_angle_is_torchmds(tmp_path):
     prior.write_text(yaml.safe_dump(minimal_prior(topology, terms)))
     params = load_parameters(prior, topology)
     forces = Forces(params, terms=["dihedrals"], exclusions=("bonds",))
-    pos = random_chains(6, topology.numAtoms, np.random.default_rng(5))
+    pos = prior_chains(6, topology.numAtoms, np.random.default_rng(5))
     energy, _ = evaluate(forces, torch.as_tensor(pos))
     expected = fourier(dihedral_angles(pos), terms).sum(axis=1)
     np.testing.assert_allclose(energy.numpy(), expected, rtol=1e-6)  # torchmd keeps float32 params
@@ -242,7 +248,7 @@ def test_a_quadruple_and_its_reverse_share_one_key_and_one_value():
     assert dihedral_quadruple(types, 0) == dihedral_quadruple(types, 1) == (
         "ALA", "GLY", "SER", "GLY")  # fmt: skip
     assert dihedral_quadruple(types, 2) == ("LYS", "ALA", "GLY", "SER")
-    pos = random_chains(5, 6, np.random.default_rng(23))
+    pos = prior_chains(5, 6, np.random.default_rng(23))
     np.testing.assert_allclose(dihedral_angles(pos[:, ::-1])[:, ::-1], dihedral_angles(pos),
                                atol=1e-12)  # fmt: skip
 
@@ -256,7 +262,7 @@ def test_torchmd_takes_the_per_quadruple_entry_and_the_shared_one_elsewhere(tmp_
     prior = tmp_path / "prior.yaml"
     prior.write_text(yaml.safe_dump(document))
     forces = Forces(load_parameters(prior, topology), terms=["dihedrals"], exclusions=("bonds",))
-    pos = random_chains(6, topology.numAtoms, np.random.default_rng(24))
+    pos = prior_chains(6, topology.numAtoms, np.random.default_rng(24))
     energy, _ = evaluate(forces, torch.as_tensor(pos))
     phi = dihedral_angles(pos)
     expected = fourier(phi[:, 0], own) + fourier(phi[:, 1], own) + fourier(phi[:, 2], shared)
@@ -275,27 +281,15 @@ def minimal_prior(topology, terms):
     }
 
 
-def random_chains(frames, beads, rng):
-    """Cα-like chains: 3.8 Å steps in random directions, no bead pair closer than 3 Å."""
-    chains = []
-    while len(chains) < frames:
-        steps = rng.normal(size=(beads - 1, 3))
-        steps *= 3.8 / np.linalg.norm(steps, axis=1, keepdims=True)
-        chain = np.vstack([np.zeros(3), np.cumsum(steps, axis=0)])
-        dist = np.linalg.norm(chain[:, None] - chain[None], axis=-1)
-        if dist[np.triu_indices(beads, 1)].min() > 3.0:
-            chains.append(chain)
-    return np.array(chains)
-
-
 # --- the whole stage on real (tiny) all-atom data ---
 
 
 @pytest.fixture(scope="module")
 def datasets(tmp_path_factory):
+    from helpers.tinyrun import run_tiny
+
     from cgthermo.cg.dataset import write_dataset
     from cgthermo.cg.mapping import map_aa_protein
-    from cgthermo.cg.tinyrun import run_tiny
 
     root = tmp_path_factory.mktemp("prior")
     paths = {}
@@ -330,7 +324,7 @@ def fitted(datasets, tmp_path_factory):
 def test_written_prior_forces_are_minus_the_gradient_of_its_energy(fitted):
     topology = CGTopology(["ALA", "GLY", "TYR", "ALA", "LYS"])
     forces = build_forces(fitted / "prior.yaml", topology)
-    pos = random_chains(3, topology.numAtoms, np.random.default_rng(6))
+    pos = prior_chains(3, topology.numAtoms, np.random.default_rng(6))
     _, analytic = evaluate(forces, torch.as_tensor(pos))
     step = 1e-5
     numeric = np.zeros_like(pos)
@@ -391,7 +385,7 @@ def test_too_short_chain_for_dihedrals_is_a_clear_error(tmp_path):
     from cgthermo.prior.fitting import fit_prior
 
     hist = Histograms.from_settings(SETTINGS)
-    hist.add(["ALA", "GLY", "ALA"], random_chains(50, 3, np.random.default_rng(7)), TEMPERATURE)
+    hist.add(["ALA", "GLY", "ALA"], prior_chains(50, 3, np.random.default_rng(7)), TEMPERATURE)
     with pytest.raises(CgthermoError) as err:
         fit_prior(hist, dict(SETTINGS, min_pair_samples=1))
     assert "\n" not in str(err.value)

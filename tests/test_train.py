@@ -12,9 +12,10 @@ import time
 import numpy as np
 import pytest
 import torch
+from helpers import train_synthetic as synthetic
 
 from cgthermo.config import validate
-from cgthermo.train import Outputs, evaluate, synthetic, train_model
+from cgthermo.train import Outputs, evaluate, train_model
 
 SMALL_NET = {
     "embedding_dimension": 32,

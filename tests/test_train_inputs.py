@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from helpers import train_synthetic as synthetic
 
 from cgthermo.config import validate
 from cgthermo.errors import CgthermoError
-from cgthermo.train import Outputs, settings, synthetic, train_model
+from cgthermo.train import Outputs, settings, train_model
 
 
 def config_for(names, models=None, **train):

@@ -3,9 +3,10 @@
 import h5py
 import numpy as np
 import pytest
+from helpers import train_synthetic as synthetic
 
 from cgthermo.errors import CgthermoError
-from cgthermo.train import dataset, splits, synthetic
+from cgthermo.train import dataset, splits
 
 
 @pytest.fixture(scope="module")
