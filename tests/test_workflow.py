@@ -27,9 +27,26 @@ def test_summary_has_every_protein_and_model(run, config):
     summary = pd.read_csv(run / "summary.csv")
     expected = {(p["name"], m) for p in config["proteins"] for m in config["models"]}
     assert set(zip(summary.protein, summary.model, strict=True)) == expected
-    assert np.isfinite(summary["js_divergence"]).all()
-    assert ((summary["js_divergence"] >= 0) & (summary["js_divergence"] <= 1)).all()
-    assert (run / "report.html").stat().st_size > 10_000
+    pep, cln = summary[summary.protein == "pep"], summary[summary.protein == "cln"]
+    assert ((pep["js_divergence"] >= 0) & (pep["js_divergence"] <= 1)).all()
+    for metric in ("md_emulation_mae_kcal", "js_divergence"):
+        assert (pep[f"{metric}_ci_low"] < pep[f"{metric}_ci_high"]).all()
+    # 20 ps of all-atom data and 4 × 0.8 ps of CG share a handful of bins: no FES error
+    assert pep["fes_mae_weighted_kcal"].isna().all()
+    assert pep["undefined"].str.contains(r"fes_mae_weighted_kcal: the surfaces share \d+ bins").all()
+    assert set(summary.loc[summary.model != "prior_only", "js_divergence_verdict"]) <= {
+        "better", "worse", "not resolved"}
+    # at test sizes cln's all-atom MSM connects 2 of its 10 states: its MSM weights, and every
+    # number built on them, are undefined, named with the reason, and the verdict unresolved
+    assert cln["js_divergence"].isna().all() and cln["fes_mae_weighted_kcal"].isna().all()
+    assert cln["undefined"].str.contains("MSM connects 2 of its 10 states").all()
+    assert (cln.loc[cln.model != "prior_only", "js_divergence_verdict"] == "not resolved").all()
+    assert cln["rmsd_mean_cg"].notna().all()  # CG-only numbers stay
+    log = (run.parent / "logs/analysis/cln.specific.log").read_text()
+    assert "WARNING cgthermo.analysis: cln/specific: " in log
+    page = (run / "report.html").read_text()
+    assert page.index("<h2>Verdicts</h2>") < page.index("<h2>Summary</h2>")
+    assert "WARNING" in page and "MSM connects 2 of its 10 states" in page
 
 
 def test_all_atom_frames_and_time_axis(run, config):

@@ -203,6 +203,9 @@ METRICS = ("fes_mae_kcal", "fes_mae_weighted_kcal", "fes_mae_min_aligned_kcal",
            "rg_mean_cg", "distance_mae_A", "folded_fraction_aa", "folded_fraction_cg",
            "folded_fraction_abs_error", "dG_fold_aa_kcal", "dG_fold_cg_kcal",
            "dG_fold_error_kcal", "dG_fold_abs_error_kcal")
+# numbers of the CG frames alone: all-atom weights cannot make them meaningless
+MODEL_ONLY = ("cg_outside_grid_fraction", "rmsd_mean_cg", "q_mean_cg", "rg_mean_cg",
+              "folded_fraction_cg", "dG_fold_cg_kcal")
 # the model-side numbers that get an interval (the rest are counts or reference-only)
 INTERVAL_METRICS = tuple(m for m in METRICS if m not in ("fes_shared_bins",))
 

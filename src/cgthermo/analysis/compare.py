@@ -126,12 +126,15 @@ def metrics_with_intervals(ref_units, cg_units, ref: dict, md_grid, settings: di
                                      support)
     msm = msm_undefined(ref, settings)
     if msm:
-        why = bootstrap.Undefined({"*": msm})
+        for name in bootstrap.METRICS:
+            if name not in bootstrap.MODEL_ONLY:
+                why.setdefault(name, msm)
     m_ref, m_cg = bootstrap.draw_resamples(seed, settings["bootstrap_resamples"],
                                            ref_units.n_units, cg_units.n_units)
     rows = bootstrap.resampled_rows(ref_units, cg_units, T, md_grid, support, m_ref, m_cg)
     if msm:
-        rows[:] = np.nan
+        rows[:, [i for i, name in enumerate(bootstrap.METRICS)
+                 if name not in bootstrap.MODEL_ONLY]] = np.nan
     point = dict(zip(bootstrap.METRICS, bootstrap.as_row(values, why), strict=True))
     result = {}
     for index, name in enumerate(bootstrap.METRICS):
