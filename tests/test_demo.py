@@ -3,9 +3,10 @@
 the network's initialization, the CG starts and noise and the bootstrap draws).
 
 Asserted: every headline metric carries an interval and a paired verdict against the prior
-alone, and the verdicts that came out `better` on every declared seed
-(`VERDICTS_ON_EVERY_SEED`, README "What to expect") come out `better` again. Nothing whose
-interval crossed zero on any seed is asserted.
+alone; on a seed whose run is recorded (README "What to expect"), the verdicts that came out
+`better` there come out `better` again (`RECORDED_BETTER`); and a verdict is asserted for
+every seed only once it was `better` on all three (`VERDICTS_ON_EVERY_SEED`, empty until
+seeds 2 and 3 are recorded). Nothing whose interval crossed zero is asserted.
 
 Slow (about an hour per seed on 2 CPU cores):
 `.venv/bin/python -m pytest -m slow tests/test_demo.py`.
@@ -21,6 +22,9 @@ HEADLINE = ("fes_mae_weighted_kcal", "md_emulation_mae_kcal", "js_divergence",
             "folded_fraction_abs_error", "dG_fold_abs_error_kcal")
 # (model, metric) whose paired verdict was `better` on all of DECLARED_SEEDS
 VERDICTS_ON_EVERY_SEED = ()
+# per recorded seed: the (model, metric) verdicts that were `better` in its recorded run
+RECORDED_BETTER = {1: (("specific", "md_emulation_mae_kcal"),
+                       ("specific", "folded_fraction_abs_error"))}
 
 
 @pytest.mark.parametrize("seed", DECLARED_SEEDS)
@@ -39,5 +43,5 @@ def test_default_run_verdicts(tmp_path, repo_root, seed):
         assert row[f"{metric}_verdict"] in ("better", "worse", "not resolved")
         if pd.notna(row[metric]):
             assert row[f"{metric}_ci_low"] < row[f"{metric}_ci_high"]
-    for model, metric in VERDICTS_ON_EVERY_SEED:
+    for model, metric in VERDICTS_ON_EVERY_SEED + RECORDED_BETTER.get(seed, ()):
         assert summary.loc[("chignolin", model), f"{metric}_verdict"] == "better", metric
