@@ -12,14 +12,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers.cgsim_toy import write_dataset, write_prior
-from helpers.untrained import write_untrained_checkpoint
+from helpers.cgsim_toy import chignolin_inputs, outputs_in
 
-from cgthermo.cgsim import SimInputs, SimOutputs, SimSettings
+from cgthermo.cgsim import SimOutputs, SimSettings
 from cgthermo.cgsim.checkpoint import STATE
 from cgthermo.cgsim.run import simulate
 
-CHIGNOLIN = ["TYR", "TYR", "ASP", "PRO", "GLU", "THR", "GLY", "THR", "TRP", "TYR"]
 JOB = Path(__file__).parent / "helpers" / "cgsim_job.py"
 SETTINGS = dict(temperature_K=340.0, seed=11, replicas=4, batch_replicas=2, steps=2400,
                 save_every=20, checkpoint_every=200, precision="float64", device="cpu")
@@ -29,12 +27,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def chignolin(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("cln")
-    dataset, topology = write_dataset(folder, "cln", CHIGNOLIN, frames=24, replicas=4)
-    prior = write_prior(folder / "prior.yaml", CHIGNOLIN)
-    checkpoint = write_untrained_checkpoint(folder / "model.ckpt", embedding_dimension=16,
-                                            num_layers=1, num_rbf=8)
-    return SimInputs("cln", dataset, topology, prior, checkpoint)
+    return chignolin_inputs(tmp_path_factory.mktemp("cln"))
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +36,6 @@ def uninterrupted(chignolin, tmp_path_factory):
     outputs = outputs_in(folder)
     simulate(chignolin, SimSettings(**SETTINGS), outputs, folder / "work")
     return outputs
-
-
-def outputs_in(folder) -> SimOutputs:
-    return SimOutputs(folder / "traj.xtc", folder / "frames.csv", folder / "log.csv")
 
 
 def start_job(chignolin, folder: Path, workers: int, settings=SETTINGS) -> subprocess.Popen:

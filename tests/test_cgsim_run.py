@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers.cgsim_toy import write_dataset, write_prior
-from helpers.untrained import write_untrained_checkpoint
+from helpers.cgsim_toy import CHIGNOLIN, chignolin_inputs, outputs_in, write_dataset, write_prior
 
 from cgthermo.cgsim import CGSimulation, SimInputs, SimOutputs, SimSettings
 from cgthermo.cgsim.integrate import draw_noise, replica_generators, replica_seed
@@ -17,30 +16,18 @@ from cgthermo.cgsim.workers import worker_slices
 from cgthermo.errors import CgthermoError
 from cgthermo.units import kT_kcal
 
-CHIGNOLIN = ["TYR", "TYR", "ASP", "PRO", "GLU", "THR", "GLY", "THR", "TRP", "TYR"]
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
 def chignolin(tmp_path_factory):
-    """Inputs of a 10-bead chain with the paper-sized prior and a tiny untrained NNP."""
-    folder = tmp_path_factory.mktemp("cln")
-    dataset, topology = write_dataset(folder, "cln", CHIGNOLIN, frames=24, replicas=4)
-    prior = write_prior(folder / "prior.yaml", CHIGNOLIN)
-    checkpoint = write_untrained_checkpoint(folder / "model.ckpt", embedding_dimension=16,
-                                            num_layers=1, num_rbf=8)
-    return SimInputs("cln", dataset, topology, prior, checkpoint)
+    return chignolin_inputs(tmp_path_factory.mktemp("cln"))
 
 
 def short_run(**changes) -> SimSettings:
     base = dict(temperature_K=340.0, seed=11, replicas=4, steps=300, save_every=20,
                 checkpoint_every=100, precision="float64", device="cpu")
     return SimSettings(**{**base, **changes})
-
-
-def outputs_in(folder) -> SimOutputs:
-    return SimOutputs(folder / "traj.xtc", folder / "frames.csv", folder / "log.csv")
 
 
 def read_run(outputs: SimOutputs, topology):

@@ -64,3 +64,26 @@ def write_dataset(folder, protein, resnames, frames=24, replicas=4, seed=0,
     top = folder / "topology.pdb"
     write_ca_pdb(top, resnames, pos[0])
     return dataset, top
+
+
+CHIGNOLIN = ["TYR", "TYR", "ASP", "PRO", "GLU", "THR", "GLY", "THR", "TRP", "TYR"]
+
+
+def chignolin_inputs(folder):
+    """Inputs of a 10-bead chain with the paper-sized prior and a tiny untrained NNP."""
+    from cgthermo.cgsim import SimInputs
+
+    from .untrained import write_untrained_checkpoint
+
+    dataset, topology = write_dataset(folder, "cln", CHIGNOLIN, frames=24, replicas=4)
+    prior = write_prior(folder / "prior.yaml", CHIGNOLIN)
+    checkpoint = write_untrained_checkpoint(folder / "model.ckpt", embedding_dimension=16,
+                                            num_layers=1, num_rbf=8)
+    return SimInputs("cln", dataset, topology, prior, checkpoint)
+
+
+def outputs_in(folder):
+    """traj.xtc, frames.csv and log.csv of a CG run in `folder`."""
+    from cgthermo.cgsim import SimOutputs
+
+    return SimOutputs(folder / "traj.xtc", folder / "frames.csv", folder / "log.csv")
