@@ -1,6 +1,6 @@
 """Input and resource functions of the cg_sim rule (kept here so the .smk holds rules only)."""
 
-from .settings import model_input_paths
+from .settings import batch_count, model_input_paths
 
 # CPU, 10-80 beads, paper-sized network; GPUs are faster
 SECONDS_PER_REPLICA_STEP = 1.0e-3
@@ -30,7 +30,7 @@ def threads_for(config: dict, cores) -> int:
     """One worker process per batch of replicas, as many as the cores allow (CPU runs); the
     trajectories do not depend on it, so Snakemake may scale it down freely."""
     sim = config["cgsim"]
-    batches = -(-sim["replicas"] // sim["batch_replicas"])
+    batches = batch_count(sim["replicas"], sim["batch_replicas"])
     return max(1, min(batches, int(cores) if isinstance(cores, int) else batches))
 
 

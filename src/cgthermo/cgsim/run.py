@@ -369,7 +369,8 @@ def simulate(inputs: SimInputs, settings: SimSettings, outputs: SimOutputs, work
     On a CPU, `workers` > 1 splits the replicas over that many one-thread processes:
     the network's many small tensor operations do not speed up with threads, so
     separate batches use the cores far better (benchmarks/RESULTS.md). A GPU runs
-    all replicas as one batch. The trajectories are the same for every `workers`.
+    the batches in one process (set `cgsim.batch_replicas` to the replicas for one batch).
+    The trajectories are the same for every `workers`.
     """
     with attempt_record(WorkFolder(work_dir), LOG_FORMAT):
         sim = CGSimulation(inputs, settings, work_dir, label)

@@ -72,6 +72,11 @@ class SimSettings:
         return ident
 
 
+def batch_count(replicas: int, per_batch: int) -> int:
+    """How many fixed batches of `cgsim.batch_replicas` the replicas make (the last may be short)."""
+    return -(-replicas // per_batch)
+
+
 @dataclass(frozen=True)
 class SimInputs:
     """The files one CG simulation reads; `checkpoint` is None for the prior-only baseline."""

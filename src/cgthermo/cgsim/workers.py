@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import CgthermoError
 from ..rulelog import FORMAT as LOG_FORMAT
+from .settings import batch_count
 
 log = logging.getLogger("cgthermo.cgsim")
 PR_SET_PDEATHSIG = 1
@@ -27,7 +28,7 @@ PR_SET_PDEATHSIG = 1
 def worker_slices(replicas: int, per_batch: int, workers: int) -> list[range]:
     """Contiguous slices of the replicas made of whole batches, one per worker, as even as the
     batches allow (never an empty one)."""
-    batches = -(-replicas // per_batch)
+    batches = batch_count(replicas, per_batch)
     bounds = np.linspace(0, batches, min(workers, batches) + 1).round().astype(int)
     return [range(a * per_batch, min(b * per_batch, replicas))
             for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
