@@ -86,8 +86,8 @@ def reference_units(ref: dict, md_grid) -> bootstrap.UnitStats:
                                 ref["rg"], folded, ref["unit_pair_sums"])
 
 
-def model_units(ref: dict, cg_tics, cg: dict, ensemble, n_replicas: int,
-                topology) -> bootstrap.UnitStats:
+def model_units(ref: dict, cg_tics, cg: dict, ensemble, n_replicas: int, topology,
+                md_grid) -> bootstrap.UnitStats:
     """The CG replicas as bootstrap units (a replica without kept frames weighs nothing)."""
     lengths = [len(p) for p in ensemble.pieces]
     unit = np.repeat(ensemble.replicas, lengths)
@@ -96,7 +96,7 @@ def model_units(ref: dict, cg_tics, cg: dict, ensemble, n_replicas: int,
         pair_sums[replica] += features.pair_distances(piece, ref["pairs"], topology).sum(axis=0)
     folded = cg["rmsd"] < float(ref["folded_rmsd"])
     return bootstrap.unit_stats(unit, n_replicas, cg_tics, np.ones(len(cg_tics)), _grid(ref),
-                                cg["md_grid"], cg["rmsd"], cg["q"], cg["rg"], folded,
+                                md_grid, cg["rmsd"], cg["q"], cg["rg"], folded,
                                 pair_sums)
 
 
@@ -190,12 +190,11 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
         ),
         "rg": structure.radius_of_gyration(cg_pos),
         "weights": None,
-        "md_grid": md_grid,
     }
     protein = str(ref["protein"])
     values, reasons, rows = metrics_with_intervals(
         reference_units(ref, md_grid),
-        model_units(ref, cg_tics, cg, ensemble, counts["n_replicas_cg"], topology),
+        model_units(ref, cg_tics, cg, ensemble, counts["n_replicas_cg"], topology, md_grid),
         ref, md_grid, settings, seed)
     warn_undefined(protein, model, reasons)
     s = surfaces(ref, cg_tics)

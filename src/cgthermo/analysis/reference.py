@@ -95,8 +95,9 @@ def build_reference(dataset, topology_path, protein: str, settings: dict, temper
     )
     all_weights = np.concatenate(weights)
     rg = np.concatenate([structure.radius_of_gyration(p) for p in ensemble.pieces])
-    distance_mean = structure.mean_pair_distances(ensemble.pieces, pairs, topology, all_weights)
+    # one pass over the pair distances: the weighted mean is the sum of the replicas' sums
     frame_unit, unit_pair_sums = replica_units(ensemble, weights, pairs, topology)
+    distance_mean = unit_pair_sums.sum(axis=0) / all_weights.sum()
     all_tics = np.concatenate(tics)
     grid = fes.grid_from_reference(all_tics, settings["fes_bins"], settings["fes_margin"])
     lengths = [len(p) for p in ensemble.pieces]
