@@ -161,9 +161,9 @@ def _text_pdb(prepared, tmp_path):
 @pytest.mark.parametrize(
     "entry, message",
     [
-        ({"sequence": "KAXWAE"}, "'X' at position 3, not an amino acid"),
+        ({"sequence": "KAXWAE"}, "not amino acids: 'X' at position 3"),
         ({"sequence": "KA(NLE)AE"}, "NLE is not parameterized.*substitute it.*LEU"),
-        (_nle_pdb, "nle.pdb, chain A residue 2: residue NLE is not parameterized.*LEU"),
+        (_nle_pdb, "nle.pdb: residue NLE A 2 is not parameterized.*LEU"),
         (_truncated_pdb, "cut.pdb is truncated: line"),
         (_garbage_pdb, "garbage.pdb cannot be read"),
         (_text_pdb, "notes.pdb has no ATOM records"),

@@ -40,7 +40,7 @@ def test_schema_error_names_the_key(bad, key):
 
 
 def test_protein_needs_exactly_one_source():
-    with pytest.raises(CgthermoError, match="proteins.0"):
+    with pytest.raises(CgthermoError, match="proteins.x. gives none of sequence, pdb, import"):
         cgconfig.validate({"proteins": [{"name": "x"}]})
 
 

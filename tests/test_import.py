@@ -3,6 +3,7 @@
 import h5py
 import numpy as np
 import pytest
+from helpers.chains import harmonic_chain_sample
 
 import cgthermo.config as cgconfig
 from cgthermo.cg.dataset import read_dataset
@@ -12,12 +13,6 @@ from cgthermo.errors import CgthermoError
 
 TYPES = [4, 4, 5, 8, 6]  # YYDPE in the paper numbering
 FRAMES = 30
-
-
-def chain_frames(rng, frames=FRAMES, beads=5):
-    steps = rng.normal(size=(frames, beads - 1, 3))
-    steps *= 3.8 / np.linalg.norm(steps, axis=-1, keepdims=True)
-    return np.concatenate([np.zeros((frames, 1, 3)), np.cumsum(steps, axis=1)], axis=1)
 
 
 def write_npy(folder, coords, forces, types=TYPES) -> dict:
@@ -39,10 +34,8 @@ def cg_map_import(tmp_path, spec, **protein):
 
 @pytest.fixture
 def arrays():
-    rng = np.random.default_rng(11)
-    return chain_frames(rng).astype(np.float32), rng.normal(0, 20, (FRAMES, len(TYPES), 3)).astype(
-        np.float32
-    )
+    coords, forces = harmonic_chain_sample(FRAMES, len(TYPES), 350, np.random.default_rng(11))
+    return coords.astype(np.float32), forces.astype(np.float32)
 
 
 def test_npy_import_round_trips_shapes_units_and_types(tmp_path, arrays):
@@ -68,6 +61,7 @@ def test_npy_import_round_trips_shapes_units_and_types(tmp_path, arrays):
         (lambda c, f, t: (c, np.where(np.arange(FRAMES)[:, None, None] == 7, np.nan, f), t), "NaN"),
         (lambda c, f, t: (c / 10.0, f, t), "coordinates in nm"),
         (lambda c, f, t: (c, f * 41.84, t), "kJ/mol/nm"),
+        (lambda c, f, t: (c, -f, t), "the wrong sign"),
         (lambda c, f, t: (c, f, [4, 4, 18, 8, 6]), "bead type 18"),
     ],
 )

@@ -1,11 +1,12 @@
 """Configuration access: schema defaults, per-protein settings, and validation errors in one line."""
 
 import functools
+import math
 from pathlib import Path
 
 import yaml
 
-from .errors import CgthermoError
+from .errors import CgthermoError, raise_all
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 MULTI = "multi"
@@ -28,6 +29,11 @@ def _fill_defaults(schema: dict, value):
     return value
 
 
+def fill_defaults(config: dict) -> dict:
+    """A copy of `config` with the schema's defaults filled in where keys are missing."""
+    return _fill_defaults(load_schema(), config)
+
+
 @functools.cache
 def load_schema() -> dict:
     """The parsed schema (cached: input functions call this for every job; do not mutate)."""
@@ -36,27 +42,91 @@ def load_schema() -> dict:
 
 
 def validate(config: dict) -> dict:
-    """Validate against the schema and return the config with defaults filled in."""
-    import jsonschema
+    """Validate against the schema and return the config with defaults filled in.
 
-    schema = load_schema()
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
-    if errors:
-        err = errors[0]
-        key = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-        raise CgthermoError(
-            f"config key '{key}' is invalid: {err.message}",
-            "correct it as workflow/schemas/config.schema.yaml describes",
-        )
-    config = _fill_defaults(schema, config)
+    Every problem is reported at once, one line each (errors.InputErrors).
+    """
+    problems = schema_problems(config) + non_finite_problems(config)
+    raise_all(problems)
+    config = fill_defaults(config)
     names = [p["name"] for p in config["proteins"]]
     duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated:
-        raise CgthermoError(
-            f"config key 'proteins' names {duplicated[0]} twice", "give each protein a unique name"
-        )
+    raise_all([
+        CgthermoError(f"config key 'proteins' names {name} twice", "give each protein a unique name")
+        for name in duplicated
+    ])  # fmt: skip
     return config
+
+
+def schema_problems(config: dict) -> list[CgthermoError]:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(load_schema())
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    return [_schema_problem(config, err) for err in errors]
+
+
+# Schema failures whose generic message would not tell a user what to do.
+PLAIN_WORDS = {
+    ("results", "pattern"): ("is empty", "name the folder for the artifacts, e.g. results: results"),
+    ("models", "minItems"): ("lists no model", "list at least one of prior_only, specific, multi"),
+}
+
+
+def _schema_problem(config: dict, err) -> CgthermoError:
+    key = key_name(config, err.absolute_path)
+    plain = PLAIN_WORDS.get((key, err.validator))
+    if plain:
+        return CgthermoError(f"config key '{key}' {plain[0]}", plain[1])
+    if err.validator == "oneOf" and list(err.absolute_path)[:1] == ["proteins"]:
+        return CgthermoError(
+            f"config key '{key}' gives {_sources(err.instance)}",
+            "give exactly one of 'sequence', 'pdb' or 'import'",
+        )
+    return CgthermoError(
+        f"config key '{key}' is invalid: {err.message}",
+        "correct it as config/README.md describes",
+    )
+
+
+def _sources(entry) -> str:
+    given = [k for k in ("sequence", "pdb", "import") if isinstance(entry, dict) and k in entry]
+    return "none of sequence, pdb, import" if not given else " and ".join(given)
+
+
+def key_name(config: dict, path) -> str:
+    """'proteins.chignolin.aa.replicas' for the path ['proteins', 0, 'aa', 'replicas']."""
+    parts, node = [], config
+    for part in path:
+        name = part
+        if isinstance(part, int) and isinstance(node, list):
+            item = node[part] if part < len(node) else None
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                name = item["name"]
+        parts.append(str(name))
+        node = node[part] if isinstance(node, (dict, list)) and _has(node, part) else None
+    return ".".join(parts) or "(top level)"
+
+
+def _has(node, part) -> bool:
+    return part in node if isinstance(node, dict) else isinstance(part, int) and part < len(node)
+
+
+def non_finite_problems(config: dict) -> list[CgthermoError]:
+    """NaN and infinite numbers: the schema's bounds let NaN through (every comparison is false)."""
+    return [
+        CgthermoError(f"config key '{key_name(config, path)}' is {value}", "give a finite number")
+        for path, value in _numbers(config, ())
+        if not math.isfinite(value)
+    ]
+
+
+def _numbers(node, path):
+    if isinstance(node, float):
+        yield path, node
+    elif isinstance(node, (dict, list)):
+        for key, value in node.items() if isinstance(node, dict) else enumerate(node):
+            yield from _numbers(value, (*path, key))
 
 
 def load(path) -> dict:
@@ -76,14 +146,7 @@ def protein(config: dict, name: str) -> dict:
 def aa_settings(config: dict, name: str) -> dict:
     """All-atom settings for one protein: the global 'aa' block with its overrides on top."""
     settings = dict(config["aa"])
-    overrides = protein(config, name).get("aa") or {}
-    unknown = set(overrides) - set(load_schema()["properties"]["aa"]["properties"])
-    if unknown:
-        raise CgthermoError(
-            f"config key 'proteins.{name}.aa.{sorted(unknown)[0]}' is unknown",
-            "use a key of the top-level 'aa' block",
-        )
-    settings.update(overrides)
+    settings.update(protein(config, name).get("aa") or {})  # checked by the schema
     return settings
 
 

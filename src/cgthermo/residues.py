@@ -1,6 +1,6 @@
 """Amino-acid names, one-letter codes and the paper's bead-type (embedding) numbers."""
 
-from .errors import CgthermoError
+from .errors import CgthermoError, raise_all
 
 ONE_TO_THREE = {
     "A": "ALA", "R": "ARG", "N": "ASN", "D": "ASP", "C": "CYS", "Q": "GLN", "E": "GLU",
@@ -22,33 +22,93 @@ BEAD_TYPE = {
 SUBSTITUTIONS = {"NLE": "LEU (or LYS for wild-type HP35 villin)"}
 
 
-def parse_sequence(sequence: str) -> list[str]:
-    """Turn 'YYD(NLE)…' into three-letter residue names; bracketed names are kept as given."""
-    residues, i = [], 0
+# Terminal caps the Amber and CHARMM files of OpenMM parameterize: kept in the all-atom
+# system, never a bead (they have no Cα).
+CAPS = {"ACE": "N-terminal acetyl", "NME": "C-terminal N-methylamide"}
+AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
+# Dihedrals need four beads, and TICA at least two Cα pairs `analysis.min_sequence_separation`
+# apart: shorter chains fail after the all-atom MD has run.
+MIN_RESIDUES = 4
+
+
+def min_residues(min_sequence_separation: int) -> int:
+    """Fewest residues the prior (a dihedral) and the analysis (two TICA features) work with."""
+    return max(MIN_RESIDUES, min_sequence_separation + 2)
+
+
+def tokenize_sequence(sequence: str) -> tuple[list[str], list[CgthermoError]]:
+    """Residue names of 'YYD(NLE)…' and every problem of its syntax and content, all at once."""
+    residues, problems, bad_letters, i = [], [], [], 0
     seq = sequence.strip().upper()
     while i < len(seq):
         ch = seq[i]
-        if ch == "(":
-            end = seq.find(")", i)
-            if end < 0:
-                raise CgthermoError(
-                    f"sequence '{sequence}' has an unclosed '('", "close it, e.g. '(NLE)'"
-                )
-            residues.append(seq[i + 1 : end])
-            i = end + 1
-            continue
         if ch.isspace():
             i += 1
+        elif ch == "(":
+            end = seq.find(")", i)
+            nested = seq.find("(", i + 1)
+            if end < 0 or (0 <= nested < end):
+                problems.append(CgthermoError(
+                    f"sequence '{sequence}' has an unclosed '(' at position {i + 1}",
+                    "close it, e.g. 'AA(NLE)AA'",
+                ))  # fmt: skip
+                break
+            name = seq[i + 1 : end].strip()
+            if not name:
+                problems.append(CgthermoError(
+                    f"sequence '{sequence}' has empty brackets at position {i + 1}",
+                    "put a three-letter residue name inside, e.g. '(NLE)', or remove them",
+                ))  # fmt: skip
+            else:
+                residues.append(name)
+            i = end + 1
+        elif ch == ")":
+            problems.append(CgthermoError(
+                f"sequence '{sequence}' has a ')' without '(' at position {i + 1}",
+                "remove it or open the bracket, e.g. 'AA(NLE)AA'",
+            ))  # fmt: skip
+            i += 1
+        elif ch in ONE_TO_THREE:
+            residues.append(ONE_TO_THREE[ch])
+            i += 1
+        else:
+            bad_letters.append(f"'{sequence.strip()[i]}' at position {i + 1}")
+            i += 1
+    if bad_letters:
+        problems.append(CgthermoError(
+            f"sequence '{sequence}' has {len(bad_letters)} letter(s) that are not amino acids: "
+            + ", ".join(bad_letters),
+            f"use the 20 one-letter codes ({AMINO_ACIDS}) and bracketed three-letter names",
+        ))  # fmt: skip
+    for name in dict.fromkeys(residues):
+        try:
+            check_parameterizable(name)
+        except CgthermoError as err:
+            problems.append(err)
             continue
-        if ch not in ONE_TO_THREE:
-            raise CgthermoError(
-                f"sequence '{sequence}' has '{ch}' at position {i + 1}, not an amino acid",
-                "use the 20 one-letter codes (ACDEFGHIKLMNPQRSTVWY)",
-            )
-        residues.append(ONE_TO_THREE[ch])
-        i += 1
-    for name in residues:
-        check_parameterizable(name)
+        if name not in BUILDABLE:
+            problems.append(CgthermoError(
+                f"residue {name} in sequence '{sequence}' cannot be built from a sequence",
+                f"write it as {_one_letter_of(name)} (protonation follows pH 7) or give a PDB file",
+            ))  # fmt: skip
+    return residues, problems
+
+
+BUILDABLE = set(ONE_TO_THREE.values())
+
+
+def _one_letter_of(name: str) -> str:
+    """The one-letter code of a protonation or disulfide variant (HID → H)."""
+    number = BEAD_TYPE[name]
+    return next(one for one, three in ONE_TO_THREE.items() if BEAD_TYPE[three] == number)
+
+
+def parse_sequence(sequence: str) -> list[str]:
+    """Turn 'YYD(NLE)…' into three-letter residue names; every problem is raised at once."""
+    residues, problems = tokenize_sequence(sequence)
+    raise_all(problems)
+    if not residues:
+        raise CgthermoError("the sequence is empty", "give at least one residue")
     return residues
 
 
@@ -62,7 +122,7 @@ def check_parameterizable(resname: str) -> None:
     if resname not in BEAD_TYPE:
         raise CgthermoError(
             f"unknown residue {resname}",
-            "use a standard amino acid (one-letter code or its three-letter name)",
+            "use a standard amino acid (one-letter code, or its three-letter name in brackets)",
         )
 
 

@@ -42,3 +42,23 @@ def random_chains(frames: int, beads: int, rng, bond=BOND, min_distance=4.0,
             out[filled] = chain - chain.mean(axis=0) if center else chain
             filled += 1
     return out
+
+
+def harmonic_chain_sample(frames: int, beads: int, temperature: float, rng, k=100.0,
+                          noise=20.0) -> tuple:
+    """Cα chains (Å) whose bond lengths follow the Boltzmann law of U = Σ k/2 (r − 3.8)²
+    (kcal/mol/Å²) at `temperature`, and their forces (kcal/mol/Å) −∇U plus zero-mean noise
+    of `noise` per component, as force matching's mapped forces carry."""
+    from cgthermo import units
+
+    sigma = np.sqrt(units.kT_kcal(temperature) / k)
+    directions = rng.normal(size=(frames, beads - 1, 3))
+    directions /= np.linalg.norm(directions, axis=-1, keepdims=True)
+    length = BOND + sigma * rng.normal(size=(frames, beads - 1, 1))
+    coords = np.concatenate([np.zeros((frames, 1, 3)), np.cumsum(length * directions, axis=1)],
+                            axis=1)
+    bond_force = -k * (length - BOND) * directions  # on the later bead of each bond
+    forces = np.zeros_like(coords)
+    forces[:, 1:] += bond_force
+    forces[:, :-1] -= bond_force
+    return coords, forces + noise * rng.normal(size=coords.shape)

@@ -6,10 +6,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # works without `pip install -e .` too
 import cgthermo.config as cgconfig
 from cgthermo.errors import CgthermoError
+from cgthermo.preflight import check_config
 from snakemake.utils import validate
 
+# Every input problem is reported here, before any job, one line each (docs/inputs.md).
 try:
-    config.update(cgconfig.validate(config))
+    config.update(check_config(config))
 except CgthermoError as err:
     raise WorkflowError(f"cgthermo: {err}") from None
 validate(config, "../schemas/config.schema.yaml")

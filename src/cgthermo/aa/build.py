@@ -1,14 +1,15 @@
 """Protein structures for all-atom MD: an extended chain from a sequence, or a repaired PDB file."""
 
 import io
+import logging
 import random
-from pathlib import Path
 
-from ..errors import CgthermoError
-from ..residues import BEAD_TYPE, ONE_TO_THREE, check_parameterizable, parse_sequence
+from ..errors import raise_all
+from ..residues import BEAD_TYPE, CAPS, MIN_RESIDUES, ONE_TO_THREE, parse_sequence
+from . import pdbinput
 
+log = logging.getLogger(__name__)
 THREE_TO_ONE = {three: one for one, three in ONE_TO_THREE.items()}
-WATER_NAMES = {"HOH", "WAT", "H2O", "TIP3", "SOL", "DOD"}
 PH = 7.0
 
 
@@ -33,66 +34,10 @@ def fixer_from_sequence(sequence: str):
     return PDBFixer(pdbfile=io.StringIO(extended_peptide_pdb(sequence)))
 
 
-def fixer_from_pdb(path) -> "PDBFixer":  # noqa: F821
-    """Read a user PDB, refusing unreadable, truncated or non-protein content with one line."""
-    from pdbfixer import PDBFixer
-
-    path = Path(path)
-    text = _read_pdb_text(path)
-    try:
-        fixer = PDBFixer(pdbfile=io.StringIO(text))
-    except Exception as err:  # the PDB reader raises many types on malformed records
-        raise CgthermoError(
-            f"PDB file {path} cannot be read ({type(err).__name__}: {_first_line(err)})",
-            "give a valid PDB file (e.g. as downloaded from rcsb.org)",
-        ) from None
-    check_pdb_residues(fixer.topology, path)
-    return fixer
-
-
-def _read_pdb_text(path: Path) -> str:
-    if not path.is_file():
-        raise CgthermoError(f"PDB file {path} does not exist", "correct the protein's 'pdb' path")
-    try:
-        text = path.read_text()
-    except (UnicodeDecodeError, OSError) as err:
-        raise CgthermoError(
-            f"PDB file {path} cannot be read ({_first_line(err)})", "give a text PDB file"
-        ) from None
-    if not any(line.startswith(("ATOM  ", "HETATM")) for line in text.splitlines()):
-        raise CgthermoError(f"PDB file {path} has no ATOM records", "give a PDB file with a protein")
-    _check_not_truncated(text, path)
-    return text
-
-
-def _check_not_truncated(text: str, path: Path) -> None:
-    """A coordinate record cut short means the file was cut while being written or copied."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.startswith(("ATOM  ", "HETATM")) and len(line.rstrip()) < 54:
-            raise CgthermoError(
-                f"PDB file {path} is truncated: line {number} is an atom record without "
-                "complete x, y, z coordinates",
-                "download or copy the PDB file again",
-            )
-
-
-def check_pdb_residues(topology, path) -> None:
-    """Every residue must be water, an ion or an amino acid the force fields know."""
-    for residue in topology.residues():
-        name = residue.name.upper()
-        if name in WATER_NAMES or _is_ion(residue):
-            continue
-        try:
-            check_parameterizable(name)
-        except CgthermoError as err:
-            raise CgthermoError(
-                f"PDB file {path}, chain {residue.chain.id} residue {residue.id}: {err.what}",
-                f"{err.fix}, or remove it from the PDB file",
-            ) from None
-
-
-def _is_ion(residue) -> bool:
-    return len(list(residue.atoms())) == 1 and residue.name.upper() not in BEAD_TYPE
+def fixer_from_pdb(path, hetero: str = "drop", min_residues: int = MIN_RESIDUES):
+    """PDBFixer of a user's PDB or mmCIF file, refused in one line per problem."""
+    raise_all(pdbinput.problems(path, hetero, min_residues))
+    return pdbinput.open_fixer(path)
 
 
 def complete_protein(fixer, seed: int) -> tuple:
@@ -108,13 +53,28 @@ def complete_protein(fixer, seed: int) -> tuple:
 
     random.seed(seed)
     fixer.platform = openmm.Platform.getPlatformByName("Reference")
-    fixer.removeHeterogens(keepWater=False)
+    drop_hetero(fixer)
     fixer.findMissingResidues()
     _skip_terminal_gaps(fixer)
     fixer.findMissingAtoms()
     fixer.addMissingAtoms(seed=seed or 1)
     fixer.addMissingHydrogens(PH)
     return fixer.topology, fixer.positions
+
+
+def drop_hetero(fixer) -> None:
+    """Ligands, waters and ions removed (solvent is rebuilt from the config); caps kept."""
+    from openmm import app
+
+    dropped = [
+        r for r in fixer.topology.residues() if r.name.upper() not in BEAD_TYPE | CAPS.keys()
+    ]
+    if dropped:
+        log.warning("dropped %d hetero residue(s): %s", len(dropped),
+                    ", ".join(pdbinput.label(r) for r in dropped))  # fmt: skip
+        modeller = app.Modeller(fixer.topology, fixer.positions)
+        modeller.delete(dropped)
+        fixer.topology, fixer.positions = modeller.topology, modeller.positions
 
 
 def _skip_terminal_gaps(fixer) -> None:
@@ -124,8 +84,3 @@ def _skip_terminal_gaps(fixer) -> None:
         chain_index, position = key
         if position == 0 or position == len(list(chains[chain_index].residues())):
             del fixer.missingResidues[key]
-
-
-def _first_line(err) -> str:
-    text = str(err).strip().splitlines()
-    return text[0] if text else "no detail"

@@ -8,7 +8,7 @@ from openmm import app, unit
 
 from ..errors import CgthermoError
 from ..io import atomic_path
-from . import build
+from . import build, pdbinput
 from .platform import select_platform
 
 log = logging.getLogger(__name__)
@@ -32,12 +32,12 @@ def forcefield_files(settings: dict) -> list[str]:
     return files
 
 
-def starting_fixer(entry: dict):
+def starting_fixer(entry: dict, hetero: str = "drop"):
     """PDBFixer holding the protein of a config entry (sequence or pdb)."""
     if "sequence" in entry:
         return build.fixer_from_sequence(entry["sequence"])
     if "pdb" in entry:
-        return build.fixer_from_pdb(entry["pdb"])
+        return build.fixer_from_pdb(entry["pdb"], hetero)
     raise CgthermoError(
         f"protein '{entry['name']}' has neither 'sequence' nor 'pdb'",
         "give one of them (imported proteins skip the all-atom stages)",
@@ -62,7 +62,7 @@ def create_system(topology, positions, settings: dict):
     except ValueError as err:  # OpenMM reports missing templates as ValueError
         raise CgthermoError(
             f"force field {settings['forcefield']} ({settings['solvent']} solvent) cannot "
-            f"parameterize the structure: {build._first_line(err)}",
+            f"parameterize the structure: {pdbinput.first_line(err)}",
             "use standard amino acids, or another aa.forcefield / aa.solvent",
         ) from None
     if settings["solvent"] == "implicit" and settings["implicit_model"] == "obc2":
@@ -157,7 +157,7 @@ def prepare_protein(entry: dict, settings: dict, structure_path, system_path, th
 
     `seed` fixes where PDBFixer and Modeller put new atoms and ions.
     """
-    fixer = starting_fixer(entry)
+    fixer = starting_fixer(entry, settings.get("hetero", "drop"))
     select_platform(settings["platform"], settings["precision"], threads)  # fail before work
     topology, positions = build.complete_protein(fixer, seed)
     log.info("protein %s: %d residues", entry["name"], topology.getNumResidues())

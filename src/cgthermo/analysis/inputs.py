@@ -170,18 +170,17 @@ def load_cg(traj_path, frames_path, topology, burnin_fraction: float) -> tuple:
 
 
 def load_native_ca(path, topology):
-    """Cα positions (Å) of a native structure PDB, matched to the CG topology."""
-    import mdtraj as md
+    """Cα positions (Å) of a native structure (PDB or mmCIF), matched to the CG topology."""
+    from ..aa.pdbinput import ca_positions_angstrom
 
     path = Path(path)
     if not path.is_file():
         raise CgthermoError(f"native structure {path} does not exist", "fix the 'native' key")
-    native = md.load(str(path))
-    ca = native.topology.select("name CA and element C")  # not calcium ions named CA
+    ca = ca_positions_angstrom(path)
     if len(ca) != topology.n_atoms:
         raise CgthermoError(
             f"native structure {path} has {len(ca)} Cα atoms but the protein has "
             f"{topology.n_atoms} beads",
-            "give a native PDB of the same sequence",
+            "give a native structure of the same sequence",
         )
-    return angstrom_from_nm(native.xyz[0, ca])
+    return ca

@@ -15,9 +15,14 @@ class AnalysisRules:
 
     # analysis_reference
     def native(self, wildcards) -> str:
-        """The protein's `native` PDB, else its `pdb`; empty: the top microstate's medoid."""
+        """The protein's `native` structure, else its `pdb` as prepared (gaps filled, so one
+        Cα per bead); empty: the top microstate's medoid."""
         entry = cgconfig.protein(self.config, wildcards.protein)
-        return entry.get("native") or entry.get("pdb") or ""
+        if entry.get("native"):
+            return entry["native"]
+        if entry.get("pdb"):
+            return f"{self.results}/{wildcards.protein}/aa/structure.pdb"
+        return ""
 
     def reference_inputs(self, wildcards) -> dict:
         base = f"{self.results}/{wildcards.protein}/cg"

@@ -36,8 +36,9 @@ NPY_KEYS = {"coords", "forces", "embeddings"}
 TRAJECTORY_KEYS = {"trajectory", "topology", "forces"}
 # A Cα–Cα bond is 3.8 Å; the same chain in nm has 0.38.
 BOND_RANGE_ANGSTROM = (3.0, 4.6)
-# Mapped Cα forces fluctuate by ~20–40 kcal/mol/Å per component; kJ/mol/nm are 41.84× larger.
-MAX_RMS_FORCE = 300.0
+# bond_virial_ratio is ~1 for forces in kcal/mol/Å (0.999 ± 0.005 on the demo's all-atom data);
+# kJ/mol/nm make it ~42, kcal/mol/nm ~10.
+VIRIAL_RATIO_RANGE = (0.2, 5.0)
 CHECK_FRAMES = 1000  # frames sampled for the unit checks
 
 
@@ -92,27 +93,11 @@ def _load_npy(name: str, spec: dict, key: str) -> np.ndarray:
 
 
 def import_npy(name, spec, temperature, timestep_fs, max_bond) -> CGData:
-    coords = _load_npy(name, spec, "coords")
-    forces = _load_npy(name, spec, "forces")
-    types = np.asarray(_load_npy(name, spec, "embeddings"))
-    _check_frames_shape(name, "coords", coords)
-    if forces.shape != coords.shape:
-        raise CgthermoError(
-            f"protein '{name}': import.forces has shape {forces.shape}, coords {coords.shape}",
-            "give forces with the same frames × beads × 3 shape as coords",
-        )
-    if types.ndim == 2 and len(types) and (types == types[0]).all():
-        types = types[0]  # one row per frame, all the same
-    if types.shape != (coords.shape[1],) or not np.issubdtype(types.dtype, np.integer):
-        raise CgthermoError(
-            f"protein '{name}': import.embeddings has shape {types.shape} ({types.dtype}), "
-            f"expected ({coords.shape[1]},) integers",
-            "give one integer bead type per bead",
-        )
+    coords, forces, types = open_npy_import(name, spec)
     resnames = residue_names_from_types(types)
     _check_finite(name, "coords", coords)
     _check_finite(name, "forces", forces)
-    check_plausible_units(name, coords, forces)
+    check_plausible_units(name, coords, forces, temperature)
     frames = len(coords)
     block = MappedBlock(
         pos=np.asarray(coords, dtype=np.float64),
@@ -123,6 +108,54 @@ def import_npy(name, spec, temperature, timestep_fs, max_bond) -> CGData:
     return assemble(name, resnames, [block], temperature, "imported", max_bond)
 
 
+def open_npy_import(name, spec) -> tuple:
+    """Memory-mapped coords and forces and the bead types, their shapes and types checked."""
+    coords = _load_npy(name, spec, "coords")
+    forces = _load_npy(name, spec, "forces")
+    types = np.asarray(_load_npy(name, spec, "embeddings"))
+    _check_frames_shape(name, "coords", coords)
+    if forces.shape != coords.shape:
+        raise CgthermoError(
+            f"protein '{name}': import.forces has shape {forces.shape}, coords {coords.shape}",
+            "give forces with the same frames × beads × 3 shape as coords",
+        )
+    for key, array in (("coords", coords), ("forces", forces)):
+        if not np.issubdtype(array.dtype, np.floating):
+            raise CgthermoError(
+                f"protein '{name}': import.{key} holds {array.dtype} values", "save it as floats"
+            )
+    if types.ndim == 2 and len(types) and (types == types[0]).all():
+        types = types[0]  # one row per frame, all the same
+    if types.shape != (coords.shape[1],) or not np.issubdtype(types.dtype, np.integer):
+        raise CgthermoError(
+            f"protein '{name}': import.embeddings has shape {types.shape} ({types.dtype}), "
+            f"expected ({coords.shape[1]},) integers",
+            "give one integer bead type per bead",
+        )
+    residue_names_from_types(types)
+    return coords, forces, types
+
+
+def check_import_before_jobs(name, spec, temperature) -> None:
+    """What can be judged from the files alone, fast: the .npy layout's shapes, types and
+    units on a sample of frames; the trajectory layout's files and force array shape."""
+    keys = set(spec) - {"timestep_ps"}
+    if keys == NPY_KEYS:
+        coords, forces, _ = open_npy_import(name, spec)
+        check_plausible_units(name, coords, forces, temperature)
+    elif keys == TRAJECTORY_KEYS:
+        _path(name, spec, "topology")
+        _path(name, spec, "trajectory")
+        forces = _load_npy(name, spec, "forces")
+        if forces.ndim != 3 or forces.shape[2] != 3:
+            raise CgthermoError(
+                f"protein '{name}': import.forces has shape {forces.shape}",
+                "give all-atom forces of shape frames × atoms × 3 in kJ/mol/nm",
+            )
+    else:
+        import_protein(name, spec, temperature, "optimized", 10.0)  # raises on the keys
+
+
 def _check_frames_shape(name, key, array) -> None:
     if array.ndim != 3 or array.shape[2] != 3 or array.shape[0] == 0 or array.shape[1] < 2:
         raise CgthermoError(
@@ -131,21 +164,34 @@ def _check_frames_shape(name, key, array) -> None:
         )
 
 
-def _check_finite(name, key, array) -> None:
+def _check_finite(name, key, array, stride=1) -> None:
+    """No NaN or inf; `array` may be every `stride`-th frame of the file."""
     for start in range(0, len(array), 50_000):
         block = np.asarray(array[start : start + 50_000])
         bad = ~np.isfinite(block).all(axis=tuple(range(1, block.ndim)))
         if bad.any():
+            frame = (start + int(np.flatnonzero(bad)[0])) * stride
             raise CgthermoError(
-                f"protein '{name}': import.{key} has NaN/inf values (first at frame {start + int(np.flatnonzero(bad)[0])})",
+                f"protein '{name}': import.{key} has NaN/inf values (first at frame {frame})",
                 "remove or repair those frames",
             )
 
 
-def check_plausible_units(name, coords_angstrom, forces_kcal) -> None:
-    """Catch nm coordinates and kJ/mol/nm forces given where Å and kcal/mol/Å are expected."""
+def check_plausible_units(name, coords_angstrom, forces_kcal, temperature) -> None:
+    """Catch nm coordinates and kJ/mol/nm forces given where Å and kcal/mol/Å are expected.
+
+    Coordinates: consecutive Cα are ~3.8 Å apart. Forces: for any equilibrium sample,
+    E[δr · f_b] = −kT along each bond (Stein's identity, with δr the bond length's deviation
+    from its mean and f_b the force difference of its two beads along it, halved), so the
+    ratio −E[δr f_b]/kT is ~1 whatever the force field and mapping noise; forces in
+    kJ/mol/nm make it 41.84. The forces and coordinates are judged together, not the forces'
+    size alone, which depends on the protein, the temperature and the force map.
+    """
     step = max(1, len(coords_angstrom) // CHECK_FRAMES)
     sample = np.asarray(coords_angstrom[::step], dtype=np.float64)
+    sample_forces = np.asarray(forces_kcal[::step], dtype=np.float64)
+    _check_finite(name, "coords", sample, step)
+    _check_finite(name, "forces", sample_forces, step)
     bond = float(np.median(np.linalg.norm(np.diff(sample, axis=1), axis=2)))
     low, high = BOND_RANGE_ANGSTROM
     if not low <= bond <= high:
@@ -154,13 +200,43 @@ def check_plausible_units(name, coords_angstrom, forces_kcal) -> None:
             "(coordinates in nm? or not Cα atoms?)",
             "give Cα coordinates in Å (multiply nm by 10)",
         )
-    rms = float(np.sqrt(np.mean(np.asarray(forces_kcal[::step], dtype=np.float64) ** 2)))
-    if rms > MAX_RMS_FORCE:
+    ratio, error = bond_virial_ratio(sample, sample_forces, temperature)
+    low, high = VIRIAL_RATIO_RANGE
+    # judged beyond its statistical error: a short or noisy sample is let through, not refused
+    if ratio - 3 * error > high:
         raise CgthermoError(
-            f"protein '{name}': the RMS force component is {rms:.0f}, far above Cα forces in "
-            "kcal/mol/Å (forces in kJ/mol/nm?)",
+            f"protein '{name}': the forces along the Cα bonds are {ratio:.3g} ± {error:.2g} times "
+            f"what the bond-length fluctuations imply at {temperature:g} K, not ~1 "
+            "(forces in kJ/mol/nm?)",
             "give forces in kcal/mol/Å (divide kJ/mol/nm by 41.84)",
         )
+    if ratio + 3 * error < 0:
+        raise CgthermoError(
+            f"protein '{name}': the forces along the Cα bonds are {ratio:.3g} ± {error:.2g} times "
+            f"what the bond-length fluctuations imply at {temperature:g} K, not ~1 (forces of "
+            "the wrong sign?)",
+            "give each frame's forces in kcal/mol/Å as −dU/dx",
+        )
+    if ratio + 3 * error < low:
+        log.warning(
+            "protein '%s': the forces along the Cα bonds are %.3g ± %.2g times what the "
+            "bond-length fluctuations imply at %g K, not ~1: not an equilibrium sample at that "
+            "temperature, or forces of other frames",
+            name, ratio, error, temperature,
+        )  # fmt: skip
+
+
+def bond_virial_ratio(coords, forces, temperature) -> tuple[float, float]:
+    """−E[δr f_b] / (kT E[1 + 2δr/r]) over every Cα bond, and its standard error over frames:
+    1 for an equilibrium sample in Å and kcal/mol/Å."""
+    bonds = np.diff(coords, axis=1)
+    length = np.linalg.norm(bonds, axis=2)
+    along = np.einsum("tbk,tbk->tb", np.diff(forces, axis=1), bonds / length[..., None]) / 2
+    deviation = length - length.mean(axis=0)
+    scale = units.kT_kcal(temperature) * np.mean(1.0 + 2.0 * deviation / length)
+    per_frame = -np.mean(deviation * along, axis=1) / scale
+    error = per_frame.std(ddof=1) / np.sqrt(len(per_frame)) if len(per_frame) > 1 else np.inf
+    return float(per_frame.mean()), float(error)
 
 
 # --- all-atom trajectory + forces ---
@@ -200,7 +276,7 @@ def import_trajectory(name, spec, temperature, timestep_fs, force_map, max_bond)
         )
     }
     pos, mapped = map_frames(traj.xyz[:, atoms], atom_forces, coord_weights, force_weights)
-    check_plausible_units(name, pos, mapped[force_map])
+    check_plausible_units(name, pos, mapped[force_map], temperature)
     block = MappedBlock(pos, mapped, 0, np.arange(traj.n_frames) * timestep_fs)
     data = assemble(name, table.residue_names, [block], temperature, force_map, max_bond)
     data.force_weights = force_weights[force_map]

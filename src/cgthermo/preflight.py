@@ -1,0 +1,87 @@
+"""Every input check that can run before any job, run when the workflow loads.
+
+The schema checks keys and types (config.validate); this module checks content: sequences,
+structure files and imported arrays. Every problem of every protein is collected and
+reported at once, one line each, naming the config key and the fix (docs/inputs.md).
+"""
+
+from pathlib import Path
+
+from . import config as cgconfig
+from .aa import pdbinput
+from .cg import importer
+from .errors import CgthermoError, raise_all
+from .residues import min_residues, tokenize_sequence
+
+
+def check_config(config: dict) -> dict:
+    """The validated config with defaults filled in, or every problem raised at once."""
+    schema_problems = cgconfig.schema_problems(config) + cgconfig.non_finite_problems(config)
+    if schema_problems:
+        raise_all(schema_problems + content_problems(config))
+    config = cgconfig.validate(config)
+    raise_all(content_problems(config))
+    return config
+
+
+def content_problems(config: dict) -> list[CgthermoError]:
+    """The content problems of every protein whose entry is well-formed enough to read."""
+    config = cgconfig.fill_defaults(config)
+    separation = config.get("analysis", {}).get("min_sequence_separation")
+    shortest = min_residues(separation if isinstance(separation, int) else 3)
+    problems = []
+    for entry in config.get("proteins") or []:
+        try:
+            problems += protein_problems(config, entry, shortest)
+        except (TypeError, KeyError, AttributeError, ValueError):
+            continue  # an entry the schema refused: its schema problems say what to fix
+    return problems
+
+
+def protein_problems(config: dict, entry: dict, shortest: int) -> list[CgthermoError]:
+    name = entry["name"]
+    found = []
+    if "sequence" in entry:
+        found += keyed(name, "sequence", sequence_problems(entry["sequence"], shortest))
+    if "pdb" in entry:
+        hetero = cgconfig.aa_settings(config, name)["hetero"]
+        found += keyed(name, "pdb", pdbinput.problems(entry["pdb"], hetero, shortest))
+    if entry.get("native"):
+        found += keyed(name, "native", native_problems(entry["native"]))
+    if "import" in entry:
+        found += keyed(name, "import", import_problems(entry, shortest))
+    return found
+
+
+def keyed(name: str, key: str, problems: list[CgthermoError]) -> list[CgthermoError]:
+    """Each problem prefixed with the config key it comes from."""
+    return [CgthermoError(f"config key 'proteins.{name}.{key}': {p.what}", p.fix) for p in problems]
+
+
+def sequence_problems(sequence: str, shortest: int) -> list[CgthermoError]:
+    residues, problems = tokenize_sequence(sequence)
+    if not residues and not problems:
+        return [CgthermoError("the sequence is empty", f"give at least {shortest} residues")]
+    if not problems and len(residues) < shortest:
+        problems.append(CgthermoError(
+            f"sequence '{sequence}' has {len(residues)} residue(s); the prior and the "
+            f"analysis need at least {shortest}",
+            f"give at least {shortest} residues",
+        ))  # fmt: skip
+    return problems
+
+
+def native_problems(path) -> list[CgthermoError]:
+    try:
+        pdbinput.read_text(Path(path))
+    except CgthermoError as err:
+        return [err]
+    return []
+
+
+def import_problems(entry: dict, shortest: int) -> list[CgthermoError]:
+    try:
+        importer.check_import_before_jobs(entry["name"], entry["import"], entry["temperature"])
+    except CgthermoError as err:
+        return [err]
+    return []

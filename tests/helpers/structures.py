@@ -1,0 +1,132 @@
+"""Small structure files as users' files really are, written by the tests themselves.
+
+Each writer takes a folder and returns the path of one file: chignolin (CLN025) built as an
+extended chain, and from it a two-chain complex, one with a ligand and waters, one capped
+with ACE/NME, an mmCIF copy, cut and broken copies with and without SEQRES, one with an
+alternate location and an insertion code, and one with a modified residue.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from cgthermo.aa.build import extended_peptide_pdb
+
+SEQUENCE = "YYDPETGTWY"  # CLN025, a fast folder
+NAMES = ["TYR", "TYR", "ASP", "PRO", "GLU", "THR", "GLY", "THR", "TRP", "TYR"]
+
+
+def atom_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(("ATOM  ", "HETATM"))]
+
+
+def seqres(chain: str, names: list[str]) -> list[str]:
+    """SEQRES records (13 residue names a line) in the PDB format's columns."""
+    lines = []
+    for number, start in enumerate(range(0, len(names), 13), start=1):
+        chunk = " ".join(f"{n:>3}" for n in names[start : start + 13])
+        lines.append(f"SEQRES {number:>3} {chain} {len(names):>4}  {chunk}")
+    return lines
+
+
+def residue_number(line: str) -> int:
+    return int(line[22:26])
+
+
+def write(folder: Path, name: str, lines: list[str], end=True) -> Path:
+    path = Path(folder) / name
+    path.write_text("\n".join(lines + (["TER", "END"] if end else [])) + "\n")
+    return path
+
+
+def chignolin(folder) -> Path:
+    return write(folder, "cln.pdb", atom_lines(extended_peptide_pdb(SEQUENCE)))
+
+
+def two_chains(folder) -> Path:
+    a = atom_lines(extended_peptide_pdb(SEQUENCE))
+    b = [_shifted(line[:21] + "B" + line[22:], 30.0) for line in a]
+    return write(folder, "complex.pdb", a + ["TER"] + b)
+
+
+def _shifted(line: str, dz: float) -> str:
+    z = float(line[46:54]) + dz
+    return f"{line[:46]}{z:8.3f}{line[54:]}"
+
+
+def with_ligand(folder) -> Path:
+    ring = [(1.39 * np.cos(a), 1.39 * np.sin(a)) for a in np.linspace(0, 2 * np.pi, 7)[:-1]]
+    ligand = [
+        f"HETATM{900 + i:>5}  C{i + 1}  BNZ L 101    {x + 10:8.3f}{y + 10:8.3f}{10.0:8.3f}  1.00  0.00           C"
+        for i, (x, y) in enumerate(ring)
+    ]
+    water = [
+        f"HETATM{950 + i:>5}  O   HOH W {201 + i:>3}    {-10.0 - 3 * i:8.3f}{0.0:8.3f}{0.0:8.3f}  1.00  0.00           O"
+        for i in range(2)
+    ]
+    return write(folder, "ligand.pdb", atom_lines(extended_peptide_pdb(SEQUENCE)) + ["TER"] + ligand + water)
+
+
+def capped(folder) -> Path:
+    """ACE-YYDPETGTWY-NME: PDBFixer builds the caps the SEQRES records name."""
+    import io
+
+    from openmm import app
+    from pdbfixer import PDBFixer
+
+    lines = seqres("A", ["ACE", *NAMES, "NME"]) + atom_lines(extended_peptide_pdb(SEQUENCE))
+    fixer = PDBFixer(pdbfile=io.StringIO("\n".join(lines + ["TER", "END"]) + "\n"))
+    fixer.findMissingResidues()
+    fixer.findMissingAtoms()
+    fixer.addMissingAtoms(seed=1)
+    path = Path(folder) / "capped.pdb"
+    with open(path, "w") as fh:
+        app.PDBFile.writeFile(fixer.topology, fixer.positions, fh, keepIds=True)
+    return path
+
+
+def mmcif(folder) -> Path:
+    from openmm import app
+
+    pdb = app.PDBFile(str(chignolin(folder)))
+    path = Path(folder) / "cln.cif"
+    with open(path, "w") as fh:
+        app.PDBxFile.writeFile(pdb.topology, pdb.positions, fh, keepIds=True)
+    return path
+
+
+def cut_at_line(folder) -> Path:
+    """Chignolin with SEQRES, cut after residue 5 at a line boundary (no TER or END)."""
+    atoms = [line for line in atom_lines(extended_peptide_pdb(SEQUENCE)) if residue_number(line) <= 5]
+    return write(folder, "cut.pdb", seqres("A", NAMES) + atoms, end=False)
+
+
+def broken(folder, with_seqres: bool) -> Path:
+    """Residues 5 and 6 missing from the middle of the chain."""
+    atoms = [line for line in atom_lines(extended_peptide_pdb(SEQUENCE)) if residue_number(line) not in (5, 6)]
+    header = seqres("A", NAMES) if with_seqres else []
+    return write(folder, "gap-seqres.pdb" if with_seqres else "gap.pdb", header + atoms)
+
+
+def altloc_and_insertion(folder) -> Path:
+    """Residue 3's CA in two alternate locations (A kept), residue 10 numbered 9A."""
+    lines = []
+    for line in atom_lines(extended_peptide_pdb(SEQUENCE)):
+        if residue_number(line) == 3 and line[12:16].strip() == "CA":
+            lines.append(line[:16] + "A" + line[17:54] + "  0.60" + line[60:])
+            lines.append(_shifted(line[:16] + "B" + line[17:54] + "  0.40" + line[60:], 0.5))
+        elif residue_number(line) == 10:
+            lines.append(line[:22] + "   9A" + line[27:])
+        else:
+            lines.append(line)
+    return write(folder, "altloc.pdb", lines)
+
+
+def modified_residue(folder) -> Path:
+    """Residue 2 as selenomethionine (HETATM MSE), as crystal structures carry it."""
+    lines = []
+    for line in atom_lines(extended_peptide_pdb(SEQUENCE)):
+        if residue_number(line) == 2:
+            line = "HETATM" + line[6:17] + "MSE" + line[20:]
+        lines.append(line)
+    return write(folder, "mse.pdb", lines)
