@@ -85,3 +85,53 @@ def import_problems(entry: dict, shortest: int) -> list[CgthermoError]:
     except CgthermoError as err:
         return [err]
     return []
+
+
+def load_config_files(paths) -> dict:
+    """Config files merged as Snakemake merges --configfile (later keys win, dicts merged);
+    a YAML syntax error names the file, line and column."""
+    import yaml
+
+    merged = {}
+    for path in paths:
+        try:
+            with open(path) as fh:
+                _merge(merged, yaml.safe_load(fh) or {})
+        except OSError as err:
+            raise CgthermoError(f"config file {path} cannot be read ({err.strerror})", "give the path of a YAML file") from None
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(err, "problem", None) or "not YAML"
+            raise CgthermoError(f"config file {path}{where}: {problem}", "correct the YAML there (indent with spaces, close brackets and quotes)") from None
+    return merged  # fmt: skip
+
+
+def _merge(into: dict, new: dict) -> None:
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def main(argv=None) -> int:
+    """`python -m cgthermo.preflight CONFIG [CONFIG ...]`: the load-time checks, without
+    Snakemake; also names the line of a YAML syntax error, which Snakemake does not."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("configs", nargs="+", help="config files, merged in order")
+    args = parser.parse_args(argv)
+    try:
+        config = check_config(load_config_files(args.configs))
+    except CgthermoError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(f"{' + '.join(args.configs)}: {len(config['proteins'])} protein(s), no problems found")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
