@@ -28,7 +28,7 @@ from openmm import unit
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from helpers.tinyrun import build_peptide
 
-from cgthermo.cg.mapping import AtomTable, force_map_weights, force_second_moments, map_to_beads
+from cgthermo.cgmap.mapping import AtomTable, force_map_weights, force_second_moments, map_to_beads
 from cgthermo.units import kj_per_mol_nm_to_kcal_per_mol_angstrom
 
 RESTRAINT_KJ_NM2 = 1.0e5  # Cα positional spread sqrt(kT/k) ≈ 0.05 Å

@@ -10,7 +10,7 @@ from helpers.tinyrun import run_tiny
 from openmm import unit
 
 import cgthermo.config as cgconfig
-from cgthermo.cg.mapping import (
+from cgthermo.cgmap.mapping import (
     AtomTable,
     force_map_weights,
     force_second_moments,
@@ -18,7 +18,7 @@ from cgthermo.cg.mapping import (
     read_atom_table,
     system_constraint_pairs,
 )
-from cgthermo.cg.stage import run_cg_map
+from cgthermo.cgmap.stage import run_cg_map
 from cgthermo.cgtopology import CGTopology
 from cgthermo.errors import CgthermoError
 from cgthermo.residues import BEAD_TYPE

@@ -121,12 +121,14 @@ def test_cuda_without_gpu_and_too_short_runs_are_reported(tmp_path):
 def test_rule_resources_follow_the_config():
     from types import SimpleNamespace
 
-    from cgthermo.cgsim import rules
+    from cgthermo.cgsim.rules import CgSimRules
 
     config = cgconfig.validate({"proteins": [{"name": "cln", "sequence": "YYDPETGTWY"}],
+                                "results": "out",
                                 "cgsim": {"steps": 5_000_000, "device": "cuda"}})
-    assert rules.gpus_requested(config) == 1
-    assert rules.runtime_for(config)(None, attempt=2).endswith("m")
-    assert int(rules.runtime_for(config)(None, attempt=1)[:-1]) > 60 * 24
+    rules = CgSimRules(config)
+    assert rules.gpus() == 1
+    assert rules.runtime(None, attempt=2) == f"{2 * int(rules.runtime(None, attempt=1)[:-1])}m"
+    assert int(rules.runtime(None, attempt=1)[:-1]) > 60 * 24
     wildcards = SimpleNamespace(protein="cln", model="multi")
-    assert rules.inputs_for("out")(wildcards)["checkpoint"] == "out/multi/model/model.ckpt"
+    assert rules.inputs(wildcards)["checkpoint"] == "out/multi/model/model.ckpt"

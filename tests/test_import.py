@@ -6,9 +6,9 @@ import pytest
 from helpers.chains import harmonic_chain_sample
 
 import cgthermo.config as cgconfig
-from cgthermo.cg.dataset import read_dataset
-from cgthermo.cg.importer import residue_names_from_types
-from cgthermo.cg.stage import run_cg_map
+from cgthermo.cgmap.dataset import read_dataset
+from cgthermo.cgmap.importer import residue_names_from_types
+from cgthermo.cgmap.stage import run_cg_map
 from cgthermo.errors import CgthermoError
 
 TYPES = [4, 4, 5, 8, 6]  # YYDPE in the paper numbering
@@ -91,7 +91,7 @@ def test_trajectory_import_maps_like_our_own_runs(tmp_path):
     from helpers.tinyrun import run_tiny
     from openmm import app
 
-    from cgthermo.cg.mapping import map_aa_protein
+    from cgthermo.cgmap.mapping import map_aa_protein
 
     run = run_tiny(tmp_path / "aa", sequence="GYAK", frames=10)
     with h5py.File(run.md_file, "r") as h5:

@@ -288,8 +288,8 @@ def minimal_prior(topology, terms):
 def datasets(tmp_path_factory):
     from helpers.tinyrun import run_tiny
 
-    from cgthermo.cg.dataset import write_dataset
-    from cgthermo.cg.mapping import map_aa_protein
+    from cgthermo.cgmap.dataset import write_dataset
+    from cgthermo.cgmap.mapping import map_aa_protein
 
     root = tmp_path_factory.mktemp("prior")
     paths = {}
@@ -355,7 +355,7 @@ def test_prior_yaml_has_every_term_torchmd_needs(fitted):
 
 
 def test_delta_forces_are_mapped_minus_prior(datasets, fitted):
-    from cgthermo.cg.dataset import read_dataset
+    from cgthermo.cgmap.dataset import read_dataset
     from cgthermo.priorforces import prior_forces
 
     (mapped,) = read_dataset(datasets["one"])
@@ -367,7 +367,7 @@ def test_delta_forces_are_mapped_minus_prior(datasets, fitted):
 
 
 def test_multi_prior_covers_all_proteins_with_one_delta_group_each(datasets, fitted):
-    from cgthermo.cg.dataset import read_dataset
+    from cgthermo.cgmap.dataset import read_dataset
     from cgthermo.priorforces import prior_forces
 
     multi = fitted / "multi"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import config as cgconfig
 from .aa import pdbinput
-from .cg import importer
+from .cgmap import importer
 from .errors import CgthermoError, raise_all
 from .residues import min_residues, tokenize_sequence
 

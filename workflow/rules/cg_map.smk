@@ -2,12 +2,14 @@
 # force-matching dataset `cg/dataset.h5` and a Cα-only `cg/topology.pdb`.
 
 
-from cgthermo.cg import rules as cg_rules
+from cgthermo.cgmap.rules import CgMapRules
+
+CGMAP = CgMapRules(config)
 
 
 rule cg_map:
     input:
-        unpack(cg_rules.inputs_for(config, RESULTS)),
+        unpack(CGMAP.inputs),
     output:
         dataset=f"{RESULTS}/{{protein}}/cg/dataset.h5",
         topology=f"{RESULTS}/{{protein}}/cg/topology.pdb",
@@ -19,7 +21,7 @@ rule cg_map:
         "../../envs/cg.yaml"
     threads: 1
     resources:
-        mem_mb=cg_rules.mem_mb,
+        mem_mb=CGMAP.mem_mb,
         runtime="2h",
     params:
         settings=cgconfig.result_settings(config, "cg_map", seeded=False),

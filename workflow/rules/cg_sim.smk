@@ -2,12 +2,14 @@
 # (`prior_only`), the protein's own NNP (`specific`) or the multi-protein NNP (`multi`).
 # Checkpoints live in a `work/` folder beside the outputs; a rerun with the same
 # settings and inputs continues there, and the folder goes once the outputs exist.
-from cgthermo.cgsim import rules as cgsim_rules
+from cgthermo.cgsim.rules import MEMORY_MB as CGSIM_MEMORY_MB, CgSimRules
+
+CGSIM = CgSimRules(config)
 
 
 rule cg_sim:
     input:
-        unpack(cgsim_rules.inputs_for(RESULTS)),
+        unpack(CGSIM.inputs),
     output:
         traj=f"{RESULTS}/{{protein}}/cgsim/{{model}}/traj.xtc",
         frames=f"{RESULTS}/{{protein}}/cgsim/{{model}}/frames.csv",
@@ -18,14 +20,14 @@ rule cg_sim:
         "logs/benchmarks/cg_sim/{protein}.{model}.tsv"
     conda:
         "../../envs/cgsim.yaml"
-    threads: cgsim_rules.threads_for(config, workflow.cores)
+    threads: CGSIM.threads(workflow.cores)
     resources:
-        mem_mb=4000,
-        runtime=cgsim_rules.runtime_for(config),
-        gpu=cgsim_rules.gpus_requested(config),
+        mem_mb=CGSIM_MEMORY_MB,
+        runtime=CGSIM.runtime,
+        gpu=CGSIM.gpus(),
     params:
         work=f"{RESULTS}/{{protein}}/cgsim/{{model}}/work",
         settings=cgconfig.result_settings(config, "cgsim"),
-        temperature=lambda wildcards: cgconfig.protein(config, wildcards.protein)["temperature"],
+        temperature=CGSIM.temperature,
     script:
         "../scripts/cg_sim.py"

@@ -7,14 +7,13 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # works without `pip in
 import cgthermo.config as cgconfig
 from cgthermo.errors import CgthermoError
 from cgthermo.preflight import check_config
-from snakemake.utils import validate
 
-# Every input problem is reported here, before any job, one line each (docs/inputs.md).
+# The one validation pass: the schema (every problem at once, defaults filled in) and the
+# content of sequences, structure files and imported arrays, before any job (docs/inputs.md).
 try:
     config.update(check_config(config))
 except CgthermoError as err:
     raise WorkflowError(f"cgthermo: {err}") from None
-validate(config, "../schemas/config.schema.yaml")
 
 # Jobs (local, conda or SLURM) import the package from this checkout, whatever env runs them.
 os.environ.update(

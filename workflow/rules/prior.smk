@@ -3,7 +3,9 @@
 # protein (`prior`) and one over all proteins of the config (`prior_multi`).
 
 
-from cgthermo.prior import rules as prior_rules
+from cgthermo.prior.rules import PriorRules
+
+PRIOR = PriorRules(config)
 
 
 rule prior:
@@ -21,8 +23,8 @@ rule prior:
         "../../envs/cg.yaml"
     threads: 1
     resources:
-        mem_mb=prior_rules.mem_mb,
-        runtime=prior_rules.runtime,
+        mem_mb=PRIOR.mem_mb,
+        runtime=PRIOR.runtime,
     params:
         settings=cgconfig.result_settings(config, "prior", seeded=False),
     script:
@@ -31,7 +33,7 @@ rule prior:
 
 rule prior_multi:
     input:
-        datasets=prior_rules.multi_datasets_for(RESULTS, PROTEINS),
+        datasets=PRIOR.multi_datasets,
     output:
         prior=f"{RESULTS}/{MULTI}/prior/prior.yaml",
         fit=f"{RESULTS}/{MULTI}/prior/fit.png",
@@ -44,8 +46,8 @@ rule prior_multi:
         "../../envs/cg.yaml"
     threads: 1
     resources:
-        mem_mb=prior_rules.mem_mb,
-        runtime=prior_rules.runtime,
+        mem_mb=PRIOR.mem_mb,
+        runtime=PRIOR.runtime,
     params:
         settings=cgconfig.result_settings(config, "prior", seeded=False),
     script:

@@ -1,7 +1,9 @@
 # NNP training with torchmd-net on delta forces: one model per protein (`train`) and
 # one for all proteins together (`train_multi`). Checkpoints for resuming live in a
 # `work/` folder beside the outputs; a rerun with the same settings continues there.
-from cgthermo.train import resources as train_resources
+from cgthermo.train.rules import TrainRules
+
+TRAIN = TrainRules(config)
 
 
 rule train:
@@ -21,9 +23,9 @@ rule train:
         "../../envs/train.yaml"
     threads: 4
     resources:
-        mem_mb=train_resources.memory_mb,
-        runtime=train_resources.runtime_for(config),
-        gpu=train_resources.gpus_requested(config),
+        mem_mb=TRAIN.mem_mb,
+        runtime=TRAIN.runtime,
+        gpu=TRAIN.gpus(),
     params:
         kind="specific",
         settings=cgconfig.result_settings(config, "train"),
@@ -48,9 +50,9 @@ rule train_multi:
         "../../envs/train.yaml"
     threads: 4
     resources:
-        mem_mb=train_resources.memory_mb,
-        runtime=train_resources.runtime_for(config),
-        gpu=train_resources.gpus_requested(config),
+        mem_mb=TRAIN.mem_mb,
+        runtime=TRAIN.runtime,
+        gpu=TRAIN.gpus(),
     params:
         kind="multi",
         settings=cgconfig.result_settings(config, "train"),

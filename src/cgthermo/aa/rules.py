@@ -97,10 +97,3 @@ def _runtime(settings: dict, ns: float) -> str:
     gpu = settings["platform"] in GPU_PLATFORMS
     days = ns / EXPECTED_NS_PER_DAY[(settings["solvent"], gpu)]
     return f"{10 + math.ceil(1.5 * days * 1440)}m"
-
-
-def job_settings(snakemake) -> dict:
-    """The full all-atom settings of the job's protein, with `threads` resolved."""
-    settings = cgconfig.aa_settings(snakemake.config, snakemake.wildcards.protein)
-    settings["threads"] = settings["threads"] or snakemake.threads
-    return settings

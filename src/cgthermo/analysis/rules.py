@@ -2,6 +2,7 @@
 .smk files so the rule files hold rules only and pytest can check the functions)."""
 
 from .. import config as cgconfig
+from ..resources import memory_from_inputs, minutes
 
 PER_MODEL_FIGURES = ("fes", "tica_1d", "rmsd")
 
@@ -41,19 +42,14 @@ class AnalysisRules:
         """One seed per protein: every model of it is resampled alike (paired differences)."""
         return cgconfig.stage_seed(self.config, "bootstrap", wildcards.protein)
 
-    @staticmethod
-    def reference_mem_mb(wildcards, input, attempt) -> int:
-        """Positions of every frame stay in memory; features are built one replica at a time."""
-        return int((2000 + 2 * input.size_mb) * attempt)
+    # positions of every frame stay in memory; features are built one replica at a time
+    reference_mem_mb = staticmethod(memory_from_inputs(2))
+    model_mem_mb = staticmethod(memory_from_inputs(4))
 
     @staticmethod
     def reference_runtime(wildcards, input, attempt) -> str:
         """k-means and one MSM per implied-timescale lag grow with the number of frames."""
-        return f"{int((30 + input.size_mb / 10) * attempt)}m"
-
-    @staticmethod
-    def model_mem_mb(wildcards, input, attempt) -> int:
-        return int((2000 + 4 * input.size_mb) * attempt)
+        return minutes(30 + input.size_mb / 10, attempt)
 
     # summary and report
     def metrics_files(self, wildcards=None) -> list:

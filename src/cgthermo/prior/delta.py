@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..cg.dataset import CGData
+from ..cgmap.dataset import CGData
 from ..cgtopology import CGTopology
 from ..priorforces import prior_forces
 

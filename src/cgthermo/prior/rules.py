@@ -1,23 +1,27 @@
 """Input and resource functions of the prior rules (kept here so the .smk holds rules only)."""
 
+from .. import config as cgconfig
+from ..resources import memory_from_inputs, minutes
+
 SECONDS_PER_BEAD_FRAME = 2.0e-4  # torchmd evaluates the prior frame by frame (one CPU core)
 DATASET_BYTES_PER_BEAD_FRAME = 24  # float32 positions and forces in the dataset
 
 
-def multi_datasets_for(results: str, proteins: list[str]):
-    def prior_multi_datasets(wildcards):
-        return [f"{results}/{protein}/cg/dataset.h5" for protein in proteins]
+class PriorRules:
+    """Input/resource functions of workflow/rules/prior.smk, bound to the config."""
 
-    return prior_multi_datasets
+    # the datasets are read whole; delta forces are computed in float64
+    mem_mb = staticmethod(memory_from_inputs(6))
 
+    def __init__(self, config: dict):
+        self.config = config
+        self.results = config["results"]
 
-def mem_mb(wildcards, input, attempt) -> int:
-    """The datasets are read whole; delta forces are computed in float64."""
-    return int((2000 + 6 * input.size_mb) * attempt)
+    def multi_datasets(self, wildcards=None) -> list[str]:
+        return [f"{self.results}/{p}/cg/dataset.h5" for p in cgconfig.protein_names(self.config)]
 
-
-def runtime(wildcards, input, attempt) -> str:
-    """Histograms, fits and, above all, torchmd's prior forces on every frame; 4× slack."""
-    bead_frames = sum(input.size_files) / DATASET_BYTES_PER_BEAD_FRAME
-    minutes = max(30, int(4 * bead_frames * SECONDS_PER_BEAD_FRAME / 60))
-    return f"{minutes * attempt}m"
+    @staticmethod
+    def runtime(wildcards, input, attempt) -> str:
+        """Histograms, fits and, above all, torchmd's prior forces on every frame; 4× slack."""
+        bead_frames = sum(input.size_files) / DATASET_BYTES_PER_BEAD_FRAME
+        return minutes(4 * bead_frames * SECONDS_PER_BEAD_FRAME / 60, attempt, least=30)

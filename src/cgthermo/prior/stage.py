@@ -2,7 +2,7 @@
 
 import logging
 
-from ..cg.dataset import read_dataset, write_dataset
+from ..cgmap.dataset import read_dataset, write_dataset
 from ..cgtopology import CGTopology
 from .delta import delta_data
 from .fitting import fit_prior
@@ -35,4 +35,17 @@ def run_prior(dataset_paths, settings: dict, yaml_path, png_path, delta_path) ->
         [d.name for d in datasets],
         hist.temperature,
         yaml_path,
+    )
+
+
+def prior(job) -> None:
+    """Entry point of the prior and prior_multi rules (`job`: the Snakemake object);
+    prior_multi fits one prior on every protein and its delta.h5 holds a group per protein."""
+    datasets = job.input.datasets
+    run_prior(
+        [datasets] if isinstance(datasets, str) else list(datasets),
+        job.config["prior"],
+        job.output.prior,
+        job.output.fit,
+        job.output.delta,
     )

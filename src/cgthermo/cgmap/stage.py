@@ -45,3 +45,16 @@ def run_cg_map(
         len(data.resnames),
         dataset_path,
     )
+
+
+def cg_map(job) -> None:
+    """Entry point of the cg_map rule (`job`: the rule script's Snakemake object)."""
+    md = job.input.get("md", [])
+    run_cg_map(
+        job.config,
+        job.wildcards.protein,
+        [md] if isinstance(md, str) else list(md),
+        job.input.get("system"),
+        job.output.dataset,
+        job.output.topology,
+    )

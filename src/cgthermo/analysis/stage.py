@@ -1,0 +1,56 @@
+"""Entry points of the analysis rules (analysis_reference, analysis, summary, report): each
+takes the Snakemake job object of its rule script and calls the package with plain values."""
+
+import logging
+
+log = logging.getLogger("cgthermo")
+
+
+def analysis_reference(job) -> None:
+    from .reference import build_reference, write_reference
+
+    arrays = build_reference(
+        job.input.dataset,
+        job.input.topology,
+        job.wildcards.protein,
+        job.params.settings,
+        job.params.temperature,
+        native_path=job.input.get("native"),
+        seed=job.params.seed,
+    )
+    write_reference(arrays, job.output.npz, job.output.its)
+
+
+def analysis(job) -> None:
+    from .compare import run_analysis
+
+    result = run_analysis(
+        job.input.reference,
+        job.input.traj,
+        job.input.frames,
+        job.input.topology,
+        job.wildcards.model,
+        job.params.settings,
+        job.params.seed,
+        dict(job.output.items()),
+    )
+    log.info("metrics: %s", result)
+
+
+def summary(job) -> None:
+    from .summary import write_summary
+
+    table = write_summary(list(job.input.metrics), job.output[0], list(job.input.resamples))
+    log.info("summary of %d protein × model rows", len(table))
+
+
+def report(job) -> None:
+    from .report import write_report
+
+    write_report(
+        job.input.summary,
+        list(job.input.figures),
+        job.params.proteins,
+        job.params.models,
+        job.output[0],
+    )
