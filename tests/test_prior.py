@@ -366,6 +366,30 @@ def test_delta_forces_are_mapped_minus_prior(datasets, fitted):
     assert np.abs(prior).max() > 1.0  # the prior is not a zero force field
 
 
+def test_delta_prior_equals_torchmds_own_terms_on_fitted_priors(datasets, fitted, tmp_path):
+    """The delta forces come from the batched prior cg_sim integrates with; on priors fitted
+    from all-atom data (paper terms; angles and per-quadruple dihedrals) it equals torchmd's
+    own force terms to 1e-6."""
+    from cgthermo.cgmap.dataset import read_dataset
+    from cgthermo.prior.stage import run_prior
+    from cgthermo.priorforces import prior_forces
+
+    settings = dict(SETTINGS, min_pair_samples=20, angles=True, dihedral_types="per_quadruple")
+    run_prior([datasets["one"]], settings, tmp_path / "prior.yaml", tmp_path / "fit.png",
+              tmp_path / "delta.h5")  # fmt: skip
+    for prior_yaml, name in ((fitted / "prior.yaml", "one"), (fitted / "multi" / "prior.yaml", "two"),
+                             (tmp_path / "prior.yaml", "one")):  # fmt: skip
+        (mapped,) = read_dataset(datasets[name])
+        topology = CGTopology(mapped.resnames)
+        energy, force = prior_forces(prior_yaml, topology, mapped.pos, chunk=7)
+        torchmd_energy, torchmd_force = evaluate(build_forces(prior_yaml, topology),
+                                                 torch.as_tensor(mapped.pos, dtype=torch.float64))
+        assert np.abs(force).max() > 1.0
+        np.testing.assert_allclose(energy, torchmd_energy.numpy(), rtol=0, atol=1e-6)
+        np.testing.assert_allclose(force, torchmd_force.numpy(), rtol=0, atol=1e-6)
+    assert "angles" in yaml.safe_load((tmp_path / "prior.yaml").read_text())
+
+
 def test_multi_prior_covers_all_proteins_with_one_delta_group_each(datasets, fitted):
     from cgthermo.cgmap.dataset import read_dataset
     from cgthermo.priorforces import prior_forces

@@ -1,4 +1,4 @@
-"""The prior as torchmd evaluates it: one code path for delta forces and for CG simulation."""
+"""The prior as torchmd defines it, from a prior YAML: parameters, forces and many-frame evaluation."""
 
 import numpy as np
 import torch
@@ -64,16 +64,34 @@ def evaluate(forces: Forces, positions: torch.Tensor):
     return energy.detach(), out
 
 
-def prior_forces(prior_yaml, topology: CGTopology, positions_angstrom, chunk: int = 256,
+# Frames × bead pairs per block of the batched prior: bounds its memory (~0.5 GB of float64
+# pair tensors) whatever the chain length.
+PAIR_ENTRIES_PER_BLOCK = 2_000_000
+
+
+def prior_forces(prior_yaml, topology: CGTopology, positions_angstrom, chunk: int | None = None,
                  terms=None):
-    """Prior energies and forces for many frames, in float64 with torchmd's own force terms
-    (all of them, or only `terms`)."""
-    forces = build_forces(prior_yaml, topology, terms=terms)
-    pos = np.asarray(positions_angstrom, dtype=np.float64)
+    """Prior energies and forces for many frames, in float64, `chunk` frames at a time.
+
+    All terms: the batched prior that cg_sim integrates with (cgsim.batched, equal to
+    torchmd's own terms to 1e-6), so the delta forces the network learns and the forces it
+    is simulated with come from one implementation. Only `terms`: torchmd's own force
+    terms (a diagnostic of single terms).
+    """
+    beads = topology.numAtoms
+    if terms:
+        forces = build_forces(prior_yaml, topology, terms=terms)
+        chunk = chunk or 256  # torchmd loops over the frames of a block in Python
+    else:
+        from .cgsim.batched import build_batched_forces
+
+        forces = build_batched_forces(prior_yaml, topology)
+        chunk = chunk or max(1, PAIR_ENTRIES_PER_BLOCK // max(1, beads * (beads - 1) // 2))
+    pos = positions_angstrom  # a block at a time: an h5py dataset or a memory map stays on disk
     energies = np.empty(len(pos))
-    result = np.empty_like(pos)
+    result = np.empty((len(pos), beads, 3))
     for start in range(0, len(pos), chunk):
-        block = torch.as_tensor(pos[start : start + chunk])
+        block = torch.as_tensor(np.asarray(pos[start : start + chunk], dtype=np.float64))
         energy, force = evaluate(forces, block)
         energies[start : start + len(block)] = energy.numpy()
         result[start : start + len(block)] = force.numpy()
