@@ -1,6 +1,7 @@
 """The CG dataset in torchmd-net's HDF5 layout (docs/artifacts.md): one group per protein."""
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import h5py
@@ -9,6 +10,8 @@ import numpy as np
 from ..errors import CgthermoError
 from ..io import atomic_path, require_file
 from ..residues import bead_type
+
+BLOCK_VALUES = 1 << 22  # floats per block when copying frames (32 MB in float64)
 
 
 @dataclass
@@ -54,8 +57,8 @@ def _write_group(h5: h5py.File, data: CGData) -> None:
         )
     group = h5.create_group(data.name)
     group.create_dataset("types", data=data.types)
-    group.create_dataset("pos", data=np.asarray(data.pos, dtype=np.float32))
-    group.create_dataset("forces", data=np.asarray(data.forces, dtype=np.float32))
+    _write_blocks(group, "pos", data.pos)
+    _write_blocks(group, "forces", data.forces)
     group.create_dataset("replica", data=np.asarray(data.replica, dtype=np.int64))
     group.create_dataset("time", data=np.asarray(data.time, dtype=np.float64))
     group.attrs["temperature_K"] = float(data.temperature)
@@ -68,6 +71,25 @@ def _write_group(h5: h5py.File, data: CGData) -> None:
         group.create_dataset("force_map_weights", data=np.asarray(data.force_weights))
 
 
+def _write_blocks(group, name: str, values) -> None:
+    """(frames, beads, 3) float32 from an array, h5py dataset or lazy array (prior.delta),
+    read and written a bounded block of frames at a time."""
+    frames, beads = len(values), values.shape[1]
+    out = group.create_dataset(name, shape=(frames, beads, 3), dtype=np.float32)
+    block = max(1, BLOCK_VALUES // (beads * 3))
+    for start in range(0, frames, block):
+        out[start : start + block] = np.asarray(values[start : start + block], dtype=np.float32)
+
+
+@contextmanager
+def open_dataset(path):
+    """Every protein group of a dataset file, with `pos` and `forces` left on disk as h5py
+    datasets (sliced a block at a time by the stages that stream); valid inside the block."""
+    require_file(path, "the cg_map stage")
+    with h5py.File(path, "r") as h5:
+        yield [_read_group(path, h5, name, lazy=True) for name in h5 if name != "_metadata"]
+
+
 def read_dataset(path) -> list[CGData]:
     """Every protein group of a dataset file, in file order."""
     require_file(path, "the cg_map stage")
@@ -75,7 +97,7 @@ def read_dataset(path) -> list[CGData]:
         return [_read_group(path, h5, name) for name in h5 if name != "_metadata"]
 
 
-def _read_group(path, h5: h5py.File, name: str) -> CGData:
+def _read_group(path, h5: h5py.File, name: str, lazy: bool = False) -> CGData:
     group = h5[name]
     missing = [k for k in ("types", "pos", "forces", "replica", "time") if k not in group]
     if missing or "residue_names" not in group.attrs:
@@ -86,8 +108,8 @@ def _read_group(path, h5: h5py.File, name: str) -> CGData:
     return CGData(
         name=name,
         resnames=json.loads(group.attrs["residue_names"]),
-        pos=np.asarray(group["pos"]),
-        forces=np.asarray(group["forces"]),
+        pos=group["pos"] if lazy else np.asarray(group["pos"]),
+        forces=group["forces"] if lazy else np.asarray(group["forces"]),
         replica=np.asarray(group["replica"]),
         time=np.asarray(group["time"]),
         temperature=float(group.attrs["temperature_K"]),

@@ -10,8 +10,9 @@ DATASET_BYTES_PER_BEAD_FRAME = 24  # float32 positions and forces in the dataset
 class PriorRules:
     """Input/resource functions of workflow/rules/prior.smk, bound to the config."""
 
-    # the datasets are read whole; delta forces are computed in float64
-    mem_mb = staticmethod(memory_from_inputs(6))
+    # frames are streamed a block at a time: memory does not grow with the datasets
+    # (benchmarks/prior_memory.py: about 0.7 GB whatever the frames)
+    mem_mb = staticmethod(memory_from_inputs(0))
 
     def __init__(self, config: dict):
         self.config = config

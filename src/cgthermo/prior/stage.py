@@ -1,8 +1,9 @@
 """The prior stages: fit on one protein (prior) or on all proteins together (prior_multi)."""
 
 import logging
+from contextlib import ExitStack
 
-from ..cgmap.dataset import read_dataset, write_dataset
+from ..cgmap.dataset import open_dataset, write_dataset
 from ..cgtopology import CGTopology
 from .delta import delta_data
 from .fitting import fit_prior
@@ -14,8 +15,17 @@ log = logging.getLogger(__name__)
 
 
 def run_prior(dataset_paths, settings: dict, yaml_path, png_path, delta_path) -> None:
-    """Fit one prior on every group of the given datasets; delta forces for each group."""
-    datasets = [data for path in dataset_paths for data in read_dataset(path)]
+    """Fit one prior on every group of the given datasets; delta forces for each group.
+
+    Frames are read, histogrammed and turned into delta forces a block at a time: the
+    stage's memory does not grow with the number of frames.
+    """
+    with ExitStack() as stack:
+        datasets = [data for path in dataset_paths for data in stack.enter_context(open_dataset(path))]
+        fit_and_write(datasets, settings, yaml_path, png_path, delta_path)
+
+
+def fit_and_write(datasets, settings: dict, yaml_path, png_path, delta_path) -> None:
     hist = Histograms.from_settings(settings)
     for data in datasets:
         hist.add(CGTopology(data.resnames).atomtype, data.pos, data.temperature)
