@@ -312,32 +312,6 @@ def _check_aa_file(path, h5: h5py.File) -> None:
             )
 
 
-def map_aa_replica(path, coord_weights, force_weights: dict, fallback_replica: int) -> tuple:
-    """Map one aa/md/{replica}.h5 chunk by chunk; returns (MappedBlock, temperature_K).
-
-    The file was checked (datasets, units, finite values) by `replica_force_moments`.
-    """
-    beads = coord_weights.shape[0]
-    with h5py.File(path, "r") as h5:
-        n = h5["positions"].shape[0]
-        pos = np.empty((n, beads, 3))
-        forces = {kind: np.empty((n, beads, 3)) for kind in force_weights}
-        for start in range(0, n, CHUNK_FRAMES):
-            stop = min(n, start + CHUNK_FRAMES)
-            x, f = h5["positions"][start:stop], h5["forces"][start:stop]
-            pos[start:stop], mapped = map_frames(x, f, coord_weights, force_weights)
-            for kind, value in mapped.items():
-                forces[kind][start:stop] = value
-        time = (
-            units.ps_to_fs(np.asarray(h5["time"], dtype=np.float64))
-            if "time" in h5
-            else np.zeros(n)
-        )
-        replica = int(h5.attrs.get("replica", fallback_replica))
-        temperature = float(h5.attrs["temperature_K"])
-    return MappedBlock(pos=pos, forces=forces, replica=replica, time_fs=time), temperature
-
-
 def _check_finite(path, start, positions, forces) -> None:
     bad = ~(np.isfinite(positions).all(axis=(1, 2)) & np.isfinite(forces).all(axis=(1, 2)))
     if bad.any():
@@ -348,7 +322,11 @@ def _check_finite(path, start, positions, forces) -> None:
 
 
 def map_aa_protein(name, md_files, system_xml, force_map, max_bond) -> CGData:
-    """The CG dataset of one protein from its all-atom replicas and serialized system."""
+    """The CG dataset of one protein from its all-atom replicas and serialized system.
+
+    Its `pos` and `forces` are `MappedFrames`: computed from the all-atom files a block at a
+    time when read, so writing the dataset never holds every frame in memory.
+    """
     if not md_files:
         raise CgthermoError(
             f"protein '{name}' has no all-atom trajectories", "run the aa_md rule first"
@@ -369,19 +347,121 @@ def map_aa_protein(name, md_files, system_xml, force_map, max_bond) -> CGData:
         len(ca),
         int(force_weights["constraint-aware"].sum() - len(ca)),
     )
-    blocks, temperatures = [], set()
-    for i, path in enumerate(md_files):
-        block, temperature = map_aa_replica(path, coord_weights, force_weights, i)
-        blocks.append(block)
-        temperatures.add(temperature)
+    replicas = [scan_replica(path, i, coord_weights, force_weights, max_bond)
+                for i, path in enumerate(md_files)]  # fmt: skip
+    temperatures = {r.temperature for r in replicas}
     if len(temperatures) > 1:
         raise CgthermoError(
             f"all-atom replicas of '{name}' were run at different temperatures {sorted(temperatures)}",
             "rerun the replicas at one temperature",
         )
-    data = assemble(name, table.residue_names, blocks, temperatures.pop(), force_map, max_bond)
+    kept = sum(int(r.keep.sum()) for r in replicas)
+    total = sum(len(r.keep) for r in replicas)
+    log.info("%s: %d frames mapped, %d dropped (a Cα–Cα distance above %.1f Å)",
+             name, total, total - kept, max_bond)  # fmt: skip
+    if kept == 0:
+        raise CgthermoError(
+            f"protein '{name}': all {total} frames have a Cα–Cα distance above {max_bond} Å",
+            "check the all-atom runs (broken chains?) or raise cg_map.max_bond",
+        )
+    noise = {k: sum(r.square_sums[k] for r in replicas) / (kept * len(ca) * 3) for k in FORCE_MAPS}
+    for kind, value in noise.items():
+        log.info("%s: force map %s: mean squared mapped force %.3f (kcal/mol/Å)² per component",
+                 name, kind, value)  # fmt: skip
+    data = CGData(
+        name=name,
+        resnames=list(table.residue_names),
+        pos=MappedFrames(replicas, coord_weights, None),
+        forces=MappedFrames(replicas, coord_weights, force_weights[force_map]),
+        replica=np.concatenate([np.full(r.keep.sum(), r.replica, dtype=np.int64) for r in replicas]),
+        time=np.concatenate([r.time_fs[r.keep] for r in replicas]),
+        temperature=temperatures.pop(),
+        force_map=force_map,
+        dropped_frames=total - kept,
+        extra_attrs={f"mean_square_force_{k}": v for k, v in noise.items()},
+    )
     data.force_weights = force_weights[force_map]
     return data
+
+
+@dataclass
+class ReplicaScan:
+    """One all-atom replica after a first pass: which frames are kept, and sums over them."""
+
+    path: str
+    replica: int
+    temperature: float
+    time_fs: np.ndarray
+    keep: np.ndarray  # (frames,) bool: no Cα–Cα distance above max_bond
+    square_sums: dict  # force map → sum of squared mapped forces over the kept frames
+
+
+def scan_replica(path, fallback_replica, coord_weights, force_weights, max_bond) -> ReplicaScan:
+    """Map one aa/md/{replica}.h5 a block at a time, keeping only what the dataset needs
+    besides the frames: the broken-chain mask and each force map's squared-force sum.
+
+    The file was checked (datasets, units, finite values) by `replica_force_moments`.
+    """
+    keep, sums = [], dict.fromkeys(force_weights, 0.0)
+    with h5py.File(path, "r") as h5:
+        n = h5["positions"].shape[0]
+        for start in range(0, n, CHUNK_FRAMES):
+            x, f = h5["positions"][start : start + CHUNK_FRAMES], h5["forces"][start : start + CHUNK_FRAMES]
+            pos, mapped = map_frames(x, f, coord_weights, force_weights)
+            ok = ~broken_frames(pos.astype(np.float32), max_bond)
+            keep.append(ok)
+            for kind, value in mapped.items():
+                sums[kind] += float(np.sum(value[ok] ** 2))
+        time = units.ps_to_fs(np.asarray(h5["time"], dtype=np.float64)) if "time" in h5 else np.zeros(n)
+        replica = int(h5.attrs.get("replica", fallback_replica))
+        temperature = float(h5.attrs["temperature_K"])
+    keep = np.concatenate(keep) if keep else np.zeros(0, dtype=bool)
+    return ReplicaScan(str(path), replica, temperature, time, keep, sums)  # fmt: skip
+
+
+class MappedFrames:
+    """The kept frames of all-atom replicas as a (frames, beads, 3) array-like: Cα positions in
+    Å (`force_weights` None) or mapped forces in kcal/mol/Å, computed from the files when
+    sliced, in blocks of CHUNK_FRAMES all-atom frames."""
+
+    def __init__(self, replicas: list[ReplicaScan], coord_weights, force_weights):
+        self.replicas, self.coord_weights, self.force_weights = replicas, coord_weights, force_weights
+        self.dtype = np.dtype(np.float32 if force_weights is None else np.float64)
+        self.offsets = np.cumsum([0] + [int(r.keep.sum()) for r in replicas])
+        self.shape = (int(self.offsets[-1]), coord_weights.shape[0], 3)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, index):
+        if isinstance(index, (int, np.integer)):
+            return self[int(index) : int(index) + 1][0]
+        start, stop, _ = index.indices(len(self))
+        out = np.empty((max(0, stop - start), *self.shape[1:]), dtype=self.dtype)
+        for r, replica in enumerate(self.replicas):
+            lo, hi = max(start, self.offsets[r]), min(stop, self.offsets[r + 1])
+            if lo < hi:
+                out[lo - start : hi - start] = self._replica_frames(replica, lo - self.offsets[r], hi - self.offsets[r])
+        return out
+
+    def _replica_frames(self, replica: ReplicaScan, first: int, last: int) -> np.ndarray:
+        """Kept frames first..last (in kept numbering) of one replica."""
+        frames = np.flatnonzero(replica.keep)[first:last]
+        weights = {"f": self.force_weights} if self.force_weights is not None else {}
+        out = []
+        with h5py.File(replica.path, "r") as h5:
+            for begin in range(0, len(frames), CHUNK_FRAMES):
+                chunk = frames[begin : begin + CHUNK_FRAMES]
+                lo, hi = int(chunk[0]), int(chunk[-1]) + 1
+                x = h5["positions"][lo:hi][chunk - lo]
+                f = h5["forces"][lo:hi][chunk - lo] if weights else None
+                pos, mapped = map_frames(x, f, self.coord_weights, weights) if weights else (
+                    units.nm_to_angstrom(map_to_beads(x, self.coord_weights)), {})
+                out.append(mapped["f"] if weights else pos.astype(np.float32))
+        return np.concatenate(out)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self[0 : len(self)], dtype=dtype)
 
 
 def replica_force_moments(path) -> np.ndarray:
