@@ -64,9 +64,9 @@ def evaluate(forces: Forces, positions: torch.Tensor):
     return energy.detach(), out
 
 
-# Frames × bead pairs per block of the batched prior: bounds its memory (~0.5 GB of float64
+# Frames × bead pairs per block of the batched prior: bounds its memory (~0.1 GB of float64
 # pair tensors) whatever the chain length.
-PAIR_ENTRIES_PER_BLOCK = 2_000_000
+PAIR_ENTRIES_PER_BLOCK = 500_000
 
 
 class PriorEvaluator:

@@ -11,7 +11,7 @@ from ..errors import CgthermoError
 from ..io import atomic_path, require_file
 from ..residues import bead_type
 
-BLOCK_VALUES = 1 << 22  # floats per block when copying frames (32 MB in float64)
+BLOCK_VALUES = 1 << 20  # floats per block when copying frames (8 MB in float64)
 
 
 @dataclass
