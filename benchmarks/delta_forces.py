@@ -6,7 +6,7 @@ terms (bonds, angle, RepulsionCG, per-quadruple dihedrals), in one run, alternat
 
   torchmd   torchmd's `Forces.compute` in blocks of 256 frames (it loops over frames)
   batched   cgthermo's `prior_forces`: the batched prior cg_sim integrates with, in
-            blocks of 4096 frames (what the prior stage runs)
+            blocks of frames × bead pairs ≤ 5·10⁵ (what the prior stage runs)
 
 and prints frames/s of each, batched ÷ torchmd, the largest force difference relative to the largest force, and the
 projected time for chignolin's 1,868,861 paper frames.
