@@ -269,3 +269,33 @@ def test_nan_force_in_a_replica_is_named_and_no_dataset_is_written(run, tmp_path
             tmp_path / "dataset.h5", tmp_path / "topology.pdb",
         )  # fmt: skip
     assert not (tmp_path / "dataset.h5").exists()
+
+
+def test_streamed_frames_equal_the_whole_mapping_for_any_slice(run, tmp_path):
+    """cg_map maps the frames a block at a time when the dataset is written: any slice of
+    them, across the boundary of two replicas and past a dropped frame, equals mapping every
+    all-atom frame at once and dropping the broken ones."""
+    from cgthermo.cgmap.mapping import map_aa_protein, map_frames
+
+    second = tmp_path / "1.h5"
+    broken_copy(run.md_file, second, frame=3)
+    data = map_aa_protein("tiny", [run.md_file, second], run.system_xml, "optimized", 10.0)
+    positions, forces = [], []
+    for path in (run.md_file, second):
+        with h5py.File(path, "r") as h5:
+            pos, mapped = map_frames(h5["positions"][()], h5["forces"][()],
+                                     _coord_weights(data), {"f": data.force_weights})  # fmt: skip
+        keep = ~(np.linalg.norm(np.diff(pos.astype(np.float32), axis=1), axis=2) > 10.0).any(axis=1)
+        positions.append(pos[keep].astype(np.float32))
+        forces.append(mapped["f"][keep])
+    positions, forces = np.concatenate(positions), np.concatenate(forces)
+    n = len(positions)
+    assert data.dropped_frames == 1 and len(data.pos) == n == len(data.replica)
+    for start, stop in ((0, n), (0, 1), (n // 2 - 2, n // 2 + 3), (3, 4), (n - 1, n), (5, 5)):
+        np.testing.assert_array_equal(data.pos[start:stop], positions[start:stop])
+        np.testing.assert_allclose(data.forces[start:stop], forces[start:stop], rtol=1e-12, atol=1e-9)
+    np.testing.assert_array_equal(data.pos[n - 1], positions[n - 1])
+
+
+def _coord_weights(data):
+    return data.pos.coord_weights
