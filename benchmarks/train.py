@@ -133,6 +133,8 @@ def main():
         f"batch {opts.batch_size}, {opts.embedding_dimension}x{opts.num_layers} graph network, "
         f"{opts.threads} threads, device {opts.device}, {opts.clock} clock"
     )
+    if torch.cuda.is_available() and opts.device != "cpu":
+        print(f"# GPU: {torch.cuda.get_device_name()}, torch {torch.__version__}")
     print(f"train/ours: {ours_fps:.1f} frames/s ({opts.clock} {[round(t, 2) for t in ours_s]} s)")
     print(
         f"train/bare_torchmdnet: {bare_fps:.1f} frames/s ({opts.clock} {[round(t, 2) for t in bare_s]} s)"
