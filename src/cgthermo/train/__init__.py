@@ -2,7 +2,7 @@
 
 import importlib
 
-# Snakemake imports cgthermo.train.resources while parsing; torch-heavy modules load lazily.
+# Snakemake imports cgthermo.train.rules while parsing; torch-heavy modules load lazily.
 _LAZY = {"Outputs": "run", "train_model": "run"}
 
 
