@@ -82,6 +82,18 @@ def test_maxwell_boltzmann_velocities_have_the_target_temperature():
     assert (comp**4).mean() / (comp**2).mean() ** 2 == pytest.approx(3.0, rel=0.03)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_start_velocities_on_a_gpu_are_those_of_the_cpu_stream():
+    """The replicas' noise streams are CPU generators; a GPU run draws its start velocities
+    from them and moves them (drawing on the GPU with a CPU generator fails), so it starts
+    where a CPU run starts."""
+    masses = torch.full((10,), 12.0, dtype=torch.float64)
+    cpu = maxwell_boltzmann(masses, 340.0, 3, torch.Generator().manual_seed(5))
+    gpu = maxwell_boltzmann(masses.cuda(), 340.0, 3, torch.Generator().manual_seed(5))
+    assert gpu.device.type == "cuda"
+    torch.testing.assert_close(gpu.cpu(), cpu, rtol=0, atol=0)
+
+
 def test_settings_come_from_the_config():
     with open(REPO / "config" / "test.yaml") as fh:
         config = cgconfig.validate(yaml.safe_load(fh))
