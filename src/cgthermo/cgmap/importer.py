@@ -24,6 +24,7 @@ from .mapping import (
     AtomTable,
     MappedBlock,
     assemble,
+    broken_frames,
     force_map_weights,
     force_second_moments,
     map_frames,
@@ -98,14 +99,58 @@ def import_npy(name, spec, temperature, timestep_fs, max_bond) -> CGData:
     _check_finite(name, "coords", coords)
     _check_finite(name, "forces", forces)
     check_plausible_units(name, coords, forces, temperature)
-    frames = len(coords)
-    block = MappedBlock(
-        pos=np.asarray(coords, dtype=np.float64),
-        forces={"imported": np.asarray(forces, dtype=np.float64)},
-        replica=0,
-        time_fs=np.arange(frames) * timestep_fs,
+    keep = kept_frames(name, coords, max_bond)
+    square_sum = sum(float(np.sum(np.asarray(forces[s], dtype=np.float64)[keep[s]] ** 2))
+                     for s in _blocks(len(forces)))  # fmt: skip
+    return CGData(
+        name=name,
+        resnames=resnames,
+        pos=KeptFrames(coords, keep, np.float32),
+        forces=KeptFrames(forces, keep, np.float64),
+        replica=np.zeros(int(keep.sum()), dtype=np.int64),
+        time=(np.arange(len(coords)) * timestep_fs)[keep],
+        temperature=float(temperature),
+        force_map="imported",
+        dropped_frames=int((~keep).sum()),
+        extra_attrs={"mean_square_force_imported": square_sum / (int(keep.sum()) * coords.shape[1] * 3)},
     )
-    return assemble(name, resnames, [block], temperature, "imported", max_bond)
+
+
+def _blocks(frames: int, size: int = 50_000):
+    return [slice(start, start + size) for start in range(0, frames, size)]
+
+
+def kept_frames(name, coords, max_bond) -> np.ndarray:
+    """Frames without a Cα–Cα distance above `max_bond`, judged a block at a time."""
+    keep = np.concatenate([
+        ~broken_frames(np.asarray(coords[s], dtype=np.float32), max_bond) for s in _blocks(len(coords))
+    ])  # fmt: skip
+    log.info("%s: %d frames imported, %d dropped (a Cα–Cα distance above %.1f Å)",
+             name, len(keep), int((~keep).sum()), max_bond)  # fmt: skip
+    if not keep.any():
+        raise CgthermoError(
+            f"protein '{name}': all {len(keep)} frames have a Cα–Cα distance above {max_bond} Å",
+            "check the imported coordinates (Å, Cα atoms in chain order) or raise cg_map.max_bond",
+        )
+    return keep
+
+
+class KeptFrames:
+    """The kept frames of a (frames, beads, 3) array (a memory map stays on disk), read as
+    `dtype` only when sliced."""
+
+    def __init__(self, array, keep: np.ndarray, dtype):
+        self.array, self.index, self.dtype = array, np.flatnonzero(keep), np.dtype(dtype)
+        self.shape = (len(self.index), *array.shape[1:])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, frames):
+        return np.asarray(self.array[self.index[frames]], dtype=self.dtype)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self[0 : len(self)], dtype=dtype)
 
 
 def open_npy_import(name, spec) -> tuple:
