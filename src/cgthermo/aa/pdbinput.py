@@ -213,7 +213,9 @@ def problems(path, hetero: str, min_residues: int) -> list[CgthermoError]:
             f"{path} holds ligands, waters or ions ({_listed(contents.hetero)}) and aa.hetero is 'refuse'",
             "remove them from the file, or set aa.hetero: drop to have them dropped",
         ))
-    unfilled = [b for b in contents.breaks if b.split()[1] not in contents.sequences]
+    # one protein chain is allowed, and mmCIF names its sequences by label_asym_id, not by
+    # the chain id the reader reports: any sequence record covers the chain
+    unfilled = contents.breaks if not contents.sequences else []
     if unfilled and not contents.modified:  # a modified residue leaves a gap of its own
         found.append(CgthermoError(
             f"{path} has a break in {unfilled[0]}{' and more' if len(unfilled) > 1 else ''} "
