@@ -35,9 +35,10 @@ def fixer_from_sequence(sequence: str):
 
 
 def fixer_from_pdb(path, hetero: str = "drop", min_residues: int = MIN_RESIDUES):
-    """PDBFixer of a user's PDB or mmCIF file, refused in one line per problem."""
-    raise_all(pdbinput.problems(path, hetero, min_residues))
-    return pdbinput.open_fixer(path)
+    """PDBFixer of a user's PDB or mmCIF file (read once), refused in one line per problem."""
+    contents = pdbinput.inspect(path)
+    raise_all(pdbinput.contents_problems(contents, hetero, min_residues))
+    return contents.fixer
 
 
 def complete_protein(fixer, seed: int) -> tuple:

@@ -25,12 +25,10 @@ import numpy as np
 from ..errors import CgthermoError
 from ..residues import BEAD_TYPE, CAPS, SUBSTITUTIONS
 
-WATER_NAMES = {"HOH", "WAT", "H2O", "TIP3", "SOL", "DOD"}
 MMCIF_SUFFIXES = {".cif", ".mmcif"}
 # Consecutive Cα are 3.8 Å apart (2.9 Å for a cis peptide bond); farther means residues are missing.
 MAX_CA_STEP_ANGSTROM = 4.5
 END_RECORDS = ("TER", "END", "ENDMDL", "CONECT", "MASTER")
-HETERO_CHOICES = ("drop", "refuse")
 
 
 @dataclass
@@ -46,6 +44,7 @@ class Contents:
     sequences: dict = field(default_factory=dict)  # chain id → SEQRES residue names
     breaks: list = field(default_factory=list)  # 'chain A between … and … (9.1 Å)'
     positions: np.ndarray | None = None  # (atoms, 3) Å
+    fixer: object = None  # the PDBFixer that read the file, for the prepare job to go on with
 
     @property
     def n_residues(self) -> int:
@@ -121,7 +120,7 @@ def inspect(path) -> Contents:
     """Read the file and sort its residues; raises only for an unreadable file."""
     fixer = open_fixer(path)
     positions = np.asarray(fixer.positions.value_in_unit_system(_md_unit_system())) * 10.0
-    contents = Contents(Path(path), positions=positions)
+    contents = Contents(Path(path), positions=positions, fixer=fixer)
     for residue in fixer.topology.residues():
         name = residue.name.upper()
         atom_names = {a.name for a in residue.atoms()}
@@ -135,8 +134,8 @@ def inspect(path) -> Contents:
             contents.modified.append(label(residue))
         else:
             contents.hetero.append(label(residue))
-    for chain, sequence in _sequences(fixer).items():
-        contents.sequences[chain] = sequence
+    # SEQRES (PDB) or entity_poly_seq (mmCIF) records, by chain
+    contents.sequences = {s.chainId: list(s.residues) for s in fixer.sequences}
     for chain, residues in contents.chains.items():
         contents.breaks += _breaks(chain, residues, positions)
     return contents
@@ -146,11 +145,6 @@ def _md_unit_system():
     from openmm import unit
 
     return unit.md_unit_system
-
-
-def _sequences(fixer) -> dict:
-    """Chain id → residue names of the SEQRES (PDB) or entity_poly_seq (mmCIF) records."""
-    return {s.chainId: list(s.residues) for s in fixer.sequences}
 
 
 def _breaks(chain: str, residues: list, positions_angstrom) -> list[str]:
@@ -182,6 +176,11 @@ def problems(path, hetero: str, min_residues: int) -> list[CgthermoError]:
         contents = inspect(path)
     except CgthermoError as err:
         return [err]
+    return contents_problems(contents, hetero, min_residues)
+
+
+def contents_problems(contents: Contents, hetero: str, min_residues: int) -> list[CgthermoError]:
+    path = contents.path
     found = []
     if not contents.chains:
         found.append(CgthermoError(f"{path} has no amino-acid residues", "give the structure of a protein"))
