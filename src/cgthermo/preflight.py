@@ -10,18 +10,20 @@ from pathlib import Path
 from . import config as cgconfig
 from .aa import pdbinput
 from .cgmap import importer
-from .errors import CgthermoError, raise_all
+from .errors import CgthermoError, InputErrors, raise_all
 from .residues import min_residues, tokenize_sequence
 
 
 def check_config(config: dict) -> dict:
     """The validated config with defaults filled in, or every problem raised at once."""
-    schema_problems = cgconfig.schema_problems(config) + cgconfig.non_finite_problems(config)
-    if schema_problems:
-        raise_all(schema_problems + content_problems(config))
-    config = cgconfig.validate(config)
-    raise_all(content_problems(config))
-    return config
+    try:
+        validated = cgconfig.validate(config)
+    except InputErrors as err:
+        raise_all(err.problems + content_problems(config))
+    except CgthermoError as err:
+        raise_all([err, *content_problems(config)])
+    raise_all(content_problems(validated))
+    return validated
 
 
 def content_problems(config: dict) -> list[CgthermoError]:
@@ -49,7 +51,7 @@ def protein_problems(config: dict, entry: dict, shortest: int) -> list[CgthermoE
     if entry.get("native"):
         found += keyed(name, "native", native_problems(entry["native"]))
     if "import" in entry:
-        found += keyed(name, "import", import_problems(entry, shortest))
+        found += keyed(name, "import", import_problems(entry))
     return found
 
 
@@ -79,7 +81,7 @@ def native_problems(path) -> list[CgthermoError]:
     return []
 
 
-def import_problems(entry: dict, shortest: int) -> list[CgthermoError]:
+def import_problems(entry: dict) -> list[CgthermoError]:
     try:
         importer.check_import_before_jobs(entry["name"], entry["import"], entry["temperature"])
     except CgthermoError as err:
