@@ -14,6 +14,18 @@ from ..residues import bead_type
 BLOCK_VALUES = 1 << 20  # floats per block when copying frames (8 MB in float64)
 
 
+class LazyFrames:
+    """A read-only (frames, beads, 3) array whose frames are read or computed only when
+    sliced, so a stage can write it a block at a time; subclasses set `shape` and `dtype`
+    and define `__getitem__`."""
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self[0 : len(self)], dtype=dtype)
+
+
 @dataclass
 class CGData:
     """Mapped frames of one protein, in Å, kcal/mol/Å and fs."""

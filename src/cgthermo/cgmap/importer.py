@@ -18,7 +18,7 @@ import numpy as np
 from .. import units
 from ..errors import CgthermoError
 from ..residues import BEAD_TYPE
-from .dataset import CGData
+from .dataset import CGData, LazyFrames
 from .mapping import (
     FORCE_MAPS,
     AtomTable,
@@ -135,7 +135,7 @@ def kept_frames(name, coords, max_bond) -> np.ndarray:
     return keep
 
 
-class KeptFrames:
+class KeptFrames(LazyFrames):
     """The kept frames of a (frames, beads, 3) array (a memory map stays on disk), read as
     `dtype` only when sliced."""
 
@@ -143,14 +143,8 @@ class KeptFrames:
         self.array, self.index, self.dtype = array, np.flatnonzero(keep), np.dtype(dtype)
         self.shape = (len(self.index), *array.shape[1:])
 
-    def __len__(self) -> int:
-        return self.shape[0]
-
     def __getitem__(self, frames):
         return np.asarray(self.array[self.index[frames]], dtype=self.dtype)
-
-    def __array__(self, dtype=None, copy=None):
-        return np.asarray(self[0 : len(self)], dtype=dtype)
 
 
 def open_npy_import(name, spec) -> tuple:

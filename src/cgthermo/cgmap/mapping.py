@@ -29,7 +29,7 @@ import numpy as np
 from .. import units
 from ..errors import CgthermoError
 from ..io import require_file
-from .dataset import CGData
+from .dataset import CGData, LazyFrames
 
 log = logging.getLogger(__name__)
 
@@ -419,7 +419,7 @@ def scan_replica(path, fallback_replica, coord_weights, force_weights, max_bond)
     return ReplicaScan(str(path), replica, temperature, time, keep, sums)  # fmt: skip
 
 
-class MappedFrames:
+class MappedFrames(LazyFrames):
     """The kept frames of all-atom replicas as a (frames, beads, 3) array-like: Cα positions in
     Å (`force_weights` None) or mapped forces in kcal/mol/Å, computed from the files when
     sliced, in blocks of CHUNK_FRAMES all-atom frames."""
@@ -429,9 +429,6 @@ class MappedFrames:
         self.dtype = np.dtype(np.float32 if force_weights is None else np.float64)
         self.offsets = np.cumsum([0] + [int(r.keep.sum()) for r in replicas])
         self.shape = (int(self.offsets[-1]), coord_weights.shape[0], 3)
-
-    def __len__(self) -> int:
-        return self.shape[0]
 
     def __getitem__(self, index):
         if isinstance(index, (int, np.integer)):
@@ -459,9 +456,6 @@ class MappedFrames:
                     units.nm_to_angstrom(map_to_beads(x, self.coord_weights)), {})
                 out.append(mapped["f"] if weights else pos.astype(np.float32))
         return np.concatenate(out)
-
-    def __array__(self, dtype=None, copy=None):
-        return np.asarray(self[0 : len(self)], dtype=dtype)
 
 
 def replica_force_moments(path) -> np.ndarray:

@@ -4,12 +4,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..cgmap.dataset import CGData
+from ..cgmap.dataset import CGData, LazyFrames
 from ..cgtopology import CGTopology
 from ..priorforces import PriorEvaluator
 
 
-class DeltaForces:
+class DeltaForces(LazyFrames):
     """Mapped − prior forces of one dataset group, as a read-only array of float32 that is
     computed block by block when sliced: the mapped forces and positions may stay on disk."""
 
@@ -20,15 +20,9 @@ class DeltaForces:
         self.prior = PriorEvaluator(prior_yaml, CGTopology(data.resnames))
         self.shape = tuple(self.mapped.shape)
 
-    def __len__(self) -> int:
-        return self.shape[0]
-
     def __getitem__(self, frames: slice) -> np.ndarray:
         _, prior = self.prior(self.pos[frames])
         return (np.asarray(self.mapped[frames], dtype=np.float64) - prior).astype(np.float32)
-
-    def __array__(self, dtype=None, copy=None):
-        return np.asarray(self[0 : len(self)], dtype=dtype)
 
 
 def delta_data(data: CGData, prior_yaml) -> CGData:
