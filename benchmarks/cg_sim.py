@@ -70,7 +70,8 @@ def timed_run(sim) -> float:
     folder = sim.work.path.parent
     start = clock()
     sim.run()
-    sim.write(SimOutputs(folder / "traj.xtc", folder / "frames.csv", folder / "log.csv"))
+    sim.write(SimOutputs(folder / "traj.xtc", folder / "frames.csv", folder / "log.csv",
+                         folder / "run.json"))
     sync()
     return (clock() - start) / sim.total_steps
 

@@ -50,7 +50,8 @@ def demo_inputs(folder: Path) -> SimInputs:
 
 def aggregate_ns_per_day(inputs: SimInputs, settings: SimSettings, folder: Path,
                          workers: int) -> float:
-    outputs = SimOutputs(folder / "traj.xtc", folder / "frames.csv", folder / "log.csv")
+    outputs = SimOutputs(folder / "traj.xtc", folder / "frames.csv", folder / "log.csv",
+                         folder / "run.json")
     start = time.perf_counter()
     simulate(inputs, settings, outputs, folder / "work", workers=workers)
     seconds = time.perf_counter() - start

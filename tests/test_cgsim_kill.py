@@ -126,3 +126,22 @@ def test_unusable_checkpoint_is_one_warning(tmp_path, chignolin, caplog):
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1 and "cannot resume" in warnings[0]
     assert "settings, inputs or start structures differ" in warnings[0]
+
+
+def test_killed_exchange_run_resumes_to_the_uninterrupted_swaps(tmp_path, chignolin):
+    """Replica exchange is exact under resume: the swap streams, counts and walkers are in the
+    checkpoint, so a killed run continued under another number of workers writes the bytes
+    of the uninterrupted run, swap history included."""
+    settings = dict(SETTINGS, sampler="exchange",
+                    exchange={"temperatures": 2, "highest_factor": 1.3, "every": 10})
+    whole = tmp_path / "whole"
+    simulate(chignolin, SimSettings(**settings), outputs_in(whole), whole / "work")
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    job = start_job(chignolin, killed, workers=2, settings=settings)
+    wait_for_checkpoint(job, killed / "work")
+    job.send_signal(signal.SIGKILL)
+    job.wait(timeout=30)
+    assert start_job(chignolin, killed, workers=1, settings=settings).wait(timeout=600) == 0
+    assert read_bytes(outputs_in(killed)) == read_bytes(outputs_in(whole))
+    assert "resuming from the checkpoint" in (killed / "job.log").read_text()

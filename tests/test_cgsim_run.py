@@ -1,5 +1,6 @@
 """cg_sim runs: Boltzmann sampling, equipartition, explosions, resume after a kill, outputs."""
 
+import json
 import logging
 
 import mdtraj
@@ -148,7 +149,19 @@ def test_outputs_follow_the_artifact_contract(tmp_path, chignolin):
     xyz, frames, log = read_run(outputs, chignolin.topology_pdb)
     assert list(frames.columns) == ["replica", "frame", "step", "time_fs", "exploded"]
     assert list(log.columns) == ["step", "time_fs", "replica", "potential", "kinetic",
-                                 "temperature"]
+                                 "temperature", "ladder", "rung", "set_temperature", "walker",
+                                 "exchange_acceptance"]
+    # plain Langevin: every replica its own one-slot ladder at the target, nothing swaps
+    assert (log.ladder == log.replica).all() and (log.rung == 0).all()
+    assert (log.walker == log.replica).all() and log.exchange_acceptance.isna().all()
+    assert (log.set_temperature == settings.temperature_K).all()
+    record = json.loads(outputs.run_json.read_text())
+    assert record["sampler"] == "langevin" and record["trajectory_replicas"] == 4
+    simulated_ns = settings.replicas * settings.steps * settings.timestep_fs * 1e-6
+    assert record["simulated_ns"] == pytest.approx(simulated_ns)
+    assert record["ns_per_day"] == pytest.approx(
+        simulated_ns / (record["wall_seconds"] / 86400.0))
+    assert 0 < record["wall_seconds"] <= record["core_seconds"]
     assert frames.replica.is_monotonic_increasing  # replica-major, like traj.xtc
     assert frames.frame.tolist() == list(range(settings.frames)) * settings.replicas
     assert (frames.time_fs == frames.step * settings.timestep_fs).all()

@@ -62,6 +62,12 @@ REFUSED = {
                          r"config key 'aa\.length_ns' is inf"),
     "empty results": (lambda d: {**protein(sequence="YYDPETGTWY"), "results": ""},
                       r"config key 'results' is empty\. Fix: name the folder"),
+    "exchange ladder not tiling the batches": (
+        lambda d: {**protein(sequence="YYDPETGTWY"),
+                   "cgsim": {"sampler": "exchange", "replicas": 12, "batch_replicas": 6,
+                             "exchange": {"temperatures": 4}}},
+        r"cgsim\.exchange\.temperatures = 4 does not divide both cgsim\.replicas = 12 and "
+        r"cgsim\.batch_replicas = 6\. Fix: make both multiples"),
     "no models": (lambda d: {**protein(sequence="YYDPETGTWY"), "models": []},
                   r"config key 'models' lists no model\. Fix: list at least one of"),
     "two sources": (lambda d: protein(sequence="YYDPETGTWY", pdb="x.pdb"),

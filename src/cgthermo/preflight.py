@@ -31,13 +31,28 @@ def content_problems(config: dict) -> list[CgthermoError]:
     config = cgconfig.fill_defaults(config)
     separation = config.get("analysis", {}).get("min_sequence_separation")
     shortest = min_residues(separation if isinstance(separation, int) else 3)
-    problems = []
+    problems = sampler_problems(config.get("cgsim", {}))
     for entry in config.get("proteins") or []:
         try:
             problems += protein_problems(config, entry, shortest)
         except (TypeError, KeyError, AttributeError, ValueError):
             continue  # an entry the schema refused: its schema problems say what to fix
     return problems
+
+
+def sampler_problems(sim: dict) -> list[CgthermoError]:
+    """Temperature ladders must tile the replicas and their batches."""
+    from .cgsim.settings import check_ladders
+
+    if sim.get("sampler") != "exchange":
+        return []
+    try:
+        check_ladders(sim["replicas"], sim["batch_replicas"], sim["exchange"]["temperatures"])
+    except CgthermoError as err:
+        return [err]
+    except (TypeError, KeyError):
+        pass  # a block the schema refused: its schema problems say what to fix
+    return []
 
 
 def protein_problems(config: dict, entry: dict, shortest: int) -> list[CgthermoError]:

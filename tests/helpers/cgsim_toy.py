@@ -83,7 +83,8 @@ def chignolin_inputs(folder):
 
 
 def outputs_in(folder):
-    """traj.xtc, frames.csv and log.csv of a CG run in `folder`."""
+    """traj.xtc, frames.csv, log.csv and run.json of a CG run in `folder`."""
     from cgthermo.cgsim import SimOutputs
 
-    return SimOutputs(folder / "traj.xtc", folder / "frames.csv", folder / "log.csv")
+    return SimOutputs(folder / "traj.xtc", folder / "frames.csv", folder / "log.csv",
+                      folder / "run.json")

@@ -14,6 +14,7 @@ rule cg_sim:
         traj=f"{RESULTS}/{{protein}}/cgsim/{{model}}/traj.xtc",
         frames=f"{RESULTS}/{{protein}}/cgsim/{{model}}/frames.csv",
         log=f"{RESULTS}/{{protein}}/cgsim/{{model}}/log.csv",
+        run=f"{RESULTS}/{{protein}}/cgsim/{{model}}/run.json",
     log:
         "logs/cg_sim/{protein}.{model}.log",
     benchmark:

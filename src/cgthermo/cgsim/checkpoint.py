@@ -74,8 +74,8 @@ class WorkFolder:
             state = torch.load(path, map_location="cpu", weights_only=False)
         except Exception as err:  # torch raises assorted pickle and zip errors
             return None, f"{STATE} is unreadable ({type(err).__name__})"
-        if not isinstance(state, dict) or "rng" not in state \
-                or not isinstance(state["rng"], list):
+        if not isinstance(state, dict) or not isinstance(state.get("rng"), list) \
+                or not {"walker", "exchange_rng", "cost"} <= set(state):
             return None, f"{STATE} was written by an older cgthermo"
         if state.get("fingerprint") != expected_fingerprint:
             return None, ("the settings, inputs or start structures differ from those of its "

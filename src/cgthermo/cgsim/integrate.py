@@ -18,7 +18,14 @@ now and then without anything being wrong.
 import hashlib
 
 import torch
-from torchmd.integrator import Integrator, _first_VV, _second_VV, kinetic_energy, kinetic_to_temp
+from torchmd.integrator import (
+    BOLTZMAN,
+    Integrator,
+    _first_VV,
+    _second_VV,
+    kinetic_energy,
+    kinetic_to_temp,
+)
 
 # why a replica was stopped (the codes live on the device between host syncs)
 REASONS = {1: "non-finite positions, velocities or forces", 2: "bond longer than max_bond",
@@ -44,18 +51,27 @@ def draw_noise(generators, steps: int, natoms: int, dtype, device) -> torch.Tens
 
 
 class GuardedLangevin(Integrator):
-    """Langevin dynamics of a batch of replicas in which an exploded replica freezes alone."""
+    """Langevin dynamics of a batch of replicas in which an exploded replica freezes alone.
 
-    def __init__(self, system, forces, timestep_fs, friction_per_ps, temperature_K,
+    Every replica has its own thermostat temperature (`exchange.temperature`, all the
+    target's under plain Langevin); `exchange` swaps configurations between them.
+    """
+
+    def __init__(self, system, forces, timestep_fs, friction_per_ps, exchange,
                  bonds, max_bond, max_temperature_factor, generators, device):
+        temperature = exchange.temperature
         super().__init__(system, forces, timestep_fs, device, gamma=friction_per_ps,
-                         T=temperature_K)
+                         T=float(temperature[0]))
+        self.exchange = exchange
+        # torchmd's noise amplitude √(2γ kT dt / m), per replica
+        self.vcoeff = torch.sqrt(2.0 * self.gamma / self.masses.reshape(1, -1, 1) * BOLTZMAN
+                                 * temperature.reshape(-1, 1, 1) * self.dt)
         self.generators = list(generators)
         if len(self.generators) != system.nreplicas:
             raise ValueError("one noise generator per replica is needed")
         self.bonds = torch.as_tensor(bonds, dtype=torch.long, device=device)
         self.max_bond = float(max_bond)
-        self.max_temperature = float(max_temperature_factor) * float(temperature_K)
+        self.max_temperature = float(max_temperature_factor) * temperature
         nrep = system.nreplicas
         self.active = torch.ones(nrep, dtype=torch.bool, device=device)
         self.stop_step = torch.full((nrep,), -1, dtype=torch.long, device=device)
@@ -90,6 +106,8 @@ class GuardedLangevin(Integrator):
             self._temperature_sum += self.temperatures()
             self._steps_in_interval += 1
             self._guard(first_step + n)
+            if self.exchange.due(first_step + n):
+                self.exchange.attempt(self, first_step + n)
 
     def _langevin_kick(self, noise):
         vel = self.systems.vel

@@ -1,5 +1,11 @@
-"""The artifacts of cg_sim (docs/artifacts.md): traj.xtc, frames.csv, log.csv, all written atomically."""
+"""The artifacts of cg_sim (docs/artifacts.md): traj.xtc, frames.csv, log.csv and run.json, all
+written atomically.
 
+Under replica exchange only the target-temperature slot of every ladder makes the
+trajectory (one trajectory replica per ladder); log.csv holds every slot.
+"""
+
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +16,8 @@ from ..io import atomic_path
 from ..units import FS_PER_PS, angstrom_to_nm
 
 FRAME_COLUMNS = ["replica", "frame", "step", "time_fs", "exploded"]
-LOG_COLUMNS = ["step", "time_fs", "replica", "potential", "kinetic", "temperature"]
+LOG_COLUMNS = ["step", "time_fs", "replica", "potential", "kinetic", "temperature", "ladder",
+               "rung", "set_temperature", "walker", "exchange_acceptance"]
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,8 @@ class RunPart:
     work_dir: Path
     chunk_ids: list[int]
     stop_steps: np.ndarray  # per replica of the slice: the step it exploded at, or −1
+    set_temperatures: np.ndarray  # per replica of the slice: its thermostat's temperature (K)
+    rungs: int = 1  # replicas per temperature ladder; rung 0 is the target temperature
 
 
 def kept_frames(steps: np.ndarray, stop_step: int) -> np.ndarray:
@@ -36,21 +45,30 @@ def _replicas_in_run_order(parts):
         work = WorkFolder(part.work_dir)
         chunks = [work.load_chunk(index) for index in part.chunk_ids]  # positions: memory maps
         for local, stop in enumerate(np.asarray(part.stop_steps)):
-            yield first + local, local, int(stop), chunks
+            yield first + local, local, int(stop), chunks, part
         first += len(part.stop_steps)
+
+
+def acceptance(accepted: np.ndarray, attempted: np.ndarray) -> np.ndarray:
+    """Accepted ÷ attempted swaps, NaN where none was attempted."""
+    accepted, attempted = np.asarray(accepted, float), np.asarray(attempted, float)
+    return np.divide(accepted, attempted, out=np.full(attempted.shape, np.nan),
+                     where=attempted > 0)
 
 
 def write_outputs(parts, timestep_fs, outputs) -> int:
     """Assemble the parts' chunks replica by replica into the final files; return the frames.
 
-    Replicas are numbered through the parts in order, as in one unsplit run.
+    Replicas are numbered through the parts in order, as in one unsplit run; the
+    trajectory holds the target-temperature replica of every ladder, numbered by ladder.
     """
     frame_rows, log_rows = [], []
     with atomic_path(outputs.traj_xtc) as xtc_tmp:
         from mdtraj.formats import XTCTrajectoryFile
 
         with XTCTrajectoryFile(str(xtc_tmp), "w") as xtc:
-            for replica, local, stop, chunks in _replicas_in_run_order(parts):
+            for replica, local, stop, chunks, part in _replicas_in_run_order(parts):
+                ladder, rung = divmod(replica, part.rungs)
                 nframe = 0
                 for positions, scalars in chunks:
                     steps = scalars["step"]
@@ -58,17 +76,22 @@ def write_outputs(parts, timestep_fs, outputs) -> int:
                     if not keep.any():
                         continue
                     times = steps[keep] * timestep_fs
-                    xyz = angstrom_to_nm(np.asarray(positions[local][keep], dtype=np.float32))
-                    xtc.write(xyz, time=times / FS_PER_PS, step=steps[keep])
                     count = int(keep.sum())
-                    frame_rows.append(pd.DataFrame({
-                        "replica": replica, "frame": np.arange(nframe, nframe + count),
-                        "step": steps[keep], "time_fs": times, "exploded": stop >= 0}))
+                    if rung == 0:
+                        xyz = angstrom_to_nm(np.asarray(positions[local][keep], dtype=np.float32))
+                        xtc.write(xyz, time=times / FS_PER_PS, step=steps[keep])
+                        frame_rows.append(pd.DataFrame({
+                            "replica": ladder, "frame": np.arange(nframe, nframe + count),
+                            "step": steps[keep], "time_fs": times, "exploded": stop >= 0}))
                     log_rows.append(pd.DataFrame({
                         "step": steps[keep], "time_fs": times, "replica": replica,
-                        "potential": scalars["potential"][local][keep],
-                        "kinetic": scalars["kinetic"][local][keep],
-                        "temperature": scalars["temperature"][local][keep]}))
+                        **{key: scalars[key][local][keep]
+                           for key in ("potential", "kinetic", "temperature")},
+                        "ladder": ladder, "rung": rung,
+                        "set_temperature": part.set_temperatures[local],
+                        "walker": scalars["walker"][local][keep],
+                        "exchange_acceptance": acceptance(scalars["accepted"][local][keep],
+                                                          scalars["attempted"][local][keep])}))
                     nframe += count
         frames = _concat(frame_rows, FRAME_COLUMNS)
         log = _concat(log_rows, LOG_COLUMNS)
@@ -77,6 +100,11 @@ def write_outputs(parts, timestep_fs, outputs) -> int:
             frames.to_csv(frames_tmp, index=False)
             log.to_csv(log_tmp, index=False)
     return len(frames)
+
+
+def write_run_record(record: dict, path) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
 
 
 def _concat(parts, columns) -> pd.DataFrame:

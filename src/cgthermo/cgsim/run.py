@@ -22,17 +22,20 @@ from ..io import require_file
 from ..rulelog import FORMAT as LOG_FORMAT
 from .batched import build_batched_forces
 from .checkpoint import WorkFolder, attempt_record, fingerprint
+from .exchange import Exchange
 from .integrate import REASONS, GuardedLangevin, replica_generators
 from .nnp import load_network, make_external
-from .output import RunPart, write_outputs
-from .settings import SimInputs, SimOutputs, SimSettings
+from .output import RunPart, acceptance, write_outputs, write_run_record
+from .settings import SimInputs, SimOutputs, SimSettings, check_ladders
 from .starts import load_start_data, maxwell_boltzmann, start_frames
 from .workers import WorkerPool, worker_slices
 
 log = logging.getLogger("cgthermo.cgsim")
 NS_PER_FS = 1e-6
 SECONDS_PER_DAY = 86400.0
-PER_REPLICA = ("pos", "vel", "forces", "active", "stop_step", "stop_reason")
+PER_REPLICA = ("pos", "vel", "forces", "active", "stop_step", "stop_reason", "walker",
+               "accepted", "attempted")
+PER_FRAME = ("potential", "kinetic", "temperature", "walker", "accepted", "attempted")
 
 
 def ns_per_day(steps: int, seconds: float, timestep_fs: float) -> float:
@@ -60,20 +63,25 @@ class ReplicaBatch:
         self.system.set_masses(torch.as_tensor(self.topology.masses))
         self.system.set_box(np.zeros((3, 1)))  # zeros: no periodic box
         self.generators = replica_generators(settings.seed, replicas)
+        self.exchange = Exchange(settings.slot_temperatures()[replicas.start:replicas.stop],
+                                 settings.rungs, settings.exchange_every, replicas.start,
+                                 settings.seed, self.device, self.dtype)
         self.integrator = GuardedLangevin(
             self.system, self.forces, settings.timestep_fs, settings.friction_per_ps,
-            settings.temperature_K, self.topology.bonds, settings.max_bond,
+            self.exchange, self.topology.bonds, settings.max_bond,
             settings.max_temperature_factor, self.generators, self.device)
         self.start_positions = start_positions
         self.step = 0
 
     def start_fresh(self) -> None:
-        """Start positions, and velocities drawn from each replica's own stream."""
+        """Start positions, and velocities drawn from each replica's own stream at its
+        thermostat's temperature."""
         self.system.set_positions(np.transpose(self.start_positions, (1, 2, 0)))
         masses = self.system.masses
         self.system.set_velocities(torch.cat([
-            maxwell_boltzmann(masses, self.settings.temperature_K, 1, g)
-            for g in self.generators]))
+            maxwell_boltzmann(masses, float(temperature), 1, g)
+            for temperature, g in zip(self.exchange.temperature_K, self.generators,
+                                      strict=True)]))
         self.integrator.compute_forces()
         self.integrator.mark_safe()
 
@@ -87,6 +95,7 @@ class ReplicaBatch:
             getattr(integ, name).copy_(state[name])
         for generator, rng in zip(self.generators, state["rng"], strict=True):
             generator.set_state(rng)
+        self.exchange.load(state)
         integ.mark_safe()
 
     def state(self) -> dict:
@@ -95,7 +104,7 @@ class ReplicaBatch:
         return {"step": self.step, "pos": system.pos.cpu(), "vel": system.vel.cpu(),
                 "forces": system.forces.cpu(), "active": integ.active.cpu(),
                 "stop_step": integ.stop_step.cpu(), "stop_reason": integ.stop_reason.cpu(),
-                "rng": [g.get_state() for g in self.generators]}
+                "rng": [g.get_state() for g in self.generators], **self.exchange.state()}
 
     def advance(self, frames: int, after_frame=None) -> list[dict]:
         """Integrate `frames` save intervals; return the saved frames."""
@@ -116,7 +125,9 @@ class ReplicaBatch:
                 "pos": self.system.pos.detach().to("cpu", torch.float32).numpy(),
                 "potential": integ.potential.detach().cpu().double().numpy(),
                 "kinetic": integ.kinetic().cpu().double().numpy(),
-                "temperature": integ.temperatures().cpu().double().numpy()}
+                "temperature": integ.temperatures().cpu().double().numpy(),
+                **{name: getattr(self.exchange, name).cpu().numpy()
+                   for name in ("walker", "accepted", "attempted")}}
 
 
 def replica_blocks(replicas: range, per_batch: int) -> list[range]:
@@ -163,14 +174,16 @@ def merge_states(states: list[dict]) -> dict:
     if len(steps) != 1:
         raise RuntimeError(f"replica slices at different steps {sorted(steps)}")
     merged = {name: torch.cat([s[name] for s in states]) for name in PER_REPLICA}
-    merged["rng"] = [rng for s in states for rng in s["rng"]]
+    for streams in ("rng", "exchange_rng"):
+        merged[streams] = [rng for s in states for rng in s[streams]]
     merged["step"] = steps.pop()
     return merged
 
 
 def slice_state(state: dict, replicas: range) -> dict:
     sliced = {name: state[name][replicas.start:replicas.stop] for name in PER_REPLICA}
-    sliced["rng"] = state["rng"][replicas.start:replicas.stop]
+    for streams in ("rng", "exchange_rng"):
+        sliced[streams] = state[streams][replicas.start:replicas.stop]
     sliced["step"] = state["step"]
     return sliced
 
@@ -179,8 +192,7 @@ def merge_frames(parts: list[list[dict]]) -> list[dict]:
     """Frames of the slices (in replica order) as frames of the whole run."""
     merged = []
     for frames in zip(*parts, strict=True):
-        frame = {key: np.concatenate([f[key] for f in frames])
-                 for key in ("pos", "potential", "kinetic", "temperature")}
+        frame = {key: np.concatenate([f[key] for f in frames]) for key in ("pos", *PER_FRAME)}
         frame["step"] = frames[0]["step"]
         merged.append(frame)
     return merged
@@ -195,6 +207,7 @@ class CGSimulation:
                 f"cgsim.steps ({settings.steps}) is shorter than cgsim.save_every "
                 f"({settings.save_every}): no frame would be saved",
                 "make cgsim.steps at least cgsim.save_every")
+        check_ladders(settings.replicas, settings.batch_replicas, settings.rungs)
         self.inputs, self.settings = inputs, settings
         self.label = label or inputs.protein
         self.work = WorkFolder(work_dir)
@@ -210,11 +223,14 @@ class CGSimulation:
         self.fingerprint = fingerprint(settings.identity(), files, self.start_positions)
         self.chunk_ids: list[int] = []
         self._reported: set[int] = set()
+        self._cost = {"wall_seconds": 0.0, "core_seconds": 0.0}
+        self._cores, self._clock = 1, time.perf_counter()
         self.state = self._resumable_state()
         self.step = 0 if self.state is None else int(self.state["step"])
         if self.state is not None:
             self.chunk_ids, self._reported = list(self.state["chunk_ids"]), \
                 set(self.state["reported"])
+            self._cost = dict(self.state["cost"])
             log.info("%s: resuming from the checkpoint at step %d", self.label, self.step)
         else:
             log.info("%s: starting %d replicas from all-atom frames %s", self.label,
@@ -269,6 +285,7 @@ class CGSimulation:
         called after each saved frame, e.g. by tests that damage a replica."""
         slices = worker_slices(self.settings.replicas, self.settings.batch_replicas, workers)
         on_cpu = self.group.blocks[0].device == "cpu"
+        self._cores, self._clock = (len(slices) if on_cpu else 1), time.perf_counter()
         if len(slices) > 1 and on_cpu and after_frame is None:
             self._run_in_workers(slices)
         else:
@@ -309,13 +326,13 @@ class CGSimulation:
         self.step = int(state["step"])
         index = len(self.chunk_ids)
         positions = np.stack([f["pos"] for f in frames], axis=1)  # replicas, frames, beads, 3
-        scalars = {key: np.stack([f[key] for f in frames], axis=1)
-                   for key in ("potential", "kinetic", "temperature")}
+        scalars = {key: np.stack([f[key] for f in frames], axis=1) for key in PER_FRAME}
         scalars["step"] = np.array([f["step"] for f in frames], dtype=np.int64)
         self._check_explosions(state)
         self.work.write_chunk(index, positions, scalars)
         self.chunk_ids.append(index)
-        self.state = {**state, "fingerprint": self.fingerprint,
+        self._count_cost()
+        self.state = {**state, "fingerprint": self.fingerprint, "cost": dict(self._cost),
                       "chunk_ids": list(self.chunk_ids), "reported": sorted(self._reported)}
         self.work.save_state(self.state)
         self._progress(self.step - first_step, time.perf_counter() - started, state)
@@ -341,12 +358,56 @@ class CGSimulation:
                 f"{self.settings.max_exploded_fraction}",
                 "check the prior and model, or lower cgsim.timestep_fs")
 
+    def _count_cost(self):
+        """Add the wall time since the last checkpoint, and its core time (one core per
+        worker process on a CPU, one device on a GPU), to the run's cost over all attempts."""
+        now = time.perf_counter()
+        seconds, self._clock = now - self._clock, now
+        self._cost["wall_seconds"] += seconds
+        self._cost["core_seconds"] += seconds * self._cores
+
     def _progress(self, steps: int, seconds: float, state: dict):
         running = int(state["active"].sum())
         rate = ns_per_day(steps, seconds, self.settings.timestep_fs)
         log.info("%s: step %d/%d (%.0f %%), %.3g ns/day per replica, %.3g ns/day aggregate "
                  "over %d running replicas", self.label, self.step, self.total_steps,
                  100.0 * self.step / self.total_steps, rate, rate * running, running)
+        if self.settings.rungs > 1:
+            log.info("%s: swap acceptance between neighbouring temperatures %s", self.label,
+                     self._acceptance_text(state))
+
+    def _pair_acceptance(self, state: dict) -> list:
+        """Per neighbour pair (rung k, k + 1): accepted ÷ attempted swaps over all ladders."""
+        rungs = self.settings.rungs
+        accepted = state["accepted"].numpy().reshape(-1, rungs).sum(0)[:-1]
+        attempted = state["attempted"].numpy().reshape(-1, rungs).sum(0)[:-1]
+        return [None if not np.isfinite(a) else float(a)
+                for a in acceptance(accepted, attempted)]
+
+    def _acceptance_text(self, state: dict) -> str:
+        temperatures = self.settings.slot_temperatures()
+        return ", ".join(
+            f"{temperatures[k]:.0f}-{temperatures[k + 1]:.0f} K: "
+            + ("none tried" if rate is None else f"{rate:.2f}")
+            for k, rate in enumerate(self._pair_acceptance(state)))
+
+    def run_record(self) -> dict:
+        """What run.json holds: the sampler, its ladder and swap acceptance, and the run's cost."""
+        settings, cost = self.settings, self._cost
+        simulated_ns = settings.replicas * self.total_steps * settings.timestep_fs * NS_PER_FS
+        days, core_days = (cost["wall_seconds"] / SECONDS_PER_DAY,
+                           cost["core_seconds"] / SECONDS_PER_DAY)
+        return {
+            "sampler": settings.sampler, "replicas": settings.replicas,
+            "trajectory_replicas": len(settings.trajectory_replicas),
+            "ladder_temperatures_K": settings.slot_temperatures()[:settings.rungs].tolist(),
+            "exchange_every": settings.exchange_every if settings.rungs > 1 else None,
+            "exchange_acceptance": self._pair_acceptance(self.state),
+            "steps": self.total_steps, "timestep_fs": settings.timestep_fs,
+            "device": settings.torch_device, "simulated_ns": simulated_ns, **cost,
+            "ns_per_day": simulated_ns / days if days > 0 else None,
+            "ns_per_day_per_core": simulated_ns / core_days if core_days > 0 else None,
+        }
 
     def write(self, outputs: SimOutputs) -> int:
         """Write traj.xtc, frames.csv and log.csv, then drop the work folder; return the frames."""
@@ -354,8 +415,13 @@ class CGSimulation:
             raise CgthermoError(f"{self.label} has run {self.step} of {self.total_steps} steps",
                                 "call run() to the end before writing the outputs")
         stop_steps = self.state["stop_step"].numpy()
-        count = write_outputs([RunPart(self.work.path, list(self.chunk_ids), stop_steps)],
-                              self.settings.timestep_fs, outputs)
+        part = RunPart(self.work.path, list(self.chunk_ids), stop_steps,
+                       self.settings.slot_temperatures(), self.settings.rungs)
+        count = write_outputs([part], self.settings.timestep_fs, outputs)
+        write_run_record(self.run_record(), outputs.run_json)
+        if self.settings.rungs > 1:
+            log.info("%s: swap acceptance between neighbouring temperatures %s", self.label,
+                     self._acceptance_text(self.state))
         self.work.remove()
         log.info("%s: wrote %d frames of %d replicas (%d exploded) to %s", self.label, count,
                  len(stop_steps), int((stop_steps >= 0).sum()), outputs.traj_xtc)

@@ -1,6 +1,6 @@
 """Simulation settings from the validated config, and the inputs of one (protein, model) run."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import config as cgconfig
@@ -28,6 +28,8 @@ class SimSettings:
     starts: str = "kcenters"
     # one seed per protein, so every model starts from the same all-atom frames
     start_seed: int = 0
+    sampler: str = "langevin"
+    exchange: dict = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: dict, protein: str, model: str) -> "SimSettings":
@@ -64,12 +66,47 @@ class SimSettings:
     def frames_per_checkpoint(self) -> int:
         return max(1, round(self.checkpoint_every / self.save_every))
 
+    @property
+    def rungs(self) -> int:
+        """Replicas per temperature ladder (1: plain Langevin, every replica at the target)."""
+        return int(self.exchange.get("temperatures", 4)) if self.sampler == "exchange" else 1
+
+    @property
+    def exchange_every(self) -> int:
+        return int(self.exchange.get("every", 50))
+
+    def slot_temperatures(self):
+        """The thermostat temperature of every replica of the run (K)."""
+        import numpy as np
+
+        from .exchange import ladder_temperatures
+
+        ladder = ladder_temperatures(self.temperature_K, self.exchange.get("highest_factor", 1.5),
+                                     self.rungs)
+        return np.tile(ladder, self.replicas // self.rungs)
+
+    @property
+    def trajectory_replicas(self) -> list[int]:
+        """The replicas whose frames form the trajectory: those at the target temperature."""
+        return list(range(0, self.replicas, self.rungs))
+
     def identity(self) -> dict:
         """Everything that shapes the trajectory; a checkpoint only resumes a run with the same."""
         ident = asdict(self)
         for key in ("steps", "checkpoint_every", "max_exploded_fraction"):
             ident.pop(key)  # a longer run or other checkpoint spacing may continue the same one
+        if self.sampler != "exchange":
+            ident.pop("exchange")  # unused settings do not make another run
         return ident
+
+
+def check_ladders(replicas: int, batch_replicas: int, rungs: int) -> None:
+    """Ladders must tile the run and every batch, so no swap crosses a batch or a worker."""
+    if replicas % rungs or (batch_replicas % rungs and batch_replicas < replicas):
+        raise CgthermoError(
+            f"cgsim.exchange.temperatures = {rungs} does not divide both cgsim.replicas = "
+            f"{replicas} and cgsim.batch_replicas = {batch_replicas}",
+            "make both multiples of cgsim.exchange.temperatures")
 
 
 def batch_count(replicas: int, per_batch: int) -> int:
@@ -93,6 +130,7 @@ class SimOutputs:
     traj_xtc: Path
     frames_csv: Path
     log_csv: Path
+    run_json: Path
 
 
 def model_input_paths(results: str, protein: str, model: str) -> dict:

@@ -21,6 +21,7 @@ def cg_sim(job) -> None:
         traj_xtc=Path(job.output.traj),
         frames_csv=Path(job.output.frames),
         log_csv=Path(job.output.log),
+        run_json=Path(job.output.run),
     )
     simulate(
         inputs,
