@@ -79,7 +79,7 @@ def main():
 def cg_floor(ref: dict, traj: str, topology, burnin: float) -> str:
     """The split-half floor of one CG model, as `analysis` reports it (`*_cg_split`)."""
     ensemble, _ = inputs.load_cg(f"{traj}/traj.xtc", f"{traj}/frames.csv", topology, burnin)
-    floor = model_floor(ref, project_cg(ref, ensemble, topology), ensemble)
+    floor, _ = model_floor(ref, project_cg(ref, ensemble, topology), ensemble)
     return f"FES MAE {floor['fes_mae_cg_split_kcal']:.3f} kcal/mol, JS {floor['js_divergence_cg_split']:.3f}"
 
 if __name__ == "__main__":

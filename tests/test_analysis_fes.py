@@ -176,9 +176,9 @@ def test_model_floor_splits_cg_replicas_not_pieces():
     ensemble = Ensemble(pieces, "cg", replicas=[0, 0, 1, 2])
     ref = {"x_edges": np.linspace(-3.5, 4.0, 26), "y_edges": np.linspace(-2.5, 2.5, 26),
            "temperature_K": T}  # fmt: skip
-    floor = model_floor(ref, np.concatenate(pieces), ensemble)
+    floor, _ = model_floor(ref, np.concatenate(pieces), ensemble)
     assert floor["js_divergence_cg_split"] > 0.8
-    mixed = model_floor(ref, np.concatenate(pieces), Ensemble(pieces, "cg", replicas=[0, 1, 2, 3]))
+    mixed, _ = model_floor(ref, np.concatenate(pieces), Ensemble(pieces, "cg", replicas=[0, 1, 2, 3]))
     assert mixed["js_divergence_cg_split"] < 0.5
 
 
@@ -200,11 +200,42 @@ def test_model_drift_compares_earlier_with_later_halves_of_each_replica():
     mixed = [rng.permutation(piece) for piece in moving]
     ref = {"x_edges": np.linspace(-3.5, 4.0, 26), "y_edges": np.linspace(-2.5, 2.5, 26),
            "temperature_K": T}  # fmt: skip
-    drifting = model_floor(ref, np.concatenate(moving), Ensemble(moving, "cg", replicas=[0, 1, 2, 3]))
-    steady = model_floor(ref, np.concatenate(mixed), Ensemble(mixed, "cg", replicas=[0, 1, 2, 3]))
+    drifting, _ = model_floor(ref, np.concatenate(moving), Ensemble(moving, "cg", replicas=[0, 1, 2, 3]))
+    steady, _ = model_floor(ref, np.concatenate(mixed), Ensemble(mixed, "cg", replicas=[0, 1, 2, 3]))
     assert drifting["js_divergence_cg_drift"] > 0.9
     assert drifting["js_divergence_cg_split"] < 0.05
     assert steady["js_divergence_cg_drift"] < 0.05
+    # the intervals (whole replicas resampled) tell the two apart
+    assert drifting["js_divergence_cg_drift_ci_low"] > steady["js_divergence_cg_drift_ci_high"]
+    assert drifting["js_divergence_cg_split_ci_high"] < 0.1
+
+
+def test_convergence_point_values_are_the_split_and_drift_metrics():
+    """The histogram-sum path that the intervals resample gives the very JS values that
+    metrics.halves_metrics computes from the frames, on pieces with replicas cut in two."""
+    from cgthermo.analysis import convergence, fes, metrics
+
+    rng = np.random.default_rng(4)
+    lengths = [700, 300, 1000, 1000, 800]
+    replicas = np.repeat([0, 0, 1, 2, 3], lengths)
+    tics = rng.standard_normal((sum(lengths), 2)) + np.repeat(rng.normal(0, 0.5, (5, 2)),
+                                                              lengths, axis=0)
+    grid = fes.Grid(np.linspace(-3, 3, 21), np.linspace(-3, 3, 21))
+    earlier, later = metrics.time_halves(lengths)
+    values, resampled = convergence.convergence_metrics(
+        tics, replicas, earlier, 4, grid, bootstrap_draws(4), seed=1)
+    ones = np.ones(len(tics))
+    drift = metrics.halves_metrics(tics, (earlier, later), ones, grid, T, "d")
+    split = metrics.split_floor(tics, replicas, ones, grid, T, "s")
+    assert values["js_divergence_cg_drift"] == pytest.approx(drift["js_divergence_d"], rel=1e-12)
+    assert values["js_divergence_cg_split"] == pytest.approx(split["js_divergence_s"], rel=1e-12)
+    assert resampled["js_divergence_cg_drift"].shape == (200,)
+
+
+def bootstrap_draws(units: int):
+    from cgthermo.analysis import bootstrap
+
+    return bootstrap.multiplicities(np.random.default_rng(0), 200, units)
 
 
 def test_weighted_fes_error_weights_bins_by_all_atom_probability():

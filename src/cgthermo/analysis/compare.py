@@ -8,10 +8,12 @@ import numpy as np
 
 from ..errors import CgthermoError
 from ..io import atomic_path
-from . import bootstrap, emulation, features, fes, inputs, kinetics, metrics, plots, structure
+from . import (bootstrap, convergence, emulation, features, fes, inputs, kinetics, metrics, plots,
+               structure)
 from .reference import load_reference_npz
 
 log = logging.getLogger("cgthermo.analysis")
+DEFAULT_RESAMPLES = 200  # the schema's analysis.bootstrap_resamples, for callers outside a run
 
 
 def _finite_or_none(value):
@@ -58,21 +60,30 @@ def reference_floor(ref: dict) -> dict:
     return {key: float(ref[key]) if key in ref else float("nan") for key in keys}
 
 
-def model_floor(ref: dict, cg_tics, ensemble) -> dict:
-    """The model's own split-half numbers on the reference grid. Even vs odd CG replicas
-    (`*_cg_split`): how far its FES metrics would move with another set of CG runs of the
-    same length. Earlier vs later half of every replica (`*_cg_drift`): how far the runs
-    still move away from their starts, i.e. whether they are long enough to describe the
-    model's own equilibrium rather than where they began."""
+def model_floor(ref: dict, cg_tics, ensemble, m_cg: np.ndarray | None = None,
+                seed: int = 0) -> tuple[dict, dict]:
+    """The model's own split-half numbers on the reference grid, and the resampled JS ones.
+    Even vs odd CG replicas (`*_cg_split`): how far its FES metrics would move with another
+    set of CG runs of the same length. Earlier vs later half of every replica (`*_cg_drift`):
+    how far the runs still move away from their starts, i.e. whether they are long enough
+    to describe the model's own equilibrium rather than where they began. The two JS
+    divergences carry 95 % intervals (`convergence`)."""
     lengths = [len(p) for p in ensemble.pieces]
     frame_replica = np.repeat(ensemble.replicas, lengths)
     grid = fes.Grid(ref["x_edges"], ref["y_edges"])
     weights, T = np.ones(len(cg_tics)), float(ref["temperature_K"])
+    earlier, later = metrics.time_halves(lengths)
+    n_replicas = int(max(ensemble.replicas)) + 1
+    if m_cg is None:
+        m_cg = bootstrap.multiplicities(np.random.default_rng(seed), DEFAULT_RESAMPLES,
+                                        n_replicas)
+    js, resampled = convergence.convergence_metrics(cg_tics, frame_replica, earlier, n_replicas,
+                                                   grid, m_cg, seed)
     return {
         **metrics.split_floor(cg_tics, frame_replica, weights, grid, T, "cg_split"),
-        **metrics.halves_metrics(cg_tics, metrics.time_halves(lengths), weights, grid, T,
-                                 "cg_drift"),
-    }
+        **metrics.halves_metrics(cg_tics, (earlier, later), weights, grid, T, "cg_drift"),
+        **js,
+    }, resampled
 
 
 def reference_units(ref: dict, md_grid) -> bootstrap.UnitStats:
@@ -197,6 +208,9 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
         model_units(ref, cg_tics, cg, ensemble, counts["n_replicas_cg"], topology, md_grid),
         ref, md_grid, settings, seed)
     warn_undefined(protein, model, reasons)
+    _, m_cg = bootstrap.draw_resamples(seed, len(rows), len(ref["unit_pair_sums"]),
+                                       counts["n_replicas_cg"])
+    floor, floor_rows = model_floor(ref, cg_tics, ensemble, m_cg, seed)
     s = surfaces(ref, cg_tics)
     result = {
         "protein": protein,
@@ -212,12 +226,12 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
         "bootstrap_resamples": int(len(rows)),
         **values,
         **reference_floor(ref),
-        **model_floor(ref, cg_tics, ensemble),
+        **floor,
     }
     result = {k: _finite_or_none(v) for k, v in result.items()}
     result["undefined"] = reasons
     figures = {"surfaces": s, "ref": ref, "cg": cg}
-    return result, figures, rows
+    return result, figures, resample_table(rows, floor_rows)
 
 
 def write_outputs(result: dict, figures: dict, metrics_json, fes_png, tica_png, rmsd_png) -> None:
@@ -235,11 +249,18 @@ def write_outputs(result: dict, figures: dict, metrics_json, fes_png, tica_png, 
         tmp.write_text(json.dumps(result, indent=2) + "\n")
 
 
-def write_resamples(rows: np.ndarray, path) -> None:
-    """The metrics of every bootstrap resample (columns bootstrap.METRICS), for paired differences."""
+def resample_table(rows: np.ndarray, extra: dict) -> tuple[list, np.ndarray]:
+    """(column names, values) of every resample: bootstrap.METRICS, then the `extra` ones."""
+    names = [*bootstrap.METRICS, *extra]
+    return names, np.column_stack([rows, *extra.values()])
+
+
+def write_resamples(table: tuple, path) -> None:
+    """The metrics of every bootstrap resample (a column per metric), for paired differences."""
+    names, rows = table
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, metrics=np.array(bootstrap.METRICS), rows=rows)
+            np.savez(fh, metrics=np.array(names), rows=rows)
 
 
 def run_analysis(reference_npz, traj, frames_csv, topology_path, model: str, settings: dict,
