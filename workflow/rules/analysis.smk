@@ -40,6 +40,8 @@ rule analysis:
         topology=f"{RESULTS}/{{protein}}/cg/topology.pdb",
         traj=f"{RESULTS}/{{protein}}/cgsim/{{model}}/traj.xtc",
         frames=f"{RESULTS}/{{protein}}/cgsim/{{model}}/frames.csv",
+        run=f"{RESULTS}/{{protein}}/cgsim/{{model}}/run.json",
+        dataset=f"{RESULTS}/{{protein}}/cg/dataset.h5",
     output:
         metrics=f"{RESULTS}/{{protein}}/analysis/{{model}}/metrics.json",
         resamples=f"{RESULTS}/{{protein}}/analysis/{{model}}/resamples.npz",

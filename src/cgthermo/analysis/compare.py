@@ -9,7 +9,7 @@ import numpy as np
 from ..errors import CgthermoError
 from ..io import atomic_path
 from . import (bootstrap, convergence, emulation, features, fes, inputs, kinetics, metrics, plots,
-               structure)
+               speedup, structure)
 from .reference import load_reference_npz
 
 log = logging.getLogger("cgthermo.analysis")
@@ -175,11 +175,12 @@ def warn_undefined(protein: str, model: str, reasons: dict) -> None:
 
 
 def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
-                  settings: dict, seed: int) -> tuple:  # fmt: skip
+                  settings: dict, seed: int, run_json=None, dataset=None) -> tuple:  # fmt: skip
     """(metrics dict, data for the figures, resampled metric rows) of one model.
 
     `settings` is the config's 'analysis' block; `seed` draws the bootstrap resamples and is
-    the same for every model of a protein, so their differences are paired.
+    the same for every model of a protein, so their differences are paired. `run_json`
+    (cg_sim's record) and `dataset` (cg_map's, with the all-atom speed) give the speed-up.
     """
     ref = load_reference_npz(reference_npz)
     topology = inputs.load_topology(topology_path)
@@ -208,9 +209,17 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
         model_units(ref, cg_tics, cg, ensemble, counts["n_replicas_cg"], topology, md_grid),
         ref, md_grid, settings, seed)
     warn_undefined(protein, model, reasons)
-    _, m_cg = bootstrap.draw_resamples(seed, len(rows), len(ref["unit_pair_sums"]),
-                                       counts["n_replicas_cg"])
+    m_ref, m_cg = bootstrap.draw_resamples(seed, len(rows), len(ref["unit_pair_sums"]),
+                                           counts["n_replicas_cg"])
     floor, floor_rows = model_floor(ref, cg_tics, ensemble, m_cg, seed)
+    run = speedup.read_run_record(run_json)
+    aa_rate = float("nan") if dataset is None else speedup.aa_throughput(dataset, protein)
+    pieces = np.split(cg_tics, np.cumsum([len(p) for p in ensemble.pieces])[:-1])
+    speed, speed_why, speed_rows = speedup.speedup_metrics(
+        ref, pieces, ensemble.replicas, counts["n_replicas_cg"], ensemble.frame_fs, run,
+        aa_rate, m_ref, m_cg)
+    reasons.update(speed_why)
+    warn_undefined(protein, model, speed_why)
     s = surfaces(ref, cg_tics)
     result = {
         "protein": protein,
@@ -227,11 +236,13 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
         **values,
         **reference_floor(ref),
         **floor,
+        "sampler": run.get("sampler", "langevin"),
+        **speed,
     }
     result = {k: _finite_or_none(v) for k, v in result.items()}
     result["undefined"] = reasons
     figures = {"surfaces": s, "ref": ref, "cg": cg}
-    return result, figures, resample_table(rows, floor_rows)
+    return result, figures, resample_table(rows, {**floor_rows, **speed_rows})
 
 
 def write_outputs(result: dict, figures: dict, metrics_json, fes_png, tica_png, rmsd_png) -> None:
@@ -264,10 +275,10 @@ def write_resamples(table: tuple, path) -> None:
 
 
 def run_analysis(reference_npz, traj, frames_csv, topology_path, model: str, settings: dict,
-                 seed: int, outputs: dict) -> dict:  # fmt: skip
+                 seed: int, outputs: dict, run_json=None, dataset=None) -> dict:  # fmt: skip
     """Analyse one model and write `outputs` (keys metrics, resamples, fes, tica_1d, rmsd)."""
     result, figures, rows = analyse_model(
-        reference_npz, traj, frames_csv, topology_path, model, settings, seed
+        reference_npz, traj, frames_csv, topology_path, model, settings, seed, run_json, dataset
     )
     write_resamples(rows, outputs["resamples"])
     write_outputs(

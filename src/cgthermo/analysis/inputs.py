@@ -138,6 +138,14 @@ def read_frames_table(path, n_frames: int):
     return table
 
 
+def frame_time(table) -> float:
+    """The time between saved frames (fs) of a frames.csv table (NaN without `time_fs`)."""
+    if "time_fs" not in table or len(table) < 2:
+        return float("nan")
+    steps = table.groupby("replica")["time_fs"].diff().dropna()
+    return float(steps.median()) if len(steps) else float("nan")
+
+
 def load_cg(traj_path, frames_path, topology, burnin_fraction: float) -> tuple:
     """CG replicas as an Ensemble, minus burn-in and exploded frames, plus frame counts."""
     pos = read_xtc_angstrom(traj_path, topology)
@@ -166,7 +174,7 @@ def load_cg(traj_path, frames_path, topology, burnin_fraction: float) -> tuple:
             f"{traj_path} has no frames left after burn-in and exploded frames",
             "run cg_sim longer or check why the model explodes",
         )
-    return Ensemble(pieces, str(traj_path), replicas=replicas), counts
+    return Ensemble(pieces, str(traj_path), frame_time(table), replicas=replicas), counts
 
 
 def load_native_ca(path, topology):

@@ -33,6 +33,8 @@ def analysis(job) -> None:
         job.params.settings,
         job.params.seed,
         dict(job.output.items()),
+        run_json=job.input.run,
+        dataset=job.input.dataset,
     )
     log.info("metrics: %s", result)
 

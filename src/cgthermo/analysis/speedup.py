@@ -1,0 +1,164 @@
+"""The CG model's speed-up over all-atom MD, as two factors and their product.
+
+- Raw throughput: simulated ns per core-day of the CG run ÷ that of the all-atom runs,
+  both as the runs measured themselves on the machine they ran on (cg_sim's run.json,
+  aa_md's record carried into dataset.h5). One measurement each: no interval; it holds
+  for that hardware only.
+- Dynamical acceleration: the slowest all-atom implied timescale ÷ the CG model's, from
+  reversible MSMs (pyemma) on the same microstates (the reference k-means centres in the
+  reference TICA space) at the same lag in time. A CG model's smoother landscape moves
+  faster per ns; this factor says by how much for the slowest process the MSM resolves.
+  Its 95 % interval resamples whole all-atom and CG replicas with the multiplicities of
+  the model's main bootstrap. Replica exchange has no dynamics, so it is undefined there.
+- Effective acceleration: their product, the all-atom time one CG core-day stands for
+  relative to one all-atom core-day; its interval is the dynamical one scaled by the
+  throughput.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..units import FS_PER_PS
+from . import bootstrap, kinetics
+
+
+def assign_states(pieces, centres) -> list[np.ndarray]:
+    """Microstate of every frame: the nearest reference centre in TICA space."""
+    pyemma = kinetics._quiet_pyemma()
+    dim = centres.shape[1]
+    with np.errstate(invalid="ignore"):  # pyemma pre-fills its integer output with NaN
+        assigned = pyemma.coordinates.assign_to_centers(
+            [np.ascontiguousarray(p[:, :dim], dtype=np.float32) for p in pieces],
+            np.ascontiguousarray(centres, dtype=np.float32), n_jobs=1)
+    return [np.asarray(d, dtype=np.int64) for d in assigned]
+
+
+def slowest_timescale_ps(dtrajs, lag_frames: int, frame_ps: float) -> float:
+    """The slowest implied timescale (ps) of a reversible MSM; NaN when the data cannot
+    give one (no piece longer than the lag, or fewer than two connected states)."""
+    usable = [d for d in dtrajs if len(d) > lag_frames]
+    if not usable:
+        return float("nan")
+    msm = kinetics.estimate_msm(usable, lag_frames)
+    if len(msm.active_set) < 2:
+        return float("nan")
+    timescale = float(np.asarray(msm.timescales(1))[0])
+    return timescale * frame_ps if np.isfinite(timescale) and timescale > 0 else float("nan")
+
+
+def resampled_timescales(pieces_by_unit: list, multiplicities: np.ndarray, lag_frames: int,
+                         frame_ps: float) -> np.ndarray:
+    """Slowest timescale of every resample: unit u's pieces taken multiplicity[u] times."""
+    values = []
+    for row in np.atleast_2d(multiplicities):
+        dtrajs = [d for unit, count in enumerate(row) for _ in range(int(count))
+                  for d in pieces_by_unit[unit]]
+        values.append(slowest_timescale_ps(dtrajs, lag_frames, frame_ps))
+    return np.asarray(values)
+
+
+def by_unit(dtrajs, units, n_units: int) -> list[list[np.ndarray]]:
+    grouped = [[] for _ in range(n_units)]
+    for d, unit in zip(dtrajs, units, strict=True):
+        grouped[int(unit)].append(d)
+    return grouped
+
+
+def reference_dtrajs(ref: dict) -> tuple[list, list]:
+    """The all-atom discrete trajectories per piece, and each piece's replica unit."""
+    bounds = np.cumsum(ref["piece_lengths"])[:-1]
+    dtrajs = np.split(np.asarray(ref["dtraj"], dtype=np.int64), bounds)
+    units = [int(u[0]) for u in np.split(np.asarray(ref["frame_unit"]), bounds)]
+    return dtrajs, units
+
+
+def lag_in_cg_frames(ref: dict, cg_frame_fs: float) -> int:
+    """The reference MSM lag in time, in CG frames (at least one)."""
+    lag_fs = int(ref["msm_lag"]) * float(ref["frame_fs"])
+    return max(1, int(round(lag_fs / cg_frame_fs)))
+
+
+def dynamical_acceleration(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int,
+                           cg_frame_fs: float, m_ref, m_cg) -> tuple[dict, dict]:
+    """(timescales and their ratio with intervals, resampled values)."""
+    aa_lag, aa_frame_ps = int(ref["msm_lag"]), float(ref["frame_fs"]) / FS_PER_PS
+    cg_lag, cg_frame_ps = lag_in_cg_frames(ref, cg_frame_fs), cg_frame_fs / FS_PER_PS
+    aa_dtrajs, aa_units = reference_dtrajs(ref)
+    aa_grouped = by_unit(aa_dtrajs, aa_units, len(ref["unit_pair_sums"]))
+    cg_grouped = by_unit(assign_states(cg_tic_pieces, ref["cluster_centres"]), cg_units,
+                         n_cg_units)
+    point_aa = resampled_timescales(aa_grouped, np.ones(len(aa_grouped)), aa_lag, aa_frame_ps)[0]
+    point_cg = resampled_timescales(cg_grouped, np.ones(n_cg_units), cg_lag, cg_frame_ps)[0]
+    rows = {"slowest_timescale_aa_ps": resampled_timescales(aa_grouped, m_ref, aa_lag,
+                                                            aa_frame_ps),
+            "slowest_timescale_cg_ps": resampled_timescales(cg_grouped, m_cg, cg_lag,
+                                                            cg_frame_ps)}
+    rows["dynamical_acceleration"] = (rows["slowest_timescale_aa_ps"]
+                                      / rows["slowest_timescale_cg_ps"])
+    points = {"slowest_timescale_aa_ps": point_aa, "slowest_timescale_cg_ps": point_cg,
+              "dynamical_acceleration": point_aa / point_cg}
+    values = {"msm_lag_ps": aa_lag * aa_frame_ps, "msm_lag_cg_frames": cg_lag}
+    for name, point in points.items():
+        values.update(with_interval(name, point, rows[name]))
+    return values, rows
+
+
+def with_interval(name: str, point: float, resamples: np.ndarray) -> dict:
+    low, high, _ = bootstrap.percentile_interval(resamples)
+    if not np.isfinite(point):
+        low = high = float("nan")
+    return {name: float(point), f"{name}_ci_low": low, f"{name}_ci_high": high}
+
+
+def read_run_record(path) -> dict:
+    """cg_sim's run.json ({} when there is none)."""
+    return json.loads(Path(path).read_text()) if path and Path(path).is_file() else {}
+
+
+def aa_throughput(dataset_h5, protein: str) -> float:
+    """The all-atom runs' ns per core-day as cg_map recorded it (NaN when it was not)."""
+    import h5py
+
+    with h5py.File(dataset_h5, "r") as fh:
+        value = fh[protein].attrs.get("aa_ns_per_day_per_core")
+    return float("nan") if value is None else float(value)
+
+
+def speedup_metrics(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int, cg_frame_fs: float,
+                    run: dict, aa_rate: float, m_ref, m_cg) -> tuple[dict, dict, dict]:
+    """(metrics, reasons for the undefined ones, resampled values) of the three factors."""
+    why = {}
+    cg_rate = run.get("ns_per_day_per_core")
+    cg_rate = float("nan") if cg_rate is None else float(cg_rate)
+    values = {"cg_ns_per_day_per_core": cg_rate, "aa_ns_per_day_per_core": aa_rate,
+              "throughput_ratio": cg_rate / aa_rate}
+    if not np.isfinite(aa_rate):
+        why["throughput_ratio"] = ("the all-atom data carries no speed record (imported data, "
+                                   "or made before aa_md recorded it: rerun aa_md and cg_map)")
+    if not np.isfinite(cg_rate):
+        why["throughput_ratio"] = "the CG run has no run.json with its speed: rerun cg_sim"
+    names = ("slowest_timescale_cg_ps", "dynamical_acceleration", "effective_acceleration")
+    if run.get("sampler", "langevin") != "langevin":
+        for name in names:
+            why[name] = ("replica exchange has no dynamics: the dynamical speed-up needs "
+                         "cgsim.sampler: langevin")
+        values.update({k: float("nan") for name in names
+                       for k in (name, f"{name}_ci_low", f"{name}_ci_high")})
+        return values, why, {}
+    dynamics, rows = dynamical_acceleration(ref, cg_tic_pieces, cg_units, n_cg_units,
+                                            cg_frame_fs, m_ref, m_cg)
+    values.update(dynamics)
+    ratio = values["throughput_ratio"]
+    rows["effective_acceleration"] = rows["dynamical_acceleration"] * ratio
+    values.update(with_interval("effective_acceleration",
+                                values["dynamical_acceleration"] * ratio,
+                                rows["effective_acceleration"]))
+    if "throughput_ratio" in why:
+        why["effective_acceleration"] = why["throughput_ratio"]
+    for name in names:
+        if not np.isfinite(values[name]):
+            why.setdefault(name, "the MSM gives no slowest timescale here (too few connected "
+                                 "states, or no trajectory longer than the lag)")
+    return values, why, rows

@@ -1,0 +1,96 @@
+"""The speed-up factors: the dynamical acceleration recovers the ratio of known relaxation
+times, on different frame spacings; the throughput is the ratio of the runs' own records."""
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from cgthermo.analysis import bootstrap, speedup
+
+AA_FRAME_FS, CG_FRAME_FS = 180.0, 200.0
+CENTRES = np.array([[-1.0, 0.0], [1.0, 0.0]])
+
+
+def two_state_chain(rng, frames: int, switch: float) -> np.ndarray:
+    """A symmetric two-state Markov chain that switches with probability `switch` per frame."""
+    flips = rng.random(frames) < switch
+    return (np.cumsum(flips) + rng.integers(2)) % 2
+
+
+def relaxation_ps(switch: float, frame_fs: float) -> float:
+    """Its implied timescale: the eigenvalue 1 − 2p per frame."""
+    return -frame_fs / 1000.0 / np.log(1.0 - 2.0 * switch)
+
+
+def reference(rng, units=8, frames=6000, switch=0.004) -> dict:
+    dtrajs = [two_state_chain(rng, frames, switch) for _ in range(units)]
+    return {"dtraj": np.concatenate(dtrajs), "piece_lengths": np.full(units, frames),
+            "frame_unit": np.repeat(np.arange(units), frames), "msm_lag": np.int64(20),
+            "frame_fs": np.float64(AA_FRAME_FS), "cluster_centres": CENTRES,
+            "unit_pair_sums": np.zeros((units, 3))}
+
+
+def cg_pieces(rng, units=16, frames=3000, switch=0.015) -> list[np.ndarray]:
+    """CG frames in TICA space near the centre of their state."""
+    return [CENTRES[two_state_chain(rng, frames, switch)] + 0.1 * rng.standard_normal((frames, 2))
+            for _ in range(units)]
+
+
+def test_dynamical_acceleration_is_the_ratio_of_relaxation_times():
+    """All-atom frames every 180 fs, CG every 200 fs: the lag of 20 all-atom frames (3.6 ps)
+    is 18 CG frames, and the acceleration is the known ratio of the two chains' implied
+    timescales, inside its interval."""
+    rng = np.random.default_rng(5)
+    ref, pieces = reference(rng), cg_pieces(rng)
+    m_ref = bootstrap.multiplicities(rng, 200, 8)
+    m_cg = bootstrap.multiplicities(rng, 200, 16)
+    values, rows = speedup.dynamical_acceleration(ref, pieces, list(range(16)), 16, CG_FRAME_FS,
+                                                  m_ref, m_cg)
+    truth = relaxation_ps(0.004, AA_FRAME_FS) / relaxation_ps(0.015, CG_FRAME_FS)
+    assert values["msm_lag_cg_frames"] == 18 and values["msm_lag_ps"] == pytest.approx(3.6)
+    assert values["slowest_timescale_aa_ps"] == pytest.approx(relaxation_ps(0.004, AA_FRAME_FS),
+                                                              rel=0.15)
+    assert values["dynamical_acceleration"] == pytest.approx(truth, rel=0.15)
+    assert values["dynamical_acceleration_ci_low"] < truth < values["dynamical_acceleration_ci_high"]
+    assert rows["dynamical_acceleration"].shape == (200,)
+
+
+def write_dataset_attr(path, rate=None):
+    with h5py.File(path, "w") as fh:
+        group = fh.create_group("p")
+        if rate is not None:
+            group.attrs["aa_ns_per_day_per_core"] = rate
+    return path
+
+
+def test_throughput_and_effective_acceleration_come_from_the_runs_records(tmp_path):
+    rng = np.random.default_rng(6)
+    ref, pieces = reference(rng), cg_pieces(rng)
+    m_ref, m_cg = bootstrap.multiplicities(rng, 50, 8), bootstrap.multiplicities(rng, 50, 16)
+    run = {"sampler": "langevin", "ns_per_day_per_core": 1200.0}
+    aa = speedup.aa_throughput(write_dataset_attr(tmp_path / "d.h5", 400.0), "p")
+    values, why, _ = speedup.speedup_metrics(ref, pieces, list(range(16)), 16, CG_FRAME_FS, run,
+                                             aa, m_ref, m_cg)
+    assert values["throughput_ratio"] == pytest.approx(3.0) and not why
+    assert values["effective_acceleration"] == pytest.approx(3.0 * values["dynamical_acceleration"])
+    assert values["effective_acceleration_ci_low"] == pytest.approx(
+        3.0 * values["dynamical_acceleration_ci_low"])
+
+    older = speedup.aa_throughput(write_dataset_attr(tmp_path / "old.h5"), "p")
+    values, why, _ = speedup.speedup_metrics(ref, pieces, list(range(16)), 16, CG_FRAME_FS, run,
+                                             older, m_ref, m_cg)
+    assert np.isnan(values["throughput_ratio"]) and "no speed record" in why["throughput_ratio"]
+    assert np.isfinite(values["dynamical_acceleration"])
+    assert why["effective_acceleration"] == why["throughput_ratio"]
+
+
+def test_replica_exchange_has_no_dynamical_speedup(tmp_path):
+    rng = np.random.default_rng(7)
+    run = json.loads(json.dumps({"sampler": "exchange", "ns_per_day_per_core": 900.0}))
+    values, why, rows = speedup.speedup_metrics(reference(rng), cg_pieces(rng), list(range(16)),
+                                                16, CG_FRAME_FS, run, 300.0, None, None)
+    assert values["throughput_ratio"] == pytest.approx(3.0)
+    assert np.isnan(values["dynamical_acceleration"]) and not rows
+    assert "replica exchange has no dynamics" in why["dynamical_acceleration"]
