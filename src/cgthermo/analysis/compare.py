@@ -8,8 +8,19 @@ import numpy as np
 
 from ..errors import CgthermoError
 from ..io import atomic_path
-from . import (bootstrap, convergence, emulation, features, fes, inputs, kinetics, metrics, plots,
-               speedup, structure)
+from . import (
+    bootstrap,
+    convergence,
+    emulation,
+    features,
+    fes,
+    inputs,
+    kinetics,
+    metrics,
+    plots,
+    speedup,
+    structure,
+)
 from .reference import load_reference_npz
 
 log = logging.getLogger("cgthermo.analysis")
