@@ -1,4 +1,5 @@
-"""cg_sim forces: the batched prior equals torchmd's, and the integrator's forces are −∇U."""
+"""cg_sim forces: the batched prior equals torchmd's, the direct network call equals
+torchmd-net's External, and the integrator's forces are −∇U."""
 
 import numpy as np
 import pytest
@@ -9,8 +10,9 @@ from helpers.untrained import write_untrained_checkpoint
 
 from cgthermo.cgsim import CGSimulation, SimInputs, SimSettings
 from cgthermo.cgsim.batched import build_batched_forces
-from cgthermo.cgsim.nnp import NoBoxExternal, load_network
+from cgthermo.cgsim.nnp import NetworkForces, NoBoxExternal, load_network, make_external
 from cgthermo.cgtopology import CGTopology
+from cgthermo.errors import CgthermoError
 from cgthermo.priorforces import build_forces, evaluate, zero_box
 
 CHIGNOLIN = ["TYR", "TYR", "ASP", "PRO", "GLU", "THR", "GLY", "THR", "TRP", "TYR"]
@@ -90,17 +92,80 @@ def test_angle_forces_are_minus_gradient_near_collinear(tmp_path):
     np.testing.assert_allclose(used.numpy(), -gradient.numpy(), rtol=1e-6, atol=1e-5)
 
 
-def test_network_sees_no_box(tiny_checkpoint):
+@pytest.mark.parametrize("wrapper", ["direct", "torchmd-net"])
+def test_network_sees_no_box(tiny_checkpoint, wrapper):
     """torchmd's all-zero box must not reach the network (it would read it as periodic)."""
     network = load_network(tiny_checkpoint, dtype=torch.float64)
-    types = torch.tensor(CGTopology(CHIGNOLIN).embeddings).repeat(3, 1)
-    external = NoBoxExternal(network, types, dtype=torch.float64)
+    embeddings = CGTopology(CHIGNOLIN).embeddings
+    if wrapper == "direct":
+        external = make_external(network, embeddings, 3, dtype=torch.float64)
+    else:
+        external = NoBoxExternal(network, torch.tensor(embeddings).repeat(3, 1),
+                                 dtype=torch.float64)
     pos = thermal_chains(CHIGNOLIN, 3, seed=1)
     with_box, forces_box = external.calculate(pos, zero_box(3))
     without, forces = external.calculate(pos, None)
     assert torch.isfinite(with_box).all() and torch.isfinite(forces_box).all()
     assert torch.equal(with_box, without) and torch.equal(forces_box, forces)
     assert forces.abs().max() > 0
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float32, 1e-5), (torch.float64, 1e-12)])
+def test_direct_network_call_equals_torchmd_net_external(tiny_checkpoint, dtype, tol):
+    """The direct caller returns External's energies and forces, in External's shapes,
+    and leaves the caller's positions as they were."""
+    resnames = (CHIGNOLIN * 3)[:23]
+    network = load_network(tiny_checkpoint, dtype=dtype)
+    embeddings = CGTopology(resnames).embeddings
+    reference = NoBoxExternal(network, torch.tensor(embeddings).repeat(4, 1), dtype=dtype)
+    direct = make_external(network, embeddings, 4, dtype=dtype)
+    pos = thermal_chains(resnames, 4, seed=2).to(dtype)
+    before = pos.clone()
+
+    ref_energy, ref_forces = reference.calculate(pos, None)
+    for _ in range(2):  # the second call runs on the same precomputed vectors
+        energy, forces = direct.calculate(pos, zero_box(4, precision=dtype))
+        assert energy.shape == ref_energy.shape == (4, 1)
+        assert forces.shape == ref_forces.shape == pos.shape
+        assert energy.dtype == forces.dtype == dtype
+        assert not energy.requires_grad and not forces.requires_grad
+        np.testing.assert_allclose(energy.numpy(), ref_energy.numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(forces.numpy(), ref_forces.numpy(), rtol=tol, atol=tol)
+    assert ref_forces.abs().max() > 1e-3  # the comparison is not between zeros
+    assert (ref_energy.max() - ref_energy.min()) > 0  # nor between replicas alike
+    assert torch.equal(pos, before) and not pos.requires_grad
+
+
+def test_cuda_graph_is_refused_where_it_cannot_work(tiny_checkpoint):
+    """The CUDA-graph option is off by default, needs CUDA, and needs a static-shape network
+    (the graph network's neighbour list changes size from call to call)."""
+    network = load_network(tiny_checkpoint, dtype=torch.float32)
+    embeddings = CGTopology(CHIGNOLIN).embeddings
+    assert isinstance(make_external(network, embeddings, 2, dtype=torch.float32), NetworkForces)
+    with pytest.raises(CgthermoError, match="CUDA device"):
+        make_external(network, embeddings, 2, "cpu", torch.float32, cuda_graph=True)
+    with pytest.raises(CgthermoError, match="static shapes"):
+        make_external(network, embeddings, 2, "cuda", torch.float32, cuda_graph=True)
+
+
+def test_static_shape_network_gives_the_same_forces(tmp_path):
+    """A TensorNet loaded with static shapes (what the CUDA-graph option needs) pads its
+    neighbour list with dummy pairs; through the direct caller it still gives External's
+    energies and forces of the same network loaded as usual."""
+    checkpoint = write_untrained_checkpoint(tmp_path / "tensornet.ckpt", model="tensornet",
+                                            embedding_dimension=16, num_layers=1, num_rbf=8)
+    usual = load_network(checkpoint, dtype=torch.float64)
+    static = load_network(checkpoint, dtype=torch.float64, static_shapes=True)
+    assert static.representation_model.static_shapes
+    assert not usual.representation_model.static_shapes
+    embeddings = CGTopology(CHIGNOLIN).embeddings
+    pos = thermal_chains(CHIGNOLIN, 3, seed=4)
+    ref_energy, ref_forces = NoBoxExternal(usual, torch.tensor(embeddings).repeat(3, 1),
+                                           dtype=torch.float64).calculate(pos, None)
+    energy, forces = make_external(static, embeddings, 3, dtype=torch.float64).calculate(pos)
+    assert ref_forces.abs().max() > 1e-3
+    np.testing.assert_allclose(energy.numpy(), ref_energy.numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(forces.numpy(), ref_forces.numpy(), rtol=0, atol=1e-10)
 
 
 def test_integrator_forces_are_minus_gradient_of_total_potential(tmp_path, tiny_checkpoint):

@@ -56,7 +56,8 @@ class ReplicaBatch:
         self.device, self.dtype = settings.torch_device, settings.dtype
         self.topology = CGTopology.from_pdb(require_file(inputs.topology_pdb, "cg_map"))
         external = None if network is None else make_external(
-            network, self.topology.embeddings, len(replicas), self.device, self.dtype)
+            network, self.topology.embeddings, len(replicas), self.device, self.dtype,
+            cuda_graph=settings.cuda_graph)
         self.forces = build_batched_forces(inputs.prior_yaml, self.topology, self.device,
                                            self.dtype, external=external)
         self.system = System(self.topology.numAtoms, len(replicas), self.dtype, self.device)
@@ -144,7 +145,8 @@ class BlockGroup:
         self.replicas = replicas
         device, dtype = settings.torch_device, settings.dtype
         network = (None if inputs.checkpoint is None
-                   else load_network(inputs.checkpoint, device, dtype))
+                   else load_network(inputs.checkpoint, device, dtype,
+                                     static_shapes=settings.cuda_graph))
         first = replicas.start
         self.blocks = [ReplicaBatch(inputs, settings, start_positions[b.start - first:
                                                                       b.stop - first],

@@ -29,6 +29,7 @@ class SimSettings:
     # one seed per protein, so every model starts from the same all-atom frames
     start_seed: int = 0
     sampler: str = "langevin"
+    cuda_graph: bool = False
     exchange: dict = field(default_factory=dict)
 
     @classmethod
