@@ -4,7 +4,9 @@
 
 For every protein × model in both runs, a Markdown table: each run's value [95 %] of the
 drift and split JS (the CG ensemble against itself) and of the headline metrics against
-all-atom, and the difference B − A with its 95 % interval and verdict (lower is better).
+all-atom, and the difference B − A with its 95 % interval and verdict (lower is better):
+basic bootstrap intervals for the drift and split JS, as the analysis gives them,
+percentile ones for the headline metrics, as the summary's verdicts.
 The two runs' CG replicas are independent draws; both runs resample the same all-atom
 replicas (one analysis seed), so the resample-by-resample difference carries both.
 """
@@ -18,7 +20,8 @@ import numpy as np
 from cgthermo.analysis import bootstrap
 from cgthermo.analysis.summary import read_resamples
 
-METRICS = ("js_divergence_cg_drift", "js_divergence_cg_split", *bootstrap.HEADLINE)
+CONVERGENCE = ("js_divergence_cg_drift", "js_divergence_cg_split")
+METRICS = (*CONVERGENCE, *bootstrap.HEADLINE)
 
 
 def interval(metrics: dict, key: str) -> str:
@@ -33,7 +36,11 @@ def interval(metrics: dict, key: str) -> str:
 def difference(a: dict, b: dict, rows_a, rows_b, key: str) -> str:
     if a.get(key) is None or b.get(key) is None or key not in rows_a or key not in rows_b:
         return "undefined"
-    low, high, _ = bootstrap.percentile_interval(rows_b[key].to_numpy() - rows_a[key].to_numpy())
+    point, resampled = b[key] - a[key], rows_b[key].to_numpy() - rows_a[key].to_numpy()
+    if key in CONVERGENCE:  # their intervals are basic ones (cgthermo.analysis.convergence)
+        low, high, _ = bootstrap.basic_interval(point, resampled)
+    else:
+        low, high, _ = bootstrap.percentile_interval(resampled)
     word = bootstrap.verdict(low, high)
     if not np.isfinite(low):
         return f"{b[key] - a[key]:+.3f}, {word}"
