@@ -1,6 +1,8 @@
-"""unfold and aa_md: forces belong to saved positions, units, resume after a kill, NaN blow-ups."""
+"""unfold and aa_md: forces belong to saved positions, units, resume after a kill, NaN blow-ups,
+the recorded production speed."""
 
 import logging
+import math
 import os
 import re
 import shutil
@@ -150,6 +152,13 @@ def test_interrupted_run_resumes_to_the_uninterrupted_frames(start, uninterrupte
     # the checkpoint restores positions, velocities and the random state exactly
     assert np.allclose(resumed["positions"], reference["positions"], atol=1e-5)
     assert not chk.exists() and not partial.exists()
+    # the speed counts both attempts: frames 1–10 (checkpointed before the kill) and 6–20
+    # (after resuming at frame 5); frames 11–12 never reached a checkpoint
+    attrs = resumed["attrs"]
+    assert attrs["integration_ps"] == pytest.approx(2.5, abs=1e-9)
+    assert attrs["ns_per_day"] == pytest.approx(
+        attrs["integration_ps"] / 1000.0 / (attrs["integration_s"] / 86400.0), rel=1e-12
+    )
 
 
 def test_killed_process_resumes_without_gaps_or_duplicates(start, tmp_path, caplog):
@@ -186,6 +195,56 @@ def test_killed_process_resumes_without_gaps_or_duplicates(start, tmp_path, capl
     assert np.allclose(data["time"], 0.1 * np.arange(1, 151), rtol=0, atol=1e-12)
     steps = np.diff(data["positions"], axis=0)
     assert (np.abs(steps).max(axis=(1, 2)) > 0).all()  # no frame repeated
+    # every production frame was integrated at least once, some of them twice
+    assert data["attrs"]["integration_ps"] >= 15.0 - 1e-9
+    assert math.isfinite(data["attrs"]["ns_per_day"]) and data["attrs"]["ns_per_day"] > 0
+
+
+def test_production_speed_is_recorded_and_matches_the_wall_clock(start, tmp_path):
+    """ns_per_day is production ns over the wall time of the production steps: above the
+    rate of the whole call (which adds setup, equilibration and output), and not far off it."""
+    out_dir = tmp_path / "md"
+    began = time.perf_counter()
+    path = run(start, out_dir, length_ns=0.01, checkpoint_every_ps=2.5, platform="CPU")
+    wall = time.perf_counter() - began
+    attrs = read(path)["attrs"]
+    assert attrs["platform"] == "CPU" and attrs["threads"] == 1
+    for key in ("ns_per_day", "integration_s", "integration_ps"):
+        assert math.isfinite(attrs[key]) and attrs[key] > 0, key
+    assert attrs["integration_ps"] == pytest.approx(10.0, abs=1e-9)  # 100 frames of 0.1 ps
+    assert attrs["integration_s"] < wall
+    whole_call = 0.01 / (wall / 86400.0)
+    assert whole_call < attrs["ns_per_day"] < 5.0 * whole_call
+    # the same number reaches the CG dataset, per core
+    from cgthermo.cgmap.mapping import map_aa_protein
+
+    data = map_aa_protein("p", [path], start[0], "slice", 10.0)
+    assert data.extra_attrs["aa_ns_per_day_per_core"] == pytest.approx(attrs["ns_per_day"])
+    assert data.extra_attrs["aa_platform"] == "CPU"
+
+
+def test_resume_on_other_threads_measures_that_attempt_only(start, tmp_path, caplog):
+    out_dir = tmp_path / "md"
+
+    class Killed(Exception):
+        pass
+
+    def crash(frame):
+        if frame == 12:
+            raise Killed
+
+    with pytest.raises(Killed):
+        run(start, out_dir, on_frame=crash, platform="CPU", threads=1)
+    with caplog.at_level(logging.INFO, logger="cgthermo"):
+        system, start_pdb, _ = start
+        run_replica(system, start_pdb, out_dir / "0.h5", out_dir / "0.xtc",
+                    settings(platform="CPU", threads=2), TEMPERATURE, replica=0, seed=5,
+                    threads=2)  # fmt: skip
+    assert "resuming at frame 10" in caplog.text
+    assert "earlier attempts ran on CPU with 1 thread(s), this one on CPU with 2" in caplog.text
+    attrs = read(out_dir / "0.h5")["attrs"]
+    assert attrs["threads"] == 2 and attrs["platform"] == "CPU"
+    assert attrs["integration_ps"] == pytest.approx(1.0, abs=1e-9)  # frames 11–20
 
 
 def _version(path):

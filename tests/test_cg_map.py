@@ -1,6 +1,7 @@
 """Cα force maps on real OpenMM forces, and the cg_map dataset as torchmd-net reads it."""
 
 import json
+import logging
 
 import h5py
 import numpy as np
@@ -14,6 +15,7 @@ from cgthermo.cgmap.mapping import (
     AtomTable,
     force_map_weights,
     force_second_moments,
+    map_aa_protein,
     map_to_beads,
     read_atom_table,
     system_constraint_pairs,
@@ -299,3 +301,73 @@ def test_streamed_frames_equal_the_whole_mapping_for_any_slice(run, tmp_path):
 
 def _coord_weights(data):
     return data.pos.coord_weights
+
+
+def speed_copy(source, target, replica: int, **speed) -> None:
+    """A copy of the tiny run as replica `replica`, with the speed attributes aa_md records."""
+    broken_copy(source, target, frame=0)
+    with h5py.File(target, "r+") as h5:
+        h5.attrs["replica"] = replica
+        positions = np.asarray(h5["positions"])
+        positions[0] = positions[1]  # undo the broken frame
+        h5["positions"][...] = positions
+        for key, value in speed.items():
+            h5.attrs[key] = value
+
+
+def test_all_atom_speed_per_core_reaches_the_dataset(run, tmp_path, caplog):
+    """Mean over the replicas of ns_per_day ÷ cores: threads on the CPU, one per GPU."""
+    cpu2, cpu1 = tmp_path / "0.h5", tmp_path / "1.h5"
+    speed_copy(run.md_file, cpu2, 0, ns_per_day=400.0, threads=2, platform="CPU")
+    speed_copy(run.md_file, cpu1, 1, ns_per_day=300.0, threads=1, platform="CPU")
+    config = cgconfig.validate({"proteins": [{"name": "tiny", "sequence": SEQUENCE}]})
+    with caplog.at_level(logging.INFO, logger="cgthermo"):
+        run_cg_map(config, "tiny", [cpu2, cpu1], run.system_xml,
+                   tmp_path / "dataset.h5", tmp_path / "topology.pdb")  # fmt: skip
+    with h5py.File(tmp_path / "dataset.h5", "r") as h5:
+        attrs = dict(h5["tiny"].attrs)
+    assert attrs["aa_ns_per_day_per_core"] == pytest.approx((400.0 / 2 + 300.0 / 1) / 2)
+    assert attrs["aa_platform"] == "CPU"
+    assert "250.0 ns/day per core" in caplog.text
+
+    gpu = tmp_path / "2.h5"
+    speed_copy(run.md_file, gpu, 2, ns_per_day=900.0, threads=1, platform="CUDA")
+    data = map_aa_protein("tiny", [cpu2, gpu], run.system_xml, "slice", 10.0)
+    assert data.extra_attrs["aa_ns_per_day_per_core"] == pytest.approx((200.0 + 900.0) / 2)
+    assert data.extra_attrs["aa_platform"] == "CPU,CUDA"
+
+
+def test_all_atom_speed_is_left_out_when_a_replica_lacks_it(run, tmp_path, caplog):
+    """Older all-atom files (and imported data) carry no speed: no attribute, one INFO line."""
+    recorded = tmp_path / "0.h5"
+    speed_copy(run.md_file, recorded, 0, ns_per_day=400.0, threads=2, platform="CPU")
+    config = cgconfig.validate({"proteins": [{"name": "tiny", "sequence": SEQUENCE}]})
+    with caplog.at_level(logging.INFO, logger="cgthermo"):
+        run_cg_map(config, "tiny", [recorded, run.md_file], run.system_xml,
+                   tmp_path / "dataset.h5", tmp_path / "topology.pdb")  # fmt: skip
+    with h5py.File(tmp_path / "dataset.h5", "r") as h5:
+        attrs = dict(h5["tiny"].attrs)
+    assert "aa_ns_per_day_per_core" not in attrs and "aa_platform" not in attrs
+    lines = [r for r in caplog.records if "aa_ns_per_day_per_core" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].levelno == logging.INFO
+    assert "1 of 2 all-atom replicas" in lines[0].getMessage()
+    assert str(run.md_file) in lines[0].getMessage()
+
+
+def test_imported_data_have_no_all_atom_speed(tmp_path, caplog):
+    from helpers.chains import harmonic_chain_sample
+
+    types = [4, 4, 5, 8, 6]  # YYDPE in the paper numbering
+    coords, forces = harmonic_chain_sample(30, len(types), 350, np.random.default_rng(11))
+    spec = {}
+    for key, value in (("coords", coords), ("forces", forces), ("embeddings", np.asarray(types))):
+        spec[key] = str(tmp_path / f"{key}.npy")
+        np.save(spec[key], np.asarray(value, dtype=np.float32 if key != "embeddings" else None))
+    config = cgconfig.validate({"proteins": [{"name": "imp", "import": spec, "temperature": 350}]})
+    with caplog.at_level(logging.INFO, logger="cgthermo"):
+        run_cg_map(config, "imp", [], None, tmp_path / "dataset.h5", tmp_path / "topology.pdb")
+    with h5py.File(tmp_path / "dataset.h5", "r") as h5:
+        assert "aa_ns_per_day_per_core" not in h5["imp"].attrs
+    lines = [r for r in caplog.records if "aa_ns_per_day_per_core" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].levelno == logging.INFO
+    assert "imported" in lines[0].getMessage()

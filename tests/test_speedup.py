@@ -94,3 +94,9 @@ def test_replica_exchange_has_no_dynamical_speedup(tmp_path):
     assert values["throughput_ratio"] == pytest.approx(3.0)
     assert np.isnan(values["dynamical_acceleration"]) and not rows
     assert "replica exchange has no dynamics" in why["dynamical_acceleration"]
+
+
+def test_data_without_any_transition_give_no_timescale():
+    """Every piece shorter than the lag, or no transition at the lag: NaN, not an error."""
+    assert np.isnan(speedup.slowest_timescale_ps([np.zeros(5, int)], 10, 0.2))
+    assert np.isnan(speedup.slowest_timescale_ps([np.arange(30)], 10, 0.2))

@@ -47,6 +47,15 @@ def test_summary_has_every_protein_and_model(run, config):
     page = (run / "report.html").read_text()
     assert page.index("<h2>Verdicts</h2>") < page.index("<h2>Summary</h2>")
     assert "WARNING" in page and "MSM connects 2 of its 10 states" in page
+    # the speed-up from the runs' own records: both sides measured, their ratio reported
+    assert "<h2>Speed-up over all-atom MD</h2>" in page
+    assert (summary["aa_ns_per_day_per_core"] > 0).all()
+    np.testing.assert_allclose(summary["throughput_ratio"], summary["cg_ns_per_day_per_core"]
+                               / summary["aa_ns_per_day_per_core"], rtol=1e-9)
+    dynamical = summary.dropna(subset=["dynamical_acceleration"])
+    np.testing.assert_allclose(dynamical["effective_acceleration"],
+                               dynamical["throughput_ratio"] * dynamical["dynamical_acceleration"],
+                               rtol=1e-9)
 
 
 def test_all_atom_frames_and_time_axis(run, config):

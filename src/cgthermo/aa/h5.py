@@ -15,6 +15,9 @@ POSITION_UNITS = "nm"
 FORCE_UNITS = "kJ/mol/nm"
 TIME_UNITS = "ps"
 FRAME_CHUNK = 16
+# root attrs of the production speed, kept with the frames at each checkpoint (aa.md.Speed)
+SPEED_KEYS = ("platform", "threads", "integration_s", "integration_ps")
+SECONDS_PER_DAY = 86400.0
 
 
 def create(path, atom_table: dict, attrs: dict, fingerprint: dict) -> None:
@@ -44,8 +47,10 @@ def create(path, atom_table: dict, attrs: dict, fingerprint: dict) -> None:
         fh.attrs["frames_at_checkpoint"] = 0
 
 
-def append(path, positions: np.ndarray, forces: np.ndarray, time: np.ndarray) -> int:
-    """Append frames and record how many frames the file now holds; returns that number.
+def append(path, positions: np.ndarray, forces: np.ndarray, time: np.ndarray,
+           attrs: dict | None = None) -> int:  # fmt: skip
+    """Append frames, set `attrs` (root attributes that go with them) and record how many
+    frames the file now holds; returns that number.
 
     No HDF5 file lock: someone reading the working copy must not make the job fail.
     """
@@ -55,6 +60,8 @@ def append(path, positions: np.ndarray, forces: np.ndarray, time: np.ndarray) ->
         for name, values in (("positions", positions), ("forces", forces), ("time", time)):
             fh[name].resize(end, axis=0)
             fh[name][start:end] = values
+        for key, value in (attrs or {}).items():
+            fh.attrs[key] = value
         fh.attrs["frames_at_checkpoint"] = end
         fh.flush()
     return end
@@ -77,6 +84,37 @@ def truncate(path, n_frames: int) -> None:
         for name in ("positions", "forces", "time"):
             fh[name].resize(n_frames, axis=0)
         fh.attrs["frames_at_checkpoint"] = n_frames
+
+
+def read_speed(path) -> dict | None:
+    """The production speed sums of a working copy, or None when it has none (written by a
+    release that did not keep them)."""
+    with h5py.File(path, "r") as fh:
+        if not all(key in fh.attrs for key in SPEED_KEYS):
+            return None
+        return {
+            "platform": _text(fh.attrs["platform"]),
+            "threads": int(fh.attrs["threads"]),
+            "integration_s": float(fh.attrs["integration_s"]),
+            "integration_ps": float(fh.attrs["integration_ps"]),
+        }
+
+
+def write_ns_per_day(path) -> dict | None:
+    """Set `ns_per_day` from the speed sums of a completed working copy; returns the speed,
+    or None (and writes nothing) when the file has no sums to take it from."""
+    speed = read_speed(path)
+    if speed is None or not speed["integration_s"] > 0 or not speed["integration_ps"] > 0:
+        return None
+    days = speed["integration_s"] / SECONDS_PER_DAY
+    speed["ns_per_day"] = speed["integration_ps"] / 1000.0 / days
+    with h5py.File(path, "a") as fh:
+        fh.attrs["ns_per_day"] = speed["ns_per_day"]
+    return speed
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def read_positions(path) -> tuple[np.ndarray, np.ndarray]:

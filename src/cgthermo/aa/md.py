@@ -6,6 +6,12 @@ checkpoint, where they are appended to the working `.partial.h5` and then the
 OpenMM checkpoint (`.chk`) is replaced. The checkpoint's step count says how many
 frames are valid; a rerun drops any frame beyond it and continues, so the final
 file equals an uninterrupted run frame for frame.
+
+The run's integration speed is measured as it goes (`Speed`): the wall seconds of every
+production stretch (the steps and the read of the frame that ends them) and the
+picoseconds they simulated are added to the working copy at each checkpoint, so a resumed
+run reports the speed of all its attempts; the final file carries it as `ns_per_day`,
+with the `platform` and `threads` it was measured on.
 """
 
 import hashlib
@@ -86,17 +92,30 @@ def run_replica(system_path, start_pdb, out_h5, out_xtc, settings: dict, tempera
     chk, partial = h5.working_paths(out_h5)
     label = f"replica {replica}"
     context, integrator = new_context(system, settings, temperature, seed, threads)
+    platform, used_threads = platform_in_use(context)
     try:
         done = resume(context, chk, partial, fingerprint, plan, label)
         if done is None:
             attrs = run_attrs(settings, temperature, replica, seed)
             done = start_fresh(context, integrator, plan, positions, box, temperature, seed,
                                table, attrs, fingerprint, chk, partial, label)  # fmt: skip
-        produce(context, integrator, plan, atoms, chk, partial, done, label, on_frame)
+        speed = Speed.resume(partial, platform, used_threads, label)
+        produce(context, integrator, plan, atoms, chk, partial, done, label, on_frame, speed)
     except SimulationBlewUp:
         remove_working_files(chk, partial)
         raise
-    finish(partial, chk, out_h5, out_xtc, plan)
+    finish(partial, chk, out_h5, out_xtc, plan, label)
+
+
+def platform_in_use(context) -> tuple[str, int]:
+    """(platform name, CPU threads) of a context: the CPU platform's own `Threads` property
+    (what it really uses, also when the config left it to OpenMM); 1 on the other platforms
+    (Reference computes on one thread; a GPU platform drives its device from one)."""
+    platform = context.getPlatform()
+    name = platform.getName()
+    if name == "CPU":
+        return name, int(platform.getPropertyValue(context, "Threads"))
+    return name, 1
 
 
 def run_attrs(settings: dict, temperature: float, replica, seed: int) -> dict:
@@ -179,15 +198,20 @@ def equilibrate(context, integrator, plan: Plan, label) -> None:
         done += n
 
 
-def produce(context, integrator, plan: Plan, atoms, chk, partial, done, label, on_frame) -> None:
+def produce(context, integrator, plan: Plan, atoms, chk, partial, done, label, on_frame,
+            speed: "Speed") -> None:  # fmt: skip
     pending = Pending()
     progress = Progress(plan, done, label)
+    stride_ps = plan.save_steps * plan.timestep_ps
     for frame in range(done + 1, plan.n_frames + 1):
+        began = time.perf_counter()
         advance(integrator, context, plan.save_steps, label)
+        # reading the frame waits for a GPU to finish the steps, so it is timed with them
         positions, forces, _ = state_arrays(context, atoms, label)
+        speed.add(time.perf_counter() - began, stride_ps)
         pending.add(positions, forces, plan.frame_time_ps(frame))
         if frame % plan.checkpoint_frames == 0 or frame == plan.n_frames:
-            pending.flush_to(partial)
+            pending.flush_to(partial, speed.attrs())
             write_checkpoint(context, chk)
         if frame % plan.report_frames == 0 or frame == plan.n_frames:
             progress.report(frame)
@@ -206,11 +230,46 @@ class Pending:
         self.forces.append(forces.astype(np.float32))
         self.time.append(time_ps)
 
-    def flush_to(self, partial) -> None:
+    def flush_to(self, partial, attrs: dict) -> None:
         if self.time:
             h5.append(partial, np.stack(self.positions), np.stack(self.forces),
-                      np.asarray(self.time, dtype=np.float64))  # fmt: skip
+                      np.asarray(self.time, dtype=np.float64), attrs)  # fmt: skip
         self.__init__()
+
+
+class Speed:
+    """Production wall seconds and simulated picoseconds over every attempt at a replica.
+
+    Saved with the frames at each checkpoint (`h5.SPEED_KEYS`), so what an attempt
+    integrated after its last checkpoint is counted by neither; frames a resumed attempt
+    integrates again are counted twice, time and picoseconds alike, so the ratio stays the
+    measured speed. Equilibration is not counted. An attempt on another platform or thread
+    count starts the sums afresh: the speed always belongs to the `platform` and `threads`
+    it is stored with.
+    """
+
+    def __init__(self, platform: str, threads: int, seconds: float = 0.0, ps: float = 0.0):
+        self.platform, self.threads, self.seconds, self.ps = platform, threads, seconds, ps
+
+    @classmethod
+    def resume(cls, partial, platform: str, threads: int, label: str) -> "Speed":
+        saved = h5.read_speed(partial)
+        if saved is None:
+            return cls(platform, threads)
+        if (saved["platform"], saved["threads"]) != (platform, threads):
+            log.info("%s: earlier attempts ran on %s with %d thread(s), this one on %s with %d; "
+                     "ns_per_day will measure this attempt only", label, saved["platform"],
+                     saved["threads"], platform, threads)  # fmt: skip
+            return cls(platform, threads)
+        return cls(platform, threads, saved["integration_s"], saved["integration_ps"])
+
+    def add(self, seconds: float, ps: float) -> None:
+        self.seconds += seconds
+        self.ps += ps
+
+    def attrs(self) -> dict:
+        return {"platform": self.platform, "threads": int(self.threads),
+                "integration_s": float(self.seconds), "integration_ps": float(self.ps)}  # fmt: skip
 
 
 def write_checkpoint(context, chk: Path) -> None:
@@ -241,13 +300,17 @@ def _duration(seconds: float) -> str:
     return f"{hours}h{rest // 60:02d}m{rest % 60:02d}s"
 
 
-def finish(partial: Path, chk: Path, out_h5, out_xtc, plan: Plan) -> None:
+def finish(partial: Path, chk: Path, out_h5, out_xtc, plan: Plan, label: str = "") -> None:
     positions, times = h5.read_positions(partial)
     if len(times) != plan.n_frames:
         raise CgthermoError(
             f"{partial} holds {len(times)} frames, expected {plan.n_frames}",
             f"delete {partial} and {chk} and rerun",
         )
+    speed = h5.write_ns_per_day(partial)
+    if speed is not None:
+        log.info("%s: production ran at %.1f ns/day on %s with %d thread(s)", label,
+                 speed["ns_per_day"], speed["platform"], speed["threads"])  # fmt: skip
     write_xtc(positions, times, out_xtc)
     os.replace(partial, out_h5)  # same folder: an atomic rename, the file is complete
     chk.unlink(missing_ok=True)

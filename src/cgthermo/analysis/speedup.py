@@ -41,7 +41,10 @@ def slowest_timescale_ps(dtrajs, lag_frames: int, frame_ps: float) -> float:
     usable = [d for d in dtrajs if len(d) > lag_frames]
     if not usable:
         return float("nan")
-    msm = kinetics.estimate_msm(usable, lag_frames)
+    try:
+        msm = kinetics.estimate_msm(usable, lag_frames)
+    except RuntimeError:  # pyemma: no transition at this lag ("Active set is empty")
+        return float("nan")
     if len(msm.active_set) < 2:
         return float("nan")
     timescale = float(np.asarray(msm.timescales(1))[0])

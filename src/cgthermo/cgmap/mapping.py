@@ -39,6 +39,8 @@ CHUNK_FRAMES = 2000  # bounds memory for large all-atom trajectories
 # Ridge added to the force second moments, relative to their mean diagonal: keeps the
 # solve well posed when clusters' forces are (nearly) linearly dependent.
 OPTIMIZED_RIDGE = 1e-6
+# OpenMM platforms that compute on a GPU: one core drives each (aa_ns_per_day_per_core)
+GPU_PLATFORMS = ("CUDA", "OpenCL", "HIP")
 
 
 @dataclass
@@ -380,8 +382,46 @@ def map_aa_protein(name, md_files, system_xml, force_map, max_bond) -> CGData:
         dropped_frames=total - kept,
         extra_attrs={f"mean_square_force_{k}": v for k, v in noise.items()},
     )
+    data.extra_attrs.update(aa_speed_attrs(name, replicas))
     data.force_weights = force_weights[force_map]
     return data
+
+
+def aa_speed_attrs(name, replicas: list["ReplicaScan"]) -> dict:
+    """`aa_ns_per_day_per_core` (mean over the replicas of ns_per_day ÷ cores: the threads on
+    the CPU and Reference platforms, 1 per GPU) and `aa_platform`, from the speed aa_md
+    records in each file; none when a replica lacks it (older or foreign files)."""
+    lacking = [r for r in replicas if r.speed is None]
+    if lacking:
+        log.info("%s: %d of %d all-atom replicas (first %s) record no production speed "
+                 "(ns_per_day, threads, platform), so the dataset has no aa_ns_per_day_per_core",
+                 name, len(lacking), len(replicas), lacking[0].path)  # fmt: skip
+        return {}
+    per_core = [r.speed["ns_per_day"] / _cores(r.speed) for r in replicas]
+    platforms = sorted({r.speed["platform"] for r in replicas})
+    mean = float(np.mean(per_core))
+    log.info("%s: all-atom production %.1f ns/day per core (mean of %d replicas, %s)",
+             name, mean, len(replicas), ", ".join(platforms))  # fmt: skip
+    return {"aa_ns_per_day_per_core": mean, "aa_platform": ",".join(platforms)}
+
+
+def _cores(speed: dict) -> int:
+    return 1 if speed["platform"] in GPU_PLATFORMS else speed["threads"]
+
+
+def read_speed(h5: h5py.File) -> dict | None:
+    """The production speed aa_md records in a trajectory's root attributes, or None when
+    it is absent or not a positive, finite rate on at least one thread."""
+    if not all(key in h5.attrs for key in ("ns_per_day", "threads", "platform")):
+        return None
+    speed = {
+        "ns_per_day": float(h5.attrs["ns_per_day"]),
+        "threads": int(h5.attrs["threads"]),
+        "platform": _text(h5.attrs["platform"]),
+    }
+    if not (np.isfinite(speed["ns_per_day"]) and speed["ns_per_day"] > 0 and speed["threads"] >= 1):
+        return None
+    return speed
 
 
 @dataclass
@@ -394,6 +434,7 @@ class ReplicaScan:
     time_fs: np.ndarray
     keep: np.ndarray  # (frames,) bool: no Cα–Cα distance above max_bond
     square_sums: dict  # force map → sum of squared mapped forces over the kept frames
+    speed: dict | None = None  # ns_per_day, threads, platform as aa_md recorded them
 
 
 def scan_replica(path, fallback_replica, coord_weights, force_weights, max_bond) -> ReplicaScan:
@@ -415,8 +456,9 @@ def scan_replica(path, fallback_replica, coord_weights, force_weights, max_bond)
         time = units.ps_to_fs(np.asarray(h5["time"], dtype=np.float64)) if "time" in h5 else np.zeros(n)
         replica = int(h5.attrs.get("replica", fallback_replica))
         temperature = float(h5.attrs["temperature_K"])
+        speed = read_speed(h5)
     keep = np.concatenate(keep) if keep else np.zeros(0, dtype=bool)
-    return ReplicaScan(str(path), replica, temperature, time, keep, sums)  # fmt: skip
+    return ReplicaScan(str(path), replica, temperature, time, keep, sums, speed)  # fmt: skip
 
 
 class MappedFrames(LazyFrames):

@@ -24,6 +24,8 @@ def run_cg_map(
             settings["force_map"],
             settings["max_bond"],
         )
+        log.info("%s: imported data record no all-atom speed, so the dataset has no "
+                 "aa_ns_per_day_per_core", protein)  # fmt: skip
     else:
         data = map_aa_protein(
             protein, list(md_files), system_xml, settings["force_map"], settings["max_bond"]
