@@ -170,6 +170,13 @@ def test_outputs_follow_the_artifact_contract(tmp_path, chignolin):
     assert 3.0 < bonds.min() and bonds.max() < 5.0
     kinetic_temperature = 2 * log.kinetic / (3 * len(CHIGNOLIN) * 0.001987191)
     np.testing.assert_allclose(kinetic_temperature, log.temperature, rtol=1e-5)
+    # every saved frame is that step's configuration, not a view the next steps overwrite:
+    # consecutive frames of a replica differ, and so do their energies
+    assert settings.frames_per_checkpoint > 1
+    for replica in range(settings.replicas):
+        mine = frames.replica == replica
+        assert np.all(np.abs(np.diff(xyz[mine.to_numpy()], axis=0)).max(axis=(1, 2)) > 1e-4)
+        assert np.all(np.diff(log.potential[log.replica == replica]) != 0)
 
 
 def test_starts_must_match_the_topology(tmp_path, chignolin):

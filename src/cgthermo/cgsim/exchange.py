@@ -110,8 +110,8 @@ class Exchange:
         self.walker = self.walker[source]
 
     def state(self) -> dict:
-        return {"walker": self.walker.cpu(), "accepted": self.accepted.cpu(),
-                "attempted": self.attempted.cpu(),
+        return {**{name: getattr(self, name).to("cpu", copy=True)
+                   for name in ("walker", "accepted", "attempted")},
                 "exchange_rng": [g.get_state() for g in self.generators]}
 
     def load(self, state: dict) -> None:

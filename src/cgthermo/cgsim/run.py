@@ -100,11 +100,12 @@ class ReplicaBatch:
         integ.mark_safe()
 
     def state(self) -> dict:
-        """Everything the next step depends on, per replica (CPU tensors)."""
+        """Everything the next step depends on, per replica (CPU copies)."""
         integ, system = self.integrator, self.system
-        return {"step": self.step, "pos": system.pos.cpu(), "vel": system.vel.cpu(),
-                "forces": system.forces.cpu(), "active": integ.active.cpu(),
-                "stop_step": integ.stop_step.cpu(), "stop_reason": integ.stop_reason.cpu(),
+        tensors = {"pos": system.pos, "vel": system.vel, "forces": system.forces,
+                   "active": integ.active, "stop_step": integ.stop_step,
+                   "stop_reason": integ.stop_reason}
+        return {"step": self.step, **{k: v.to("cpu", copy=True) for k, v in tensors.items()},
                 "rng": [g.get_state() for g in self.generators], **self.exchange.state()}
 
     def advance(self, frames: int, after_frame=None) -> list[dict]:
@@ -121,13 +122,19 @@ class ReplicaBatch:
         return saved
 
     def _frame(self) -> dict:
+        """This frame's values, copied: on a CPU `.to`/`.cpu` of a tensor already there returns
+        that tensor, which the next steps change in place."""
         integ = self.integrator
+
+        def snapshot(tensor, dtype):
+            return tensor.detach().to("cpu", dtype, copy=True).numpy()
+
         return {"step": self.step,
-                "pos": self.system.pos.detach().to("cpu", torch.float32).numpy(),
-                "potential": integ.potential.detach().cpu().double().numpy(),
-                "kinetic": integ.kinetic().cpu().double().numpy(),
-                "temperature": integ.temperatures().cpu().double().numpy(),
-                **{name: getattr(self.exchange, name).cpu().numpy()
+                "pos": snapshot(self.system.pos, torch.float32),
+                "potential": snapshot(integ.potential, torch.float64),
+                "kinetic": snapshot(integ.kinetic(), torch.float64),
+                "temperature": snapshot(integ.temperatures(), torch.float64),
+                **{name: snapshot(getattr(self.exchange, name), torch.long)
                    for name in ("walker", "accepted", "attempted")}}
 
 
