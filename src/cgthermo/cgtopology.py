@@ -5,19 +5,65 @@ torchmd's `ForceField.create` and `Parameters` only read a handful of attributes
 `impropers`, `box`), so a small dataclass carries them.
 """
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .errors import CgthermoError
-from .residues import bead_type
+from .residues import AMINO_ACIDS, BEAD_TYPE, ONE_TO_THREE, bead_type
 
 BEAD_MASS_AMU = 12.0  # torchmd ≥ 1.0 reads masses from the molecule; zero masses give NaN
 
+# The two ways a prior YAML types its beads: by residue name (ALA, GLY, …: what the prior
+# stage writes) or by "CA" and the one-letter code (CAA, CAG, …: the paper's
+# prior_force_field.yaml). Norleucine is leucine in both (LEU, CAL).
+RESIDUE_NAMES = "residue names"
+CA_CODES = "CA + one-letter codes"
 
-def prior_atomtype(resname: str) -> str:
-    """Prior atom type of a residue: its name, with norleucine typed as leucine (as the paper)."""
-    return "LEU" if resname == "NLE" else resname
+# one-letter code of every residue name with a bead type (protonation and disulfide variants
+# by their parent: HIE → H, CYX → C)
+_ONE_LETTER = {name: one for one, three in ONE_TO_THREE.items()
+               for name, number in BEAD_TYPE.items() if number == BEAD_TYPE[three]}  # fmt: skip
+
+
+def prior_atomtype(resname: str, naming: str = RESIDUE_NAMES) -> str:
+    """Prior atom type of a residue: its name, with norleucine typed as leucine (as the paper),
+    or under CA_CODES "CA" and the one-letter code of that name (TYR → CAY, NLE → CAL)."""
+    residue = "LEU" if resname == "NLE" else resname
+    if naming == CA_CODES and residue in _ONE_LETTER:
+        return "CA" + _ONE_LETTER[residue]
+    return residue
+
+
+def _is_ca_code(atomtype: str) -> bool:
+    return len(atomtype) == 3 and atomtype.startswith("CA") and atomtype[2] in AMINO_ACIDS
+
+
+def prior_naming(atomtypes, source) -> str:
+    """The naming (RESIDUE_NAMES or CA_CODES) of a prior's atom types; `source` names the file
+    in the one-line error for types of neither naming or of both."""
+    fix = ("type every bead one way, in atomtypes and in every section: by residue name "
+           "(ALA, GLY, …; norleucine LEU) as the prior stage writes, or by CA + one-letter "
+           "code (CAA, CAG, …; norleucine CAL) as the paper's prior_force_field.yaml")  # fmt: skip
+    if isinstance(atomtypes, (str, bytes)) or not isinstance(atomtypes, (list, tuple)):
+        raise CgthermoError(f"prior {source}: atomtypes is not a list of type names", fix)
+    types = [str(t) for t in atomtypes]
+    codes = [t for t in types if _is_ca_code(t)]
+    names = [t for t in types if t in BEAD_TYPE]
+    unknown = [t for t in types if t not in codes and t not in names]
+    if unknown:
+        raise CgthermoError(
+            f"prior {source} has atom types of neither naming: {', '.join(unknown)}", fix)
+    if codes and names:
+        # the fewer of the two are named as the odd ones
+        odd, kind, other = ((codes, "CA + one-letter codes", "residue names")
+                            if len(codes) <= len(names)
+                            else (names, "residue names", "CA + one-letter codes"))  # fmt: skip
+        raise CgthermoError(
+            f"prior {source} mixes atom-type namings: {', '.join(odd)} are {kind}, "
+            f"its other {len(types) - len(odd)} types {other}", fix)
+    return CA_CODES if codes else RESIDUE_NAMES
 
 
 @dataclass
@@ -54,6 +100,14 @@ class CGTopology:
         self.impropers = np.zeros((0, 4), dtype=np.int64)
         self.box = np.zeros((3, 1), dtype=np.float32)  # zeros: no periodic box
         self.embeddings = np.array([bead_type(r) for r in self.resnames], dtype=np.int64)
+
+    def typed_as(self, naming: str) -> "CGTopology":
+        """This chain with its beads typed in a prior's naming (RESIDUE_NAMES or CA_CODES)."""
+        if naming == RESIDUE_NAMES:
+            return self
+        typed = copy.copy(self)
+        typed.atomtype = np.array([prior_atomtype(r, naming) for r in self.resnames], dtype=object)
+        return typed
 
     @classmethod
     def from_pdb(cls, path) -> "CGTopology":

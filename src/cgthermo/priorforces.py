@@ -6,7 +6,7 @@ from torchmd.forcefields.forcefield import ForceField
 from torchmd.forces import Forces
 from torchmd.parameters import Parameters
 
-from .cgtopology import CGTopology
+from .cgtopology import CGTopology, prior_naming
 from .errors import CgthermoError
 
 PRIOR_TERMS = ("bonds", "repulsioncg", "dihedrals")
@@ -14,13 +14,32 @@ OPTIONAL_TERMS = ("angles",)  # written only when the prior fits them (prior.ang
 PRIOR_EXCLUSIONS = ("bonds",)  # repulsion acts on every pair except 1-2 neighbours
 
 
-def prior_terms(prior_yaml) -> tuple:
-    """The torchmd force terms a prior YAML defines: the paper's three, plus angles if present."""
+def read_prior(prior_yaml) -> dict:
+    """The sections of a prior YAML."""
     import yaml
 
     with open(prior_yaml) as fh:
-        sections = yaml.safe_load(fh) or {}
+        return yaml.safe_load(fh) or {}
+
+
+def _terms_of(sections: dict) -> tuple:
     return PRIOR_TERMS + tuple(t for t in OPTIONAL_TERMS if sections.get(t))
+
+
+def prior_terms(prior_yaml) -> tuple:
+    """The torchmd force terms a prior YAML defines: the paper's three, plus angles if present."""
+    return _terms_of(read_prior(prior_yaml))
+
+
+def prior_types(prior_yaml, topology: CGTopology, sections: dict | None = None) -> CGTopology:
+    """The chain typed the way the prior YAML names its beads: by residue name (ALA, …, what
+    the prior stage writes) or by CA + one-letter code (CAA, …, the paper's files), told
+    from its `atomtypes` (the `lj` table's types where it has none)."""
+    sections = read_prior(prior_yaml) if sections is None else sections
+    types = sections.get("atomtypes")
+    if types is None:
+        types = list(sections.get("lj") or {})
+    return topology.typed_as(prior_naming(types, prior_yaml))
 
 
 def force_terms(params) -> list:
@@ -29,10 +48,13 @@ def force_terms(params) -> list:
 
 
 def load_parameters(prior_yaml, topology: CGTopology, device="cpu", precision=torch.float64):
-    """torchmd Parameters of our Cα chain from a prior YAML, with a clear error for missing types."""
+    """torchmd Parameters of our Cα chain from a prior YAML of either naming (prior_types),
+    with a clear error for missing types."""
+    sections = read_prior(prior_yaml)
+    typed = prior_types(prior_yaml, topology, sections)
     try:
-        ff = ForceField.create(topology, str(prior_yaml))
-        return Parameters(ff, topology, terms=prior_terms(prior_yaml), device=device,
+        ff = ForceField.create(typed, str(prior_yaml))
+        return Parameters(ff, typed, terms=_terms_of(sections), device=device,
                           precision=precision)  # fmt: skip
     except RuntimeError as err:
         raise CgthermoError(

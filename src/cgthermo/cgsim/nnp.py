@@ -84,22 +84,45 @@ def load_network(checkpoint, device="cpu", dtype=torch.float64,
 
     `static_shapes` (TensorNet models only) pads the neighbour list to its capacity, so
     that every call has the same tensor shapes, as a CUDA graph needs.
+
+    Checkpoints of older torchmd-net releases (the paper's models among them) lack
+    hyper-parameters that the installed torchmd-net reads without a default; they get the
+    value the older release used, and one INFO line lists them.
     """
+    import logging
+
     from torchmdnet.models.model import load_model
 
+    # Hyper-parameters torchmd-net's create_model reads without a default, with the value of
+    # the releases before the key existed. Its other such keys (output_model, reduce_op,
+    # max_num_neighbors, max_z, ...) predate torchmd-net 0.2.0, the oldest release whose
+    # module layout the installed load_model still reads; box_vecs, static_shapes and
+    # vector_cutoff it fills itself.
+    older_defaults = {
+        # torchmd-net < 0.2.1 had no `aggr` option: TorchMD_GN's CFConv aggregated with "add"
+        "aggr": "add",
+    }
     path = Path(checkpoint)
     if not path.is_file():
         raise CgthermoError(f"missing NNP checkpoint {path}", "run the train stage first")
     try:
-        # Checkpoints from older torchmd-net releases lack newer keys; they get defaults here.
-        hparams = torch.load(path, map_location="cpu", weights_only=False)["hyper_parameters"]
-        overrides = {"derivative": True}
+        hparams = dict(torch.load(path, map_location="cpu", weights_only=False)
+                       ["hyper_parameters"])  # fmt: skip
+        filled = [key for key in older_defaults if key not in hparams]
+        hparams.update({key: older_defaults[key] for key in filled})
+        if filled:
+            logging.getLogger("cgthermo.cgsim").info(
+                "NNP checkpoint %s was written by an older torchmd-net without %s: using "
+                "that release's default (%s)", path, ", ".join(filled),
+                ", ".join(f"{key}={older_defaults[key]!r}" for key in filled))
+        hparams["derivative"] = True
         if hparams.get("max_num_neighbors", 0) < MIN_NEIGHBORS:
-            overrides["max_num_neighbors"] = MIN_NEIGHBORS
+            hparams["max_num_neighbors"] = MIN_NEIGHBORS
         if static_shapes:
-            overrides["static_shapes"] = True
-        model = load_model(str(path), device="cpu", **overrides)
-    except (KeyError, RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as err:
+            hparams["static_shapes"] = True
+        model = load_model(str(path), args=hparams, device="cpu")
+    except (KeyError, TypeError, RuntimeError, EOFError, OSError, ValueError,
+            pickle.UnpicklingError) as err:
         raise CgthermoError(
             f"NNP checkpoint {path} cannot be loaded by torchmd-net ({type(err).__name__}: {err})",
             "retrain the model with the train stage of this workflow",
