@@ -75,8 +75,10 @@ def test_accepted_swap_exchanges_configurations_and_rescales_velocities():
     # each slot keeps its own temperature: v scales by √(T_slot / T_from)
     np.testing.assert_allclose(system.vel[:, 0, 0].numpy(),
                                [2.0 * np.sqrt(300 / 450), 1.0 * np.sqrt(450 / 300)])
-    exchange.attempt(integrator, step=1)  # odd turn: a two-slot ladder has no odd pair
-    assert exchange.attempted.tolist() == [1, 0] and exchange.walker.tolist() == [1, 0]
+    # a two-slot ladder has no odd pair: its one pair tries at every attempt, here uphill
+    # for the cold slot by 10 kcal/mol (acceptance e^−5.6 ≈ 0.4 %)
+    exchange.attempt(integrator, step=1)
+    assert exchange.attempted.tolist() == [2, 0] and exchange.walker.tolist() == [1, 0]
 
 
 def test_stopped_replicas_never_swap():
@@ -181,3 +183,24 @@ def test_ladders_that_do_not_tile_the_batches_are_refused(tmp_path, replicas, ba
                            exchange={"temperatures": 4})
     with pytest.raises(CgthermoError, match="exchange.temperatures = 4 does not divide"):
         simulate(inputs, settings, outputs_in(tmp_path), tmp_path / "work")
+
+
+def test_exploded_target_slots_count_against_the_budget(tmp_path):
+    """Two of eight slots exploding is within a 0.25 budget, but when both are the target
+    slots of the two ladders the trajectory would be all stopped: the run fails in one line."""
+    from cgthermo.cgsim.run import CGSimulation
+
+    inputs = chignolin_inputs(tmp_path / "cln")
+    settings = SimSettings(temperature_K=340.0, seed=2, replicas=8, batch_replicas=8, steps=200,
+                           save_every=20, checkpoint_every=100, precision="float64",
+                           device="cpu", max_exploded_fraction=0.25, sampler="exchange",
+                           exchange={"temperatures": 4})
+
+    def stretch_targets(batch):
+        if batch.step == 60:
+            batch.system.pos[[0, 4], 0] += 50.0
+
+    sim = CGSimulation(inputs, settings, tmp_path / "work")
+    with pytest.raises(CgthermoError, match=r"2 of 8 replicas of cln exploded .*2 of the 2 at "
+                                            r"the target temperature"):
+        sim.run(after_frame=stretch_targets)

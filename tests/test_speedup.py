@@ -88,10 +88,12 @@ def test_throughput_and_effective_acceleration_come_from_the_runs_records(tmp_pa
 
 def test_replica_exchange_has_no_dynamical_speedup(tmp_path):
     rng = np.random.default_rng(7)
-    run = json.loads(json.dumps({"sampler": "exchange", "ns_per_day_per_core": 900.0}))
+    run = json.loads(json.dumps({"sampler": "exchange", "ns_per_day_per_core": 900.0,
+                                 "replicas": 32, "trajectory_replicas": 8}))
     values, why, rows = speedup.speedup_metrics(reference(rng), cg_pieces(rng), list(range(16)),
                                                 16, CG_FRAME_FS, run, 300.0, None, None)
-    assert values["throughput_ratio"] == pytest.approx(3.0)
+    # only the target slot of each four-temperature ladder is trajectory
+    assert values["throughput_ratio"] == pytest.approx(0.75)
     assert np.isnan(values["dynamical_acceleration"]) and not rows
     assert "replica exchange has no dynamics" in why["dynamical_acceleration"]
 
@@ -100,3 +102,17 @@ def test_data_without_any_transition_give_no_timescale():
     """Every piece shorter than the lag, or no transition at the lag: NaN, not an error."""
     assert np.isnan(speedup.slowest_timescale_ps([np.zeros(5, int)], 10, 0.2))
     assert np.isnan(speedup.slowest_timescale_ps([np.arange(30)], 10, 0.2))
+
+
+def test_a_lag_that_is_no_whole_number_of_cg_frames_is_refused():
+    """3.6 ps of all-atom lag against CG frames of 2.5 ps: the nearest CG lag (2.5 ps) is 31 %
+    off, so the dynamical factors are undefined and say why; 0.2 ps frames match exactly."""
+    rng = np.random.default_rng(8)
+    ref, pieces = reference(rng), cg_pieces(rng, units=4, frames=400)
+    run = {"sampler": "langevin", "ns_per_day_per_core": 100.0}
+    values, why, _ = speedup.speedup_metrics(ref, pieces, list(range(4)), 4, 2500.0, run, 50.0,
+                                             None, None)
+    assert np.isnan(values["dynamical_acceleration"])
+    assert "no whole number of CG frames" in why["dynamical_acceleration"]
+    assert speedup.lag_problem(ref, CG_FRAME_FS) == ""
+    assert "no frame spacing" in speedup.lag_problem(ref, float("nan"))

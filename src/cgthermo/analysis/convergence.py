@@ -88,5 +88,6 @@ def convergence_metrics(tics, frame_unit, earlier, n_units: int, grid, m_cg: np.
     values = {}
     for name, value in point.items():
         low, high, _ = bootstrap.basic_interval(value, resamples[name])
-        values.update({name: value, f"{name}_ci_low": max(low, 0.0), f"{name}_ci_high": high})
+        values.update({name: value, f"{name}_ci_low": max(low, 0.0),
+                       f"{name}_ci_high": max(high, 0.0)})
     return values, resamples

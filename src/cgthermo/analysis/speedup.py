@@ -1,6 +1,7 @@
 """The CG model's speed-up over all-atom MD, as two factors and their product.
 
-- Raw throughput: simulated ns per core-day of the CG run ÷ that of the all-atom runs,
+- Raw throughput: trajectory ns per core-day of the CG run (under replica exchange the
+  target-temperature slots' share only) ÷ that of the all-atom runs,
   both as the runs measured themselves on the machine they ran on (cg_sim's run.json,
   aa_md's record carried into dataset.h5). One measurement each: no interval; it holds
   for that hardware only.
@@ -77,10 +78,28 @@ def reference_dtrajs(ref: dict) -> tuple[list, list]:
     return dtrajs, units
 
 
+# the CG lag is whole CG frames; further than this from the all-atom lag in time, the two
+# MSMs would not describe the same process time and their timescales are not compared
+MAX_LAG_MISMATCH = 0.1
+
+
 def lag_in_cg_frames(ref: dict, cg_frame_fs: float) -> int:
     """The reference MSM lag in time, in CG frames (at least one)."""
     lag_fs = int(ref["msm_lag"]) * float(ref["frame_fs"])
     return max(1, int(round(lag_fs / cg_frame_fs)))
+
+
+def lag_problem(ref: dict, cg_frame_fs: float) -> str:
+    """Why the CG run cannot be lagged like the all-atom MSM ('' when it can)."""
+    if not (np.isfinite(cg_frame_fs) and cg_frame_fs > 0):
+        return "the CG trajectory has no frame spacing (fewer than two frames per replica)"
+    lag_fs = int(ref["msm_lag"]) * float(ref["frame_fs"])
+    cg_lag_fs = lag_in_cg_frames(ref, cg_frame_fs) * cg_frame_fs
+    if abs(cg_lag_fs - lag_fs) > MAX_LAG_MISMATCH * lag_fs:
+        return (f"the all-atom MSM lag ({lag_fs / FS_PER_PS:.3g} ps) is no whole number of CG "
+                f"frames of {cg_frame_fs / FS_PER_PS:.3g} ps (nearest {cg_lag_fs / FS_PER_PS:.3g} "
+                f"ps): choose analysis.msm_lag or cgsim.save_every so they match")
+    return ""
 
 
 def dynamical_acceleration(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int,
@@ -102,7 +121,8 @@ def dynamical_acceleration(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int,
                                       / rows["slowest_timescale_cg_ps"])
     points = {"slowest_timescale_aa_ps": point_aa, "slowest_timescale_cg_ps": point_cg,
               "dynamical_acceleration": point_aa / point_cg}
-    values = {"msm_lag_ps": aa_lag * aa_frame_ps, "msm_lag_cg_frames": cg_lag}
+    values = {"msm_lag_ps": aa_lag * aa_frame_ps, "msm_lag_cg_frames": cg_lag,
+              "msm_lag_cg_ps": cg_lag * cg_frame_ps}
     for name, point in points.items():
         values.update(with_interval(name, point, rows[name]))
     return values, rows
@@ -113,6 +133,18 @@ def with_interval(name: str, point: float, resamples: np.ndarray) -> dict:
     if not np.isfinite(point):
         low = high = float("nan")
     return {name: float(point), f"{name}_ci_low": low, f"{name}_ci_high": high}
+
+
+def trajectory_rate(run: dict) -> float:
+    """Target-temperature trajectory ns per core-day of a CG run (NaN without a record).
+
+    Under replica exchange only one slot per ladder makes the trajectory, so the run's
+    simulated ns are scaled by the share of trajectory replicas."""
+    rate = run.get("ns_per_day_per_core")
+    if rate is None:
+        return float("nan")
+    share = run.get("trajectory_replicas", 1) / run.get("replicas", 1)
+    return float(rate) * share
 
 
 def read_run_record(path) -> dict:
@@ -133,8 +165,7 @@ def speedup_metrics(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int, cg_fram
                     run: dict, aa_rate: float, m_ref, m_cg) -> tuple[dict, dict, dict]:
     """(metrics, reasons for the undefined ones, resampled values) of the three factors."""
     why = {}
-    cg_rate = run.get("ns_per_day_per_core")
-    cg_rate = float("nan") if cg_rate is None else float(cg_rate)
+    cg_rate = trajectory_rate(run)
     values = {"cg_ns_per_day_per_core": cg_rate, "aa_ns_per_day_per_core": aa_rate,
               "throughput_ratio": cg_rate / aa_rate}
     if not np.isfinite(aa_rate):
@@ -143,10 +174,13 @@ def speedup_metrics(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int, cg_fram
     if not np.isfinite(cg_rate):
         why["throughput_ratio"] = "the CG run has no run.json with its speed: rerun cg_sim"
     names = ("slowest_timescale_cg_ps", "dynamical_acceleration", "effective_acceleration")
+    reason = lag_problem(ref, cg_frame_fs)
     if run.get("sampler", "langevin") != "langevin":
+        reason = ("replica exchange has no dynamics: the dynamical speed-up needs "
+                  "cgsim.sampler: langevin")
+    if reason:
         for name in names:
-            why[name] = ("replica exchange has no dynamics: the dynamical speed-up needs "
-                         "cgsim.sampler: langevin")
+            why[name] = reason
         values.update({k: float("nan") for name in names
                        for k in (name, f"{name}_ci_low", f"{name}_ci_high")})
         return values, why, {}

@@ -83,7 +83,8 @@ class Exchange:
         log_ratio = swap_log_acceptance(beta[:, :-1], beta[:, 1:], potential[:, :-1],
                                         potential[:, 1:])
         active = integrator.active.reshape(shape)
-        parity = (step // self.every) % 2
+        # two temperatures have one pair: it tries at every attempt, not every other one
+        parity = (step // self.every) % 2 if rungs > 2 else 0
         turn = (torch.arange(rungs - 1, device=active.device) % 2) == parity
         tried = turn & active[:, :-1] & active[:, 1:]
         accept = tried & (torch.log(uniforms) < log_ratio)

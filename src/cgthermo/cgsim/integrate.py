@@ -29,7 +29,7 @@ from torchmd.integrator import (
 
 # why a replica was stopped (the codes live on the device between host syncs)
 REASONS = {1: "non-finite positions, velocities or forces", 2: "bond longer than max_bond",
-           3: "temperature above max_temperature_factor x target"}
+           3: "temperature above max_temperature_factor x its thermostat's"}
 NONFINITE, LONG_BOND, HOT = 1, 2, 3
 
 

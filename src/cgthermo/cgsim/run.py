@@ -294,8 +294,9 @@ class CGSimulation:
         called after each saved frame, e.g. by tests that damage a replica."""
         slices = worker_slices(self.settings.replicas, self.settings.batch_replicas, workers)
         on_cpu = self.group.blocks[0].device == "cpu"
-        self._cores, self._clock = (len(slices) if on_cpu else 1), time.perf_counter()
-        if len(slices) > 1 and on_cpu and after_frame is None:
+        in_workers = len(slices) > 1 and on_cpu and after_frame is None
+        self._cores, self._clock = (len(slices) if in_workers else 1), time.perf_counter()
+        if in_workers:
             self._run_in_workers(slices)
         else:
             self._run_here(after_frame, on_cpu)
@@ -356,15 +357,20 @@ class CGSimulation:
                 log.warning("%s: replica %d exploded at step %d (%s); it is stopped, its frames "
                             "before that step are kept and flagged", self.label, replica,
                             stop_step[replica], REASONS[int(reasons[replica])])
-        allowed = self.settings.max_exploded_fraction * self.settings.replicas
-        if len(self._reported) > allowed:
+        fraction = self.settings.max_exploded_fraction
+        # under replica exchange the trajectory is the target slots: they get the same budget
+        target = [r for r in self.settings.trajectory_replicas if r in self._reported]
+        if (len(self._reported) > fraction * self.settings.replicas
+                or len(target) > fraction * len(self.settings.trajectory_replicas)):
             self.work.remove()
             which = ", ".join(f"replica {r} at step {stop_step[r]}"
                               for r in sorted(self._reported))
+            if self.settings.rungs > 1:
+                which += (f"; {len(target)} of the {len(self.settings.trajectory_replicas)} "
+                          f"at the target temperature")
             raise CgthermoError(
                 f"{len(self._reported)} of {self.settings.replicas} replicas of {self.label} "
-                f"exploded ({which}), more than cgsim.max_exploded_fraction = "
-                f"{self.settings.max_exploded_fraction}",
+                f"exploded ({which}), more than cgsim.max_exploded_fraction = {fraction}",
                 "check the prior and model, or lower cgsim.timestep_fs")
 
     def _count_cost(self):
