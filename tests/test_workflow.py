@@ -31,9 +31,12 @@ def test_summary_has_every_protein_and_model(run, config):
     assert ((pep["js_divergence"] >= 0) & (pep["js_divergence"] <= 1)).all()
     for metric in ("md_emulation_mae_kcal", "js_divergence"):
         assert (pep[f"{metric}_ci_low"] < pep[f"{metric}_ci_high"]).all()
-    # 20 ps of all-atom data and 4 × 0.8 ps of CG share a handful of bins: no FES error
-    assert pep["fes_mae_weighted_kcal"].isna().all()
-    assert pep["undefined"].str.contains(r"fes_mae_weighted_kcal: the surfaces share \d+ bins").all()
+    # 20 ps of all-atom data and 4 × 0.8 ps of CG share few bins: where too few, the FES
+    # error is undefined and the summary says why
+    undefined = pep["fes_mae_weighted_kcal"].isna()
+    assert pep.loc[undefined, "undefined"].str.contains(
+        r"fes_mae_weighted_kcal: the (?:surfaces share \d+ bins|shared bins hold)").all()
+    assert (pep.loc[~undefined, "fes_mae_weighted_kcal"] >= 0).all()
     assert set(summary.loc[summary.model != "prior_only", "js_divergence_verdict"]) <= {
         "better", "worse", "not resolved"}
     # at test sizes cln's all-atom MSM connects 2 of its 10 states: its MSM weights, and every
