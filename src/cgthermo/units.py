@@ -9,6 +9,7 @@ import numpy as np
 ANGSTROM_PER_NM = 10.0
 KCAL_PER_KJ = 1.0 / 4.184
 FS_PER_PS = 1000.0
+SECONDS_PER_DAY = 86400.0  # for the ns/day rates the runs record
 KB_KCAL_PER_MOL_K = 0.0019872041  # Boltzmann constant in kcal/mol/K
 KB_KJ_PER_MOL_K = KB_KCAL_PER_MOL_K * 4.184
 

@@ -11,13 +11,14 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from ..units import SECONDS_PER_DAY
+
 POSITION_UNITS = "nm"
 FORCE_UNITS = "kJ/mol/nm"
 TIME_UNITS = "ps"
 FRAME_CHUNK = 16
 # root attrs of the production speed, kept with the frames at each checkpoint (aa.md.Speed)
 SPEED_KEYS = ("platform", "threads", "integration_s", "integration_ps")
-SECONDS_PER_DAY = 86400.0
 
 
 def create(path, atom_table: dict, attrs: dict, fingerprint: dict) -> None:

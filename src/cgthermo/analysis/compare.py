@@ -139,8 +139,9 @@ def msm_undefined(ref: dict, settings: dict) -> str:
 
 
 def metrics_with_intervals(ref_units, cg_units, ref: dict, md_grid, settings: dict,
-                           seed: int) -> tuple[dict, dict, np.ndarray]:
-    """(values with *_ci_low/*_ci_high, reasons for the undefined, resampled rows)."""
+                           m_ref: np.ndarray, m_cg: np.ndarray) -> tuple[dict, dict, np.ndarray]:
+    """(values with *_ci_low/*_ci_high, reasons for the undefined, resampled rows) over the
+    bootstrap multiplicities `m_ref`, `m_cg` (bootstrap.draw_resamples)."""
     T = float(ref["temperature_K"])
     support = bootstrap.Support.from_settings(settings)
     values, why = bootstrap.evaluate(ref_units.totals(np.ones(ref_units.n_units)),
@@ -151,8 +152,6 @@ def metrics_with_intervals(ref_units, cg_units, ref: dict, md_grid, settings: di
         for name in bootstrap.METRICS:
             if name not in bootstrap.MODEL_ONLY:
                 why.setdefault(name, msm)
-    m_ref, m_cg = bootstrap.draw_resamples(seed, settings["bootstrap_resamples"],
-                                           ref_units.n_units, cg_units.n_units)
     rows = bootstrap.resampled_rows(ref_units, cg_units, T, md_grid, support, m_ref, m_cg)
     if msm:
         rows[:, [i for i, name in enumerate(bootstrap.METRICS)
@@ -215,13 +214,14 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
         "weights": None,
     }
     protein = str(ref["protein"])
+    # one draw for the metrics, the convergence JS and the speed-up: their resamples pair up
+    m_ref, m_cg = bootstrap.draw_resamples(seed, settings["bootstrap_resamples"],
+                                           len(ref["unit_pair_sums"]), counts["n_replicas_cg"])
     values, reasons, rows = metrics_with_intervals(
         reference_units(ref, md_grid),
         model_units(ref, cg_tics, cg, ensemble, counts["n_replicas_cg"], topology, md_grid),
-        ref, md_grid, settings, seed)
+        ref, md_grid, settings, m_ref, m_cg)
     warn_undefined(protein, model, reasons)
-    m_ref, m_cg = bootstrap.draw_resamples(seed, len(rows), len(ref["unit_pair_sums"]),
-                                           counts["n_replicas_cg"])
     floor, floor_rows = model_floor(ref, cg_tics, ensemble, m_cg, seed)
     run = speedup.read_run_record(run_json)
     aa_rate = float("nan") if dataset is None else speedup.aa_throughput(dataset, protein)

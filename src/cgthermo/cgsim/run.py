@@ -20,6 +20,7 @@ from ..cgtopology import CGTopology
 from ..errors import CgthermoError
 from ..io import require_file
 from ..rulelog import FORMAT as LOG_FORMAT
+from ..units import SECONDS_PER_DAY
 from .batched import build_batched_forces
 from .checkpoint import WorkFolder, attempt_record, fingerprint
 from .exchange import Exchange
@@ -32,7 +33,6 @@ from .workers import WorkerPool, worker_slices
 
 log = logging.getLogger("cgthermo.cgsim")
 NS_PER_FS = 1e-6
-SECONDS_PER_DAY = 86400.0
 PER_REPLICA = ("pos", "vel", "forces", "active", "stop_step", "stop_reason", "walker",
                "accepted", "attempted")
 PER_FRAME = ("potential", "kinetic", "temperature", "walker", "accepted", "attempted")
