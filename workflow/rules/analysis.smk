@@ -79,5 +79,6 @@ rule analysis:
     params:
         settings=cgconfig.result_settings(config, "analysis", seeded=False),
         seed=ANALYSIS.bootstrap_seed,
+        held_out=ANALYSIS.held_out,
     script:
         "../scripts/analysis.py"

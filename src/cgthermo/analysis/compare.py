@@ -139,12 +139,16 @@ def msm_undefined(ref: dict, settings: dict) -> str:
 
 
 def metrics_with_intervals(ref_units, cg_units, ref: dict, md_grid, settings: dict,
-                           m_ref: np.ndarray, m_cg: np.ndarray) -> tuple[dict, dict, np.ndarray]:
+                           m_ref: np.ndarray, m_cg: np.ndarray,
+                           ref_point: np.ndarray | None = None) -> tuple[dict, dict, np.ndarray]:
     """(values with *_ci_low/*_ci_high, reasons for the undefined, resampled rows) over the
-    bootstrap multiplicities `m_ref`, `m_cg` (bootstrap.draw_resamples)."""
+    bootstrap multiplicities `m_ref`, `m_cg` (bootstrap.draw_resamples). `ref_point`: the
+    multiplicity of each all-atom replica in the point value (default: every replica once)."""
     T = float(ref["temperature_K"])
     support = bootstrap.Support.from_settings(settings)
-    values, why = bootstrap.evaluate(ref_units.totals(np.ones(ref_units.n_units)),
+    if ref_point is None:
+        ref_point = np.ones(ref_units.n_units)
+    values, why = bootstrap.evaluate(ref_units.totals(ref_point),
                                      cg_units.totals(np.ones(cg_units.n_units)), T, md_grid,
                                      support)
     msm = msm_undefined(ref, settings)
@@ -175,6 +179,42 @@ def metrics_with_intervals(ref_units, cg_units, ref: dict, md_grid, settings: di
     return result, reasons, rows
 
 
+HELD_OUT = "held_out_"  # prefix of the metrics against the replicas no model trained on
+HELD_OUT_METRICS = tuple(m for m in bootstrap.METRICS if m not in bootstrap.MODEL_ONLY)
+
+
+def held_out_units(ref_replicas, held_out) -> np.ndarray:
+    """The bootstrap units (positions among the reference's sorted replica numbers) of the
+    held-out all-atom replicas."""
+    ids = [int(r) for r in ref_replicas]
+    missing = sorted(set(held_out) - set(ids))
+    if missing:
+        raise CgthermoError(f"held-out replicas {missing} have no all-atom frames",
+                            "rerun cg_map, or use train.split: time-block")  # fmt: skip
+    return np.array([ids.index(int(r)) for r in held_out], dtype=np.int64)
+
+
+def held_out_metrics(ref_units, cg_units, ref: dict, md_grid, settings: dict,
+                     units: np.ndarray, m_cg: np.ndarray, seed: int) -> tuple[dict, dict, dict]:
+    """The metrics against the held-out all-atom replicas `units` alone, with intervals from
+    resampling those replicas (and the same CG resamples `m_cg`): (values, reasons, rows),
+    every key prefixed `held_out_`. The seed is the protein's, so models pair up."""
+    point = np.zeros(ref_units.n_units)
+    point[units] = 1.0
+    draws = bootstrap.multiplicities(np.random.default_rng([seed, len(units)]), len(m_cg),
+                                     len(units))  # fmt: skip
+    m_ref = np.zeros((len(m_cg), ref_units.n_units))
+    m_ref[:, units] = draws
+    values, reasons, rows = metrics_with_intervals(ref_units, cg_units, ref, md_grid, settings,
+                                                   m_ref, m_cg, ref_point=point)  # fmt: skip
+    keep = {name: i for i, name in enumerate(bootstrap.METRICS) if name in HELD_OUT_METRICS}
+    out = {f"{HELD_OUT}{k}": v for k, v in values.items()
+           if k.removesuffix("_ci_low").removesuffix("_ci_high") in keep}  # fmt: skip
+    why = {f"{HELD_OUT}{k}": v for k, v in reasons.items()
+           if k.removesuffix("_ci") in keep}  # fmt: skip
+    return out, why, {f"{HELD_OUT}{k}": rows[:, i] for k, i in keep.items()}
+
+
 def warn_undefined(protein: str, model: str, reasons: dict) -> None:
     """One WARNING per cause, naming the protein, the model and the metrics it hides."""
     by_cause: dict[str, list] = {}
@@ -185,12 +225,15 @@ def warn_undefined(protein: str, model: str, reasons: dict) -> None:
 
 
 def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
-                  settings: dict, seed: int, run_json=None, dataset=None) -> tuple:  # fmt: skip
+                  settings: dict, seed: int, run_json=None, dataset=None,
+                  held_out=None) -> tuple:  # fmt: skip
     """(metrics dict, data for the figures, resampled metric rows) of one model.
 
     `settings` is the config's 'analysis' block; `seed` draws the bootstrap resamples and is
     the same for every model of a protein, so their differences are paired. `run_json`
     (cg_sim's record) and `dataset` (cg_map's, with the all-atom speed) give the speed-up.
+    `held_out`: all-atom replica numbers no model was trained on (a replica split); the
+    metrics against them alone come as well, prefixed `held_out_`.
     """
     ref = load_reference_npz(reference_npz)
     topology = inputs.load_topology(topology_path)
@@ -217,10 +260,18 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
     # one draw for the metrics, the convergence JS and the speed-up: their resamples pair up
     m_ref, m_cg = bootstrap.draw_resamples(seed, settings["bootstrap_resamples"],
                                            len(ref["unit_pair_sums"]), counts["n_replicas_cg"])
-    values, reasons, rows = metrics_with_intervals(
-        reference_units(ref, md_grid),
-        model_units(ref, cg_tics, cg, ensemble, counts["n_replicas_cg"], topology, md_grid),
-        ref, md_grid, settings, m_ref, m_cg)
+    ref_units = reference_units(ref, md_grid)
+    cg_units = model_units(ref, cg_tics, cg, ensemble, counts["n_replicas_cg"], topology,
+                           md_grid)  # fmt: skip
+    values, reasons, rows = metrics_with_intervals(ref_units, cg_units, ref, md_grid, settings,
+                                                   m_ref, m_cg)  # fmt: skip
+    held, held_rows = {}, {}
+    if held_out:
+        units = held_out_units(reference_replicas(dataset, protein), held_out)
+        held, held_why, held_rows = held_out_metrics(ref_units, cg_units, ref, md_grid,
+                                                     settings, units, m_cg, seed)  # fmt: skip
+        held["held_out_replicas_aa"] = " ".join(str(r) for r in sorted(held_out))
+        reasons.update(held_why)
     warn_undefined(protein, model, reasons)
     floor, floor_rows = model_floor(ref, cg_tics, ensemble, m_cg, seed)
     run = speedup.read_run_record(run_json)
@@ -249,11 +300,23 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
         **floor,
         "sampler": run.get("sampler", "langevin"),
         **speed,
+        **held,
     }
     result = {k: _finite_or_none(v) for k, v in result.items()}
     result["undefined"] = reasons
     figures = {"surfaces": s, "ref": ref, "cg": cg}
-    return result, figures, resample_table(rows, {**floor_rows, **speed_rows})
+    return result, figures, resample_table(rows, {**floor_rows, **speed_rows, **held_rows})
+
+
+def reference_replicas(dataset, protein: str) -> np.ndarray:
+    """The sorted replica numbers of a protein's all-atom frames (cg_map's dataset)."""
+    import h5py
+
+    if dataset is None:
+        raise CgthermoError("held-out replicas were asked for without the cg_map dataset",
+                            "pass the dataset the reference was built from")  # fmt: skip
+    with h5py.File(dataset, "r") as h5:
+        return np.unique(np.asarray(h5[protein]["replica"]))
 
 
 def write_outputs(result: dict, figures: dict, metrics_json, fes_png, tica_png, rmsd_png) -> None:
@@ -286,10 +349,12 @@ def write_resamples(table: tuple, path) -> None:
 
 
 def run_analysis(reference_npz, traj, frames_csv, topology_path, model: str, settings: dict,
-                 seed: int, outputs: dict, run_json=None, dataset=None) -> dict:  # fmt: skip
+                 seed: int, outputs: dict, run_json=None, dataset=None,
+                 held_out=None) -> dict:  # fmt: skip
     """Analyse one model and write `outputs` (keys metrics, resamples, fes, tica_1d, rmsd)."""
     result, figures, rows = analyse_model(
-        reference_npz, traj, frames_csv, topology_path, model, settings, seed, run_json, dataset
+        reference_npz, traj, frames_csv, topology_path, model, settings, seed, run_json, dataset,
+        held_out,
     )
     write_resamples(rows, outputs["resamples"])
     write_outputs(

@@ -3,6 +3,7 @@
 
 from .. import config as cgconfig
 from ..resources import memory_from_inputs, minutes
+from ..train import splits
 
 PER_MODEL_FIGURES = ("fes", "tica_1d", "rmsd")
 
@@ -37,6 +38,15 @@ class AnalysisRules:
 
     def seed(self, wildcards) -> int:
         return cgconfig.stage_seed(self.config, "analysis", wildcards.protein)
+
+    def held_out(self, wildcards) -> dict:
+        """With train.split: replica, what fixes the replicas no network of the protein was
+        trained on (the analysis reports the metrics against them too); else empty."""
+        train = self.config["train"]
+        if train["split"] != "replica":
+            return {}
+        return {"val_size": train["val_size"], "test_size": train["test_size"],
+                "seed": splits.replica_seed(self.config["seed"], wildcards.protein)}  # fmt: skip
 
     def bootstrap_seed(self, wildcards) -> int:
         """One seed per protein: every model of it is resampled alike (paired differences)."""

@@ -56,6 +56,12 @@ def paired_difference(model: pd.DataFrame, baseline: pd.DataFrame, point_model: 
             f"{metric}_verdict": bootstrap.verdict(low, high)}
 
 
+def headline_columns(resamples: pd.DataFrame) -> list:
+    """The headline metrics, and against the held-out all-atom replicas where analysed."""
+    held = [f"held_out_{m}" for m in bootstrap.HEADLINE if f"held_out_{m}" in resamples]
+    return [*bootstrap.HEADLINE, *held]
+
+
 def add_paired_verdicts(table: pd.DataFrame, resamples: dict) -> pd.DataFrame:
     """Columns `<metric>_vs_prior_only` (difference, lower: the NNP is closer to all-atom), its
     interval and `<metric>_verdict` (better, worse, not resolved) for every NNP row."""
@@ -65,7 +71,7 @@ def add_paired_verdicts(table: pd.DataFrame, resamples: dict) -> pd.DataFrame:
         values = {}
         if row.model != BASELINE and len(base):
             base_row = base.iloc[0]
-            for metric in bootstrap.HEADLINE:
+            for metric in headline_columns(resamples[(row.protein, row.model)]):
                 values.update(paired_difference(
                     resamples[(row.protein, row.model)], resamples[(row.protein, BASELINE)],
                     _number(row.get(metric)), _number(base_row.get(metric)), metric))

@@ -157,8 +157,44 @@ def read_group(path, name) -> dict:
         }
 
 
+def source_rows(path, name: str):
+    """The source frame (row of cg/dataset.h5) of every row of a forces + noise group; None
+    for a delta group, whose rows are the frames themselves."""
+    with h5py.File(path, "r") as h5:
+        group = h5[name]
+        return np.asarray(group["source"], dtype=np.int64) if "source" in group else None
+
+
+def source_frames(path, groups: list[GroupFrames], clean_groups: list[GroupFrames],
+                  index) -> np.ndarray:  # fmt: skip
+    """Global frame numbers in the clean delta file of the source frames of rows `index` of
+    `path` (each frame once, sorted); the same numbers where `path` is the clean file."""
+    index = np.asarray(index, dtype=np.int64)
+    offsets = {g.name: g.offset for g in clean_groups}
+    frames = []
+    for group in groups:
+        local = index[(index >= group.offset) & (index < group.offset + group.frames)] - group.offset
+        source = source_rows(path, group.name)
+        local = local if source is None else np.unique(source[local])
+        frames.append(offsets[group.name] + local)
+    return np.sort(np.concatenate(frames)) if frames else index
+
+
+def split_replicas(groups: list[GroupFrames], frame_splits: dict) -> dict:
+    """{protein: {"train"|"val"|"test": sorted replica numbers with frames in that set}}."""
+    result = {}
+    for group in groups:
+        result[group.name] = {}
+        for name in ("train", "val", "test"):
+            index = frame_splits[f"idx_{name}"]
+            local = index[(index >= group.offset) & (index < group.offset + group.frames)]
+            result[group.name][name] = sorted(int(r) for r in np.unique(group.replica[local - group.offset]))
+    return result
+
+
 def check_matches(delta_path, dataset_paths: dict) -> None:
-    """Delta forces must be frame-by-frame the mapped dataset minus a prior: same groups, same frames."""
+    """Delta forces must be frame-by-frame the mapped dataset minus a prior: same groups, same
+    frames; forces + noise rows must name source frames the mapped dataset has."""
     with h5py.File(delta_path, "r") as delta:
         for name in data_groups(delta):
             if name not in dataset_paths:
@@ -167,8 +203,23 @@ def check_matches(delta_path, dataset_paths: dict) -> None:
                     "rerun the prior stage with the current config",
                 )
             with h5py.File(dataset_paths[name], "r") as mapped:
+                if "source" in delta[name] and name in mapped:
+                    _check_sources(delta_path, name, delta[name], mapped[name], dataset_paths[name])
+                    continue
                 if name not in mapped or mapped[name]["pos"].shape != delta[name]["pos"].shape:
                     raise CgthermoError(
                         f"{delta_path} group '{name}' does not match the frames of {dataset_paths[name]}",
                         "rerun the prior stage after cg_map",
                     )
+
+
+def _check_sources(labels_path, name, labels, mapped, mapped_path) -> None:
+    source = np.asarray(labels["source"])
+    frames, beads = mapped["pos"].shape[:2]
+    if len(source) != labels["pos"].shape[0] or labels["pos"].shape[1] != beads or (
+        len(source) and (source.min() < 0 or source.max() >= frames)
+    ):
+        raise CgthermoError(
+            f"{labels_path} group '{name}' does not match the frames of {mapped_path}",
+            "rerun the noise_labels step after cg_map",
+        )

@@ -102,7 +102,7 @@ def optimal_weight(frames: NoisedFrames, scope: str = "global", l2: float = 0.0)
 
     The least-squares solution over every row and Cartesian component of the data, the drawn
     noise included (the empirical cross term n·F, zero in expectation, is kept), estimated per
-    noise level: call it once per σ.
+    noise level: call it once per σ (`WeightSums` gives the same over data read in blocks).
 
     scope: "global", one scalar w for every bead and component (the mixture w·F + (1 − w)·n);
     "bead", one w per bead (beads,), shared by x, y, z; "matrix", a (beads, beads) matrix that
@@ -113,17 +113,43 @@ def optimal_weight(frames: NoisedFrames, scope: str = "global", l2: float = 0.0)
     In expectation the global weight is s²/(⟨F²⟩ + s²), s = kT/σ and ⟨F²⟩ the mean square of
     one Cartesian component of F: 1 as σ → 0 (force matching), 0 for large σ (denoising).
     """
-    if scope not in SCOPES:
-        raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
-    n, h = frames.noise_forces, frames.real_forces
-    rows = n.shape[0] * n.shape[2]
-    if scope == "global":
-        return float(-np.sum(n * h) / (np.sum(h * h) + l2 * rows * n.shape[1]))
-    if scope == "bead":
-        return -np.sum(n * h, axis=(0, 2)) / (np.sum(h * h, axis=(0, 2)) + l2 * rows)
-    cross = np.einsum("fid,fjd->ij", n, h)
-    gram = np.einsum("fid,fjd->ij", h, h) + l2 * rows * np.eye(h.shape[1])
-    return -np.linalg.solve(gram, cross.T).T
+    sums = WeightSums(scope)
+    sums.add(frames)
+    return sums.solve(l2)
+
+
+class WeightSums:
+    """The sums of the least-squares problem of `optimal_weight`, added up a block of frames
+    at a time, so the weight of a data set larger than memory is that of the whole set."""
+
+    def __init__(self, scope: str = "global"):
+        if scope not in SCOPES:
+            raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
+        self.scope, self.cross, self.gram, self.rows, self.beads = scope, 0.0, 0.0, 0, None
+
+    def add(self, frames: NoisedFrames) -> None:
+        n, h = frames.noise_forces, frames.real_forces
+        self.rows += n.shape[0] * n.shape[2]
+        self.beads = n.shape[1]
+        if self.scope == "global":
+            self.cross += float(np.sum(n * h))
+            self.gram += float(np.sum(h * h))
+        elif self.scope == "bead":
+            self.cross = self.cross + np.sum(n * h, axis=(0, 2))
+            self.gram = self.gram + np.sum(h * h, axis=(0, 2))
+        else:
+            self.cross = self.cross + np.einsum("fid,fjd->ij", n, h)
+            self.gram = self.gram + np.einsum("fid,fjd->ij", h, h)
+
+    def solve(self, l2: float = 0.0):
+        if self.rows == 0:
+            raise ValueError("no frames were added to estimate the optimal weight from")
+        if self.scope == "global":
+            return float(-self.cross / (self.gram + l2 * self.rows * self.beads))
+        if self.scope == "bead":
+            return -self.cross / (self.gram + l2 * self.rows)
+        gram = self.gram + l2 * self.rows * np.eye(self.beads)
+        return -np.linalg.solve(gram, self.cross.T).T
 
 
 def mixed_labels(frames: NoisedFrames, weighting="optimal", scope: str = "global",

@@ -1,12 +1,16 @@
 """Resource functions of the train rules (memory, runtime, GPUs), for Snakemake and SLURM."""
 
+from .. import config as cgconfig
 from ..resources import memory_from_inputs, minutes
+from .noisedata import noise_enabled
 
 # training throughput used for the runtime request, in bead-frames per second and epoch
 # (paper network: about 1e4 on 2 CPU cores, roughly ten times more on one GPU)
 BEAD_FRAMES_PER_S = {"cpu": 1.0e4, "auto": 1.0e4, "gpu": 1.0e5}
 BYTES_PER_BEAD_FRAME = 24  # float32 positions and forces in the delta file
 MIN_MINUTES, MAX_MINUTES = 30, 7 * 24 * 60
+# the noise step evaluates the batched prior on every noised row, twice the frames' reading
+NOISE_SECONDS_PER_BEAD_ROW = 2.0e-5
 
 
 class TrainRules:
@@ -15,8 +19,35 @@ class TrainRules:
     # torchmd-net preloads the delta file; evaluation reads delta and mapped forces again
     mem_mb = staticmethod(memory_from_inputs(6))
 
+    # blocks of CHUNK_FRAMES source frames: memory does not grow with the data
+    noise_mem_mb = staticmethod(memory_from_inputs(0))
+
     def __init__(self, config: dict):
+        self.config = config
         self.settings = config["train"]
+        self.results = config["results"]
+
+    def noise_settings(self) -> dict:
+        """What the noise step's output depends on: train.noise and the run's seed."""
+        return {"noise": dict(sorted(self.settings.get("noise", {}).items())),
+                "seed": self.config["seed"]}  # fmt: skip
+
+    def labels(self, wildcards) -> str:
+        """What a protein's network trains on: forces + noise labels or the delta forces."""
+        name = "noise_labels" if noise_enabled(self.settings) else "delta"
+        return f"{self.results}/{wildcards.protein}/cg/{name}.h5"
+
+    def labels_multi(self, wildcards=None) -> str:
+        name = "noise_labels" if noise_enabled(self.settings) else "delta"
+        return f"{self.results}/{cgconfig.MULTI}/cg/{name}.h5"
+
+    def noise_runtime(self, wildcards, input, attempt) -> str:
+        """The prior on every noised row (copies × levels per frame), 4× slack."""
+        noise = self.settings.get("noise", {})
+        rows = len(noise.get("sigmas", ())) * noise.get("copies", 1)
+        bead_frames = input.size_files[0] / BYTES_PER_BEAD_FRAME
+        return minutes(4 * rows * bead_frames * NOISE_SECONDS_PER_BEAD_ROW / 60, attempt,
+                       least=MIN_MINUTES)  # fmt: skip
 
     def runtime(self, wildcards, input, attempt) -> str:
         """Epochs × frames at the expected speed, doubled for slack."""

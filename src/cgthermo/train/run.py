@@ -39,7 +39,8 @@ def work_dir_for(outputs: Outputs) -> Path:
 
 
 def prepare_inputs(delta_path, mapped_paths: dict) -> list:
-    """Check the delta and mapped datasets; return the frame table of the delta dataset."""
+    """Check the training (delta or noise label) and mapped datasets; return the frame table
+    of the training dataset."""
     groups = dataset.frame_table(delta_path)
     dataset.check_finite(delta_path)
     for path in mapped_paths.values():
@@ -58,11 +59,15 @@ def train_model(
     outputs: Outputs,
     seed_key: str,
     work_dir=None,
+    delta_path_clean=None,
 ) -> dict | None:
-    """Train the `kind` model on the delta forces and write its artifacts; returns test.json's content.
+    """Train the `kind` model on `delta_path` and write its artifacts; returns test.json's content.
 
-    `mapped_paths` maps each protein (group of the delta file) to its cg/dataset.h5.
-    A rerun with the same settings and data resumes from `work/last.ckpt`.
+    `delta_path` is what the network learns: the delta forces (cg/delta.h5) or the forces +
+    noise labels (cg/noise_labels.h5, whose rows name their source frames). The test errors
+    are always against the clean delta forces (`delta_path_clean`, default `delta_path`) of
+    the test rows' source frames. `mapped_paths` maps each protein (group of the delta file)
+    to its cg/dataset.h5. A rerun with the same settings and data resumes from `work/last.ckpt`.
     """
     settings.check_model_request(config, kind)
     train = config["train"]
@@ -80,6 +85,7 @@ def train_model(
         mode=train["split"],
         blocks_per_replica=train["split_blocks"],
         seed=seed,
+        replica_seeds={g.name: splits.replica_seed(config["seed"], g.name) for g in groups},
     )
     arguments = settings.torchmdnet_arguments(
         train, delta_path, work / "split.npz", work, seed, device
@@ -100,8 +106,12 @@ def train_model(
     if not result["is_global_zero"]:
         return None  # the other DDP ranks leave the artifacts to rank 0
     split = {"mode": train["split"], "indices": str(work / "split.npz")}
-    return _write_artifacts(result, outputs, kind, delta_path, mapped_paths, groups,
-                            frame_splits, split, device, work)  # fmt: skip
+    split["replicas"] = dataset.split_replicas(groups, frame_splits)
+    clean = delta_path_clean or delta_path
+    clean_groups = dataset.frame_table(clean)
+    test_frames = dataset.source_frames(delta_path, groups, clean_groups, frame_splits["idx_test"])
+    return _write_artifacts(result, outputs, kind, clean, mapped_paths, clean_groups,
+                            frame_splits, split, device, work, test_frames)  # fmt: skip
 
 
 def _is_launching_process() -> bool:
@@ -121,11 +131,11 @@ def _prepare_work_dir(work: Path, fingerprint: str) -> None:
 
 
 def _write_artifacts(result, outputs, kind, delta_path, mapped_paths, groups, frame_splits,
-                     split, device, work) -> dict:  # fmt: skip
+                     split, device, work, test_frames) -> dict:  # fmt: skip
     torch_device = "cuda" if device.accelerator == "gpu" else "cpu"
     network = evaluate.load_network(result["best"], device=torch_device)
     report = evaluate.test_report(
-        network, delta_path, mapped_paths, groups, frame_splits["idx_test"], device=torch_device
+        network, delta_path, mapped_paths, groups, test_frames, device=torch_device
     )
     report.update(
         model=kind,

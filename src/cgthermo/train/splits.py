@@ -5,10 +5,15 @@ near-copies of validation frames into training and makes the validation error
 look better than it is. We split by contiguous time blocks within each replica
 (default) or by whole replicas, per protein group so that every protein of a
 multi-protein model has its own validation and test frames.
+
+A replica split depends only on the protein's replica numbers, the two fractions and the
+protein's own seed (`replica_seed`), never on the model: every model of a protein, and the
+analysis that evaluates against the replicas no model was trained on, see the same split.
 """
 
 import numpy as np
 
+from ..config import stage_seed
 from ..errors import CgthermoError
 from .dataset import GroupFrames
 
@@ -24,11 +29,6 @@ def time_blocks(group: GroupFrames, blocks_per_replica: int) -> list[np.ndarray]
         pieces = min(blocks_per_replica, len(local))
         blocks.extend(group.offset + chunk for chunk in np.array_split(local, pieces))
     return blocks
-
-
-def replica_units(group: GroupFrames) -> list[np.ndarray]:
-    """Global frame indices of each whole replica."""
-    return [group.offset + np.flatnonzero(group.replica == r) for r in np.unique(group.replica)]
 
 
 def _assign_units(units, sizes_wanted, rng, label) -> dict:
@@ -61,6 +61,51 @@ def _assign_units(units, sizes_wanted, rng, label) -> dict:
     }
 
 
+def replica_counts(n_replicas: int, val_size: float, test_size: float) -> dict:
+    """Whole replicas per set: the fractions of the replica count, rounded, at least one for
+    validation and for a non-zero test fraction, and at least one left for training."""
+    counts = {"val": max(1, round(val_size * n_replicas)),
+              "test": max(1, round(test_size * n_replicas)) if test_size > 0 else 0}  # fmt: skip
+    counts["train"] = n_replicas - counts["val"] - counts["test"]
+    return counts
+
+
+def replica_roles(replica_ids, val_size: float, test_size: float, seed: int,
+                  label: str = "protein") -> dict:
+    """{"train", "val", "test"}: sorted replica numbers of each set of a replica split."""
+    ids = np.unique(np.asarray(replica_ids, dtype=np.int64))
+    counts = replica_counts(len(ids), val_size, test_size)
+    if counts["train"] < 1:
+        raise CgthermoError(
+            f"{label} has {len(ids)} replicas, too few for a replica split into "
+            f"{counts['val']} validation, {counts['test']} test and at least one training replica",
+            "use more all-atom replicas, smaller train.val_size/test_size, or split: time-block",
+        )
+    order = ids[np.random.default_rng(seed).permutation(len(ids))]
+    test, val = order[: counts["test"]], order[counts["test"] : counts["test"] + counts["val"]]
+    train = order[counts["test"] + counts["val"] :]
+    return {name: sorted(int(r) for r in part)
+            for name, part in (("train", train), ("val", val), ("test", test))}  # fmt: skip
+
+
+def held_out_replicas(replica_ids, val_size: float, test_size: float, seed: int) -> list[int]:
+    """The replicas a replica split keeps out of training (validation and test)."""
+    roles = replica_roles(replica_ids, val_size, test_size, seed)
+    return sorted(roles["val"] + roles["test"])
+
+
+def replica_seed(config_seed: int, protein: str) -> int:
+    """The seed of a protein's replica split: the run's seed and the protein, not the model."""
+    return stage_seed({"seed": config_seed}, "split", protein)
+
+
+def _replica_split(group: GroupFrames, val_size: float, test_size: float, seed: int) -> dict:
+    roles = replica_roles(group.replica, val_size, test_size, seed,
+                          label=f"protein '{group.name}'")  # fmt: skip
+    return {name: group.offset + np.flatnonzero(np.isin(group.replica, roles[name]))
+            for name in SPLIT_NAMES}  # fmt: skip
+
+
 def make_splits(
     groups: list[GroupFrames],
     val_size: float,
@@ -68,8 +113,13 @@ def make_splits(
     mode: str = "time-block",
     blocks_per_replica: int = 10,
     seed: int = 0,
+    replica_seeds: dict | None = None,
 ) -> dict:
-    """idx_train, idx_val, idx_test over the whole dataset (torchmd-net's frame numbering)."""
+    """idx_train, idx_val, idx_test over the whole dataset (torchmd-net's frame numbering).
+
+    A replica split takes each protein's seed from `replica_seeds` (by group name; default
+    `seed` for every protein) and whole replicas in the proportions of `replica_counts`.
+    """
     if not 0 <= val_size < 1 or not 0 <= test_size < 1 or val_size + test_size >= 1:
         raise CgthermoError(
             f"config keys 'train.val_size' {val_size} and 'train.test_size' {test_size} leave no training frames",
@@ -84,8 +134,11 @@ def make_splits(
     parts = {name: [] for name in SPLIT_NAMES}
     for group in groups:
         if mode == "replica":
-            units = replica_units(group)
-        elif mode == "time-block":
+            own_seed = (replica_seeds or {}).get(group.name, seed)
+            for name, idx in _replica_split(group, val_size, test_size, own_seed).items():
+                parts[name].append(idx)
+            continue
+        if mode == "time-block":
             units = time_blocks(group, blocks_per_replica)
         else:
             raise CgthermoError(

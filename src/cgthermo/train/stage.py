@@ -21,8 +21,27 @@ def train(job) -> None:
     train_model(
         job.config,
         job.params.kind,
-        job.input.delta,
+        job.input.labels,
         dict(zip(proteins, datasets, strict=True)),
         outputs,
         seed_key=seed_key,
+        delta_path_clean=job.input.delta,
     )
+
+
+def noise_labels(job) -> None:
+    """Entry point of the noise_labels rules: forces + noise rows of every protein group of
+    the datasets, their labels less the prior (`job.input.prior`) at the noised positions."""
+    from contextlib import ExitStack
+
+    from ..cgmap.dataset import open_dataset
+    from ..config import stage_seed
+    from .noisedata import NoiseSettings, write_noised_delta
+
+    datasets = job.input.datasets
+    datasets = [datasets] if isinstance(datasets, str) else list(datasets)
+    with ExitStack() as stack:
+        groups = [g for path in datasets for g in stack.enter_context(open_dataset(path))]
+        seeds = {g.name: stage_seed(job.config, "noise", g.name) for g in groups}
+        write_noised_delta(job.output.labels, groups, NoiseSettings.from_train(job.config["train"]),
+                           job.input.prior, seeds)  # fmt: skip
