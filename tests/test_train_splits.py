@@ -117,3 +117,29 @@ def test_types_copy_where_torchmdnet_would_misread_them(tmp_path):
     copy = dataset.write_tiled_copy(path, tmp_path / "tiled.h5")
     assert not dataset.needs_tiled_types(copy)
     np.testing.assert_array_equal(HDF5(str(copy)).get(3).z.numpy(), [1, 2, 4, 7, 1])
+
+
+@pytest.mark.parametrize("mode", ["replica", "time-block"])
+def test_data_fraction_keeps_the_start_of_each_training_replica(two_proteins, mode):
+    """A quarter of the data: the first quarter of every training replica's times, the same
+    validation and test frames; the frames kept are those a 4× shorter run would have saved."""
+    full = splits.make_splits(two_proteins, 0.25, 0.25, mode, seed=1)
+    part = splits.make_splits(two_proteins, 0.25, 0.25, mode, seed=1, train_fraction=0.25)
+    for name in ("val", "test"):
+        np.testing.assert_array_equal(full[f"idx_{name}"], part[f"idx_{name}"])
+    assert set(part["idx_train"]) < set(full["idx_train"])
+    for group in two_proteins:
+        inside = full["idx_train"][(full["idx_train"] >= group.offset)
+                                   & (full["idx_train"] < group.offset + group.frames)]
+        for replica in np.unique(group.replica[inside - group.offset]):
+            rows = inside[group.replica[inside - group.offset] == replica]
+            times = np.sort(group.time[rows - group.offset])
+            kept = np.intersect1d(rows, part["idx_train"])
+            cut = times[int(np.ceil(0.25 * len(times))) - 1]
+            assert len(kept) == int(np.ceil(0.25 * len(times)))
+            assert group.time[kept - group.offset].max() == cut
+
+
+def test_data_fraction_outside_zero_one_is_refused(two_proteins):
+    with pytest.raises(CgthermoError, match="train.data_fraction"):
+        splits.leading_frames(two_proteins, np.arange(10), 0.0)

@@ -86,6 +86,7 @@ def train_model(
         blocks_per_replica=train["split_blocks"],
         seed=seed,
         replica_seeds={g.name: splits.replica_seed(config["seed"], g.name) for g in groups},
+        train_fraction=train["data_fraction"],
     )
     arguments = settings.torchmdnet_arguments(
         train, delta_path, work / "split.npz", work, seed, device
@@ -105,7 +106,8 @@ def train_model(
     result = fit.fit(args, device, work)
     if not result["is_global_zero"]:
         return None  # the other DDP ranks leave the artifacts to rank 0
-    split = {"mode": train["split"], "indices": str(work / "split.npz")}
+    split = {"mode": train["split"], "indices": str(work / "split.npz"),
+             "data_fraction": train["data_fraction"]}  # fmt: skip
     split["replicas"] = dataset.split_replicas(groups, frame_splits)
     clean = delta_path_clean or delta_path
     clean_groups = dataset.frame_table(clean)

@@ -17,7 +17,7 @@ from ..errors import CgthermoError
 MODEL_KINDS = ("specific", "multi")
 
 # keys of our `train` section that are ours, not torchmd-net arguments
-OWN_KEYS = {"split", "split_blocks", "device", "noise"}
+OWN_KEYS = {"split", "split_blocks", "device", "noise", "data_fraction"}
 # arguments a resume may change: how a run executes, and how long it may go on
 EXECUTION_KEYS = {"num_workers", "ngpus", "inference_batch_size", "num_epochs"}
 

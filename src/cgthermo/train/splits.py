@@ -114,11 +114,13 @@ def make_splits(
     blocks_per_replica: int = 10,
     seed: int = 0,
     replica_seeds: dict | None = None,
+    train_fraction: float = 1.0,
 ) -> dict:
     """idx_train, idx_val, idx_test over the whole dataset (torchmd-net's frame numbering).
 
     A replica split takes each protein's seed from `replica_seeds` (by group name; default
     `seed` for every protein) and whole replicas in the proportions of `replica_counts`.
+    `train_fraction` < 1 keeps only the start of every training replica (`leading_frames`).
     """
     if not 0 <= val_size < 1 or not 0 <= test_size < 1 or val_size + test_size >= 1:
         raise CgthermoError(
@@ -149,9 +151,30 @@ def make_splits(
         label = f"protein '{group.name}' ({mode} split)"
         for name, idx in _assign_units(units, wanted, rng, label).items():
             parts[name].append(idx)
-    return {
+    result = {
         f"idx_{name}": np.sort(np.concatenate(parts[name])).astype(np.int64) for name in SPLIT_NAMES
     }
+    if train_fraction < 1:
+        result["idx_train"] = leading_frames(groups, result["idx_train"], train_fraction)
+    return result
+
+
+def leading_frames(groups: list[GroupFrames], index: np.ndarray, fraction: float) -> np.ndarray:
+    """The frames of `index` among the first `fraction` of each replica's saved times (at
+    least one time): what shorter all-atom runs of the same replicas would have given. Rows
+    sharing a time (noised copies of one frame) stay together."""
+    if not 0 < fraction <= 1:
+        raise CgthermoError(f"config key 'train.data_fraction' is {fraction}",
+                            "use a fraction in (0, 1]")  # fmt: skip
+    keep = []
+    for group in groups:
+        local = index[(index >= group.offset) & (index < group.offset + group.frames)] - group.offset
+        for replica in np.unique(group.replica[local]):
+            rows = local[group.replica[local] == replica]
+            times = np.unique(group.time[rows])
+            last = times[max(1, int(np.ceil(fraction * len(times)))) - 1]
+            keep.append(group.offset + rows[group.time[rows] <= last])
+    return np.sort(np.concatenate(keep)).astype(np.int64) if keep else index
 
 
 def save_splits(splits: dict, path) -> None:
