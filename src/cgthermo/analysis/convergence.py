@@ -17,7 +17,7 @@ that repeats replicas has fewer independent ones: the resampled values sit above
 value by that bias (on the demo's runs the point value lay below the whole percentile
 interval). The basic interval moves them back by it. Two runs with different numbers of
 replicas carry different biases, so their difference is read with the same correction
-(scripts/sampler_comparison.py).
+(scripts/compare_runs.py).
 """
 
 import numpy as np
