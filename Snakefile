@@ -21,6 +21,7 @@ include: "workflow/rules/prior.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/cg_sim.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/predict.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -37,7 +37,17 @@ def content_problems(config: dict) -> list[CgthermoError]:
             problems += protein_problems(config, entry, shortest)
         except (TypeError, KeyError, AttributeError, ValueError):
             continue  # an entry the schema refused: its schema problems say what to fix
-    return problems
+    return problems + prediction_problems(config)
+
+
+def prediction_problems(config: dict) -> list[CgthermoError]:
+    """The `predict` entries' problems (names, parents, models, files, starts)."""
+    from .predict.entries import problems
+
+    try:
+        return problems(config)
+    except (TypeError, KeyError, AttributeError, ValueError):
+        return []  # a section the schema refused: its schema problems say what to fix
 
 
 def sampler_problems(sim: dict) -> list[CgthermoError]:

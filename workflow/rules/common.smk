@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # works without `pip install -e .` too
 import cgthermo.config as cgconfig
+import cgthermo.predict.entries as cgpredict
 from cgthermo.errors import CgthermoError
 from cgthermo.preflight import check_config
 
@@ -30,10 +31,13 @@ MULTI = cgconfig.MULTI
 
 wildcard_constraints:
     protein="|".join(PROTEINS),
+    prediction="|".join(name for name in cgpredict.names(config)) or "(?!x)x",
     model="prior_only|specific|multi",
     replica=r"\d+",
 
 
 def all_targets():
     targets = [f"{RESULTS}/summary.csv", f"{RESULTS}/report.html"]
+    if cgpredict.names(config):
+        targets.append(f"{RESULTS}/predictions.csv")
     return targets

@@ -1,7 +1,7 @@
 # Aggregation over every protein × model: results/summary.csv and the self-contained
 # results/report.html (figures embedded). `snakemake --report report.html` gathers the
 # report() figures of the analysis rules with their captions as well.
-# ANALYSIS (cgthermo.analysis.rules.AnalysisRules) comes from analysis.smk.
+# ANALYSIS and PREDICT come from analysis.smk and predict.smk.
 
 
 rule summary:
@@ -31,6 +31,7 @@ rule summary:
 
 rule report:
     input:
+        unpack(PREDICT.report_inputs),
         summary=rules.summary.output[0],
         figures=ANALYSIS.figure_files,
     output:

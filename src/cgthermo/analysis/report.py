@@ -238,7 +238,44 @@ def speedup_section(table: pd.DataFrame) -> str:
     return "\n".join(parts + ["</table>"])
 
 
-def build_report(summary_csv, figure_paths, proteins, models) -> str:
+PREDICTION_COLUMNS = (("model", "model"), ("starts", "starts"), ("parent", "parent"),
+                      ("rg_mean", "Rg (Å)"), ("rmsd_native_mean", "RMSD to native (Å)"),
+                      ("folded_fraction_native", "folded fraction (native)"),
+                      ("parent_folded_fraction_cg", "folded fraction (parent's definition)"),
+                      ("ddG_fold_kcal", "ΔΔG fold vs parent CG (kcal/mol)"),
+                      ("ddG_fold_verdict", "ΔΔG verdict"))  # fmt: skip
+
+
+def prediction_section(predictions_csv, figure_paths) -> str:
+    """One row per prediction (values with 95 % intervals) and its figure."""
+    table = pd.read_csv(require_file(predictions_csv, "the predictions_summary rule"))
+    parts = ["<h2>Predictions</h2>",
+             "<p>Sequences simulated with a trained model and no all-atom data of their own. "
+             "ΔΔG is the prediction's folding free energy minus that of its parent's CG run "
+             "of the same model, both by the parent's folded definition, with its 95 % "
+             "interval over paired resamples of whole CG replicas.</p>",
+             "<table><tr><th>prediction</th>"
+             + "".join(f"<th>{html.escape(words)}</th>" for _, words in PREDICTION_COLUMNS)
+             + "</tr>"]  # fmt: skip
+    for _, row in table.iterrows():
+        cells = []
+        for key, _ in PREDICTION_COLUMNS:
+            value = row.get(key)
+            if f"{key}_ci_low" in row or isinstance(value, float):
+                cells.append(_interval(row, key))
+            else:
+                cells.append("" if pd.isna(value) else html.escape(str(value)))
+        parts.append(f"<tr><td>{html.escape(str(row.prediction))}</td>"
+                     + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")  # fmt: skip
+    parts.append("</table>")
+    for path in figure_paths:
+        name = Path(path).parent.parent.name
+        parts.append(figure(path, f"prediction {name}"))
+    return "\n".join(parts)
+
+
+def build_report(summary_csv, figure_paths, proteins, models, predictions_csv=None,
+                 prediction_figures=()) -> str:
     table = pd.read_csv(require_file(summary_csv, "the summary rule"))
     index = index_figures(figure_paths)
     body = [
@@ -253,13 +290,17 @@ def build_report(summary_csv, figure_paths, proteins, models) -> str:
         "</details>",
     ]
     body += [protein_section(index, p, models) for p in proteins]
+    if predictions_csv:
+        body.append(prediction_section(predictions_csv, prediction_figures))
     return (
         "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>cgthermo report</title>"
         f"<style>{STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
     )
 
 
-def write_report(summary_csv, figure_paths, proteins, models, out_html) -> None:
-    page = build_report(summary_csv, figure_paths, proteins, models)
+def write_report(summary_csv, figure_paths, proteins, models, out_html, predictions_csv=None,
+                 prediction_figures=()) -> None:  # fmt: skip
+    page = build_report(summary_csv, figure_paths, proteins, models, predictions_csv,
+                        prediction_figures)
     with atomic_path(out_html) as tmp:
         tmp.write_text(page, encoding="utf-8")

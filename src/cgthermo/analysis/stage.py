@@ -71,4 +71,6 @@ def report(job) -> None:
         job.params.proteins,
         job.params.models,
         job.output[0],
+        predictions_csv=job.input.get("predictions"),
+        prediction_figures=list(job.input.get("prediction_figures", [])),
     )

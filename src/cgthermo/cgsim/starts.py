@@ -96,11 +96,21 @@ def equilibrium_frames(n_frames: int, count: int, seed: int) -> np.ndarray:
     return np.sort(picks).astype(np.int64)
 
 
-START_METHODS = ("kcenters", "equilibrium")
+def given_frames(n_frames: int, count: int) -> np.ndarray:
+    """Indices of starts given one per replica (a prediction's starts.h5): frame k for replica
+    k, cycling when there are fewer frames than replicas, evenly spread when there are more."""
+    if n_frames >= count:
+        return np.linspace(0, n_frames - 1, count).round().astype(np.int64)
+    return np.resize(np.arange(n_frames, dtype=np.int64), count)
+
+
+START_METHODS = ("kcenters", "equilibrium")  # the config's; "given" is the predictions'
 
 
 def start_frames(data: StartData, count: int, seed: int, method: str) -> np.ndarray:
     """Indices into `data.pos` of the replicas' starting frames, by `cgsim.starts`."""
+    if method == "given":
+        return given_frames(len(data.pos), count)
     if method == "kcenters":
         return kcenter_frames(data.pos, data.replica, count, seed)
     if method == "equilibrium":

@@ -1,0 +1,189 @@
+"""predict_analysis: what a prediction's CG run says, with 95 % intervals over its replicas.
+
+Always (intrinsic): radius of gyration, Cα RMSD of every replica to its own start, the
+contact map (probability of each Cα pair within analysis.native_cutoff). With `native`: Cα
+RMSD and fraction of native contacts Q to it, the folded fraction (RMSD below
+analysis.folded_rmsd) and the folding free energy ΔG = −kT ln(f/(1 − f)). With a parent of
+the same length: every metric of the model analysis against the parent's all-atom
+reference, in the parent's TICA space (`parent_*`), and ΔΔG = ΔG(prediction) − ΔG(the
+parent's CG run of the same model), both ΔG by the parent's folded definition: the mutant
+readout. Intervals: percentiles over bootstrap resamples of whole CG replicas; with a
+parent, the resamples are the parent analysis's own (same seed), replica k of both runs
+drawn together, since they start from the same frame and draw the same noise.
+"""
+
+import json
+import logging
+
+import numpy as np
+
+from ..analysis import bootstrap, inputs, structure
+from ..analysis.compare import _finite_or_none, analyse_model
+from ..analysis.summary import read_resamples
+from ..errors import CgthermoError
+from ..io import atomic_path
+from ..units import kT_kcal
+
+log = logging.getLogger(__name__)
+
+
+def replica_intervals(values: np.ndarray, frame_replica: np.ndarray, n_replicas: int,
+                      m_cg: np.ndarray, reduce=None) -> tuple[float, float, float]:
+    """(point, 2.5 %, 97.5 %) of the frame mean of `values` (then `reduce`d) over resamples
+    of whole replicas with multiplicities `m_cg` (resamples, replicas)."""
+    sums = np.bincount(frame_replica, weights=values, minlength=n_replicas)
+    counts = np.bincount(frame_replica, minlength=n_replicas).astype(float)
+    reduce = reduce or (lambda x: x)
+    point = reduce(sums.sum() / counts.sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        samples = np.array([reduce((m @ sums) / (m @ counts)) for m in m_cg])
+    low, high, _ = bootstrap.percentile_interval(samples)
+    return float(point), low, high
+
+
+def folding_dg(temperature_K: float):
+    """f ↦ −kT ln(f/(1 − f)) in kcal/mol (NaN where f is 0 or 1)."""
+    kT = kT_kcal(temperature_K)
+
+    def dg(f):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = -kT * np.log(f / (1.0 - f))
+        return value if np.isfinite(value) else np.nan
+
+    return dg
+
+
+def start_of_each_replica(starts_h5, name: str, n_replicas: int) -> np.ndarray:
+    """(replicas, beads, 3) Å: the frame each replica started from (cgsim.starts.given_frames)."""
+    from ..cgsim.starts import given_frames, load_start_data
+
+    data = load_start_data(starts_h5, name)
+    return data.pos[given_frames(len(data.pos), n_replicas)]
+
+
+def contact_map(pos: np.ndarray, cutoff: float) -> np.ndarray:
+    """(beads, beads) probability that a Cα pair is closer than `cutoff` Å."""
+    dist = np.linalg.norm(pos[:, :, None, :] - pos[:, None, :, :], axis=-1)
+    return (dist < cutoff).mean(axis=0)
+
+
+def add_interval(result: dict, key: str, triple) -> None:
+    result[key], result[f"{key}_ci_low"], result[f"{key}_ci_high"] = triple
+
+
+def analyse_prediction(name: str, traj, frames_csv, topology_path, starts_h5, settings: dict,
+                       temperature_K: float, seed: int, native=None, parent=None) -> tuple:
+    """(metrics dict, figure data) of one prediction; `parent`: dict with reference,
+    dataset, run_json, model, metrics, resamples (or None)."""
+    topology = inputs.load_topology(topology_path)
+    ensemble, counts = inputs.load_cg(traj, frames_csv, topology, settings["cg_burnin_fraction"])
+    pos = np.concatenate(ensemble.pieces)
+    n_replicas = counts["n_replicas_cg"]
+    frame_replica = np.repeat(ensemble.replicas, [len(p) for p in ensemble.pieces])
+    m_cg = bootstrap.multiplicities(np.random.default_rng(seed), settings["bootstrap_resamples"],
+                                    n_replicas)  # fmt: skip
+    result = {"prediction": name, "temperature_K": temperature_K, **counts,
+              "n_frames_cg_used": int(len(pos))}  # fmt: skip
+    rg = structure.radius_of_gyration(pos)
+    add_interval(result, "rg_mean", replica_intervals(rg, frame_replica, n_replicas, m_cg))
+    starts = start_of_each_replica(starts_h5, name, n_replicas)
+    to_start = np.concatenate([structure.rmsd_to(piece, starts[r], topology)
+                               for piece, r in zip(ensemble.pieces, ensemble.replicas,
+                                                   strict=True)])  # fmt: skip
+    add_interval(result, "rmsd_to_start_mean",
+                 replica_intervals(to_start, frame_replica, n_replicas, m_cg))  # fmt: skip
+    figure = {"rg": rg, "rmsd_start": to_start,
+              "contacts": contact_map(pos, float(settings["native_cutoff"]))}  # fmt: skip
+    if native:
+        result.update(native_metrics(pos, native, topology, settings, temperature_K,
+                                     frame_replica, n_replicas, m_cg, figure))  # fmt: skip
+    if parent:
+        result.update(parent_metrics(name, traj, frames_csv, topology_path, settings, parent))
+    return {k: _finite_or_none(v) for k, v in result.items()}, figure
+
+
+def native_metrics(pos, native, topology, settings, temperature_K, frame_replica, n_replicas,
+                   m_cg, figure) -> dict:
+    native_ca = inputs.load_native_ca(native, topology)
+    rmsd = structure.rmsd_to(pos, native_ca, topology)
+    pairs = structure.native_contact_pairs(native_ca, float(settings["native_cutoff"]))
+    q = structure.contact_fraction(pos, pairs, float(settings["native_cutoff"]), topology)
+    folded = (rmsd < float(settings["folded_rmsd"])).astype(float)
+    figure.update(rmsd_native=rmsd, q_native=q)
+    out = {"native": str(native)}
+    add_interval(out, "rmsd_native_mean", replica_intervals(rmsd, frame_replica, n_replicas, m_cg))
+    add_interval(out, "q_native_mean", replica_intervals(q, frame_replica, n_replicas, m_cg))
+    add_interval(out, "folded_fraction_native",
+                 replica_intervals(folded, frame_replica, n_replicas, m_cg))  # fmt: skip
+    add_interval(out, "dG_fold_native_kcal",
+                 replica_intervals(folded, frame_replica, n_replicas, m_cg,
+                                   folding_dg(temperature_K)))  # fmt: skip
+    return out
+
+
+def parent_metrics(name, traj, frames_csv, topology_path, settings, parent: dict) -> dict:
+    """The model analysis against the parent's all-atom reference, and ΔΔG to the parent's
+    CG run of the same model (its metrics.json and resamples.npz)."""
+    metrics, _, table = analyse_model(parent["reference"], traj, frames_csv, topology_path, name,
+                                      settings, parent["seed"], parent.get("run_json"),
+                                      parent["dataset"])  # fmt: skip
+    out = {f"parent_{k}": v for k, v in metrics.items()
+           if k not in ("protein", "model", "undefined") and not isinstance(v, (dict, list))}
+    out["parent"] = parent["protein"]
+    out["parent_model"] = parent.get("model")
+    if parent.get("metrics"):
+        out.update(ddg(metrics, table, parent))
+    return out
+
+
+def ddg(metrics: dict, table, parent: dict) -> dict:
+    """ΔΔG = ΔG_fold_cg(prediction) − ΔG_fold_cg(parent's CG run), paired over resamples."""
+    parent_metrics_ = json.loads(open(parent["metrics"]).read())
+    names, rows = table
+    parent_rows = read_resamples(parent["resamples"])
+    key = "dG_fold_cg_kcal"
+    if len(parent_rows) != len(rows):
+        raise CgthermoError(
+            f"{parent['resamples']} has {len(parent_rows)} resamples, the prediction {len(rows)}",
+            "rerun the parent's analysis with the current analysis.bootstrap_resamples")
+    ours, theirs = metrics.get(key), parent_metrics_.get(key)
+    out = {"dG_fold_cg_kcal": ours, "parent_cg_dG_fold_kcal": theirs}
+    if ours is None or theirs is None:
+        out.update(ddG_fold_kcal=None, ddG_fold_kcal_ci_low=None, ddG_fold_kcal_ci_high=None,
+                   ddG_fold_verdict="not resolved")  # fmt: skip
+        return out
+    diff = rows[:, names.index(key)] - parent_rows[key].to_numpy()
+    low, high, _ = bootstrap.percentile_interval(diff)
+    out.update(ddG_fold_kcal=float(ours) - float(theirs), ddG_fold_kcal_ci_low=low,
+               ddG_fold_kcal_ci_high=high,
+               ddG_fold_verdict={"better": "stabilised", "worse": "destabilised"}.get(
+                   bootstrap.verdict(low, high), "not resolved"))  # fmt: skip
+    return out
+
+
+def write_figure(path, name: str, figure: dict) -> None:
+    from ..analysis.plots import _pyplot, _save
+
+    plt = _pyplot()
+    native = "rmsd_native" in figure
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8), layout="constrained")
+    axes[0].hist(figure["rg"], 50, density=True, histtype="step", lw=2)
+    axes[0].set_xlabel("radius of gyration (Å)")
+    rmsd = figure["rmsd_native"] if native else figure["rmsd_start"]
+    axes[1].hist(rmsd, 50, density=True, histtype="step", lw=2)
+    axes[1].set_xlabel(f"Cα RMSD to {'the native structure' if native else 'each start'} (Å)")
+    for ax in axes[:2]:
+        ax.set_ylabel("density")
+    image = axes[2].imshow(figure["contacts"], vmin=0, vmax=1, cmap="Greys", origin="lower")
+    axes[2].set_title("contact probability")
+    axes[2].set_xlabel("bead")
+    fig.colorbar(image, ax=axes[2], shrink=0.9)
+    fig.suptitle(f"prediction {name}")
+    _save(fig, path)
+
+
+def write_prediction(result: dict, figure: dict, metrics_json, figure_png) -> None:
+    """The figure first, metrics.json last: its presence means the analysis is complete."""
+    write_figure(figure_png, result["prediction"], figure)
+    with atomic_path(metrics_json) as tmp:
+        tmp.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")

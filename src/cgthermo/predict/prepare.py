@@ -1,0 +1,132 @@
+"""predict_prepare: the Cα topology, the extended prior and the starts of one prediction.
+
+Outputs, under predictions/{name}/: `cg/topology.pdb` (the chain, bead types from its
+residues), `prior/prior.yaml` (the model's prior extended to the chain, predict.prior),
+`cg/starts.h5` (the replicas' starting frames in the dataset layout, Å, replica k starting
+from frame k), `prepare.json` (where the starts came from and what the prior lacked).
+"""
+
+import json
+import logging
+
+import h5py
+import numpy as np
+
+from .. import config as cgconfig
+from ..cgtopology import CGTopology, write_ca_pdb
+from ..errors import CgthermoError
+from ..io import atomic_path
+from ..priorforces import read_prior
+from ..residues import bead_type
+from .entries import Prediction
+from .prior import write_extended_prior
+from .structure import pdb_chain, random_coils, trajectory_ca
+
+log = logging.getLogger(__name__)
+DEFAULT_ANGLE_DEG = 100.0  # Cα bend angle of random coils where the prior has no angle term
+
+
+def model_files(config: dict, prediction: Prediction) -> dict:
+    """The network checkpoint (absent for prior_only) and the prior it was trained with."""
+    results = config["results"]
+    if prediction.model == "checkpoint":
+        return {"checkpoint": prediction.checkpoint, "prior": prediction.prior}
+    if prediction.model == "specific":
+        return {"checkpoint": f"{results}/{prediction.parent}/model/specific/model.ckpt",
+                "prior": f"{results}/{prediction.parent}/prior/prior.yaml"}  # fmt: skip
+    files = {"prior": f"{results}/{cgconfig.MULTI}/prior/prior.yaml"}
+    if prediction.model == "multi":
+        files["checkpoint"] = f"{results}/{cgconfig.MULTI}/model/model.ckpt"
+    return files
+
+
+def parent_starts(config: dict, prediction: Prediction, dataset_h5) -> np.ndarray:
+    """The frames the parent's own CG runs start from (its cgsim.starts and start seed), so
+    a mutant and its wild type start replica by replica from the same conformations."""
+    from ..cgsim.starts import load_start_data, start_frames
+
+    data = load_start_data(dataset_h5, prediction.parent)
+    if data.pos.shape[1] != prediction.beads:
+        raise CgthermoError(
+            f"prediction '{prediction.name}' has {prediction.beads} beads but its parent "
+            f"'{prediction.parent}' {data.pos.shape[1]}", "use starts: pdb, trajectory or extended")
+    sim = config["cgsim"]
+    seed = cgconfig.stage_seed(config, "cg_starts", prediction.parent)
+    return data.pos[start_frames(data, sim["replicas"], seed, sim["starts"])]
+
+
+def given_starts(prediction: Prediction, replicas: int, prior: dict, seed: int) -> np.ndarray:
+    """Starts from the entry's pdb, trajectory or random coils (Å)."""
+    if prediction.starts == "pdb":
+        names, ca = pdb_chain(prediction.pdb)
+        check_chain(prediction, names, f"pdb {prediction.pdb}")
+        return ca[None]
+    if prediction.starts == "trajectory":
+        names, frames = trajectory_ca(prediction.trajectory["file"],
+                                      prediction.trajectory["topology"])  # fmt: skip
+        check_chain(prediction, names, f"trajectory {prediction.trajectory['file']}")
+        return frames
+    bond, angle = coil_geometry(prior)
+    return random_coils(replicas, prediction.beads, bond, angle, np.random.default_rng(seed))
+
+
+def check_chain(prediction: Prediction, names, source: str) -> None:
+    """The structure must be the entry's chain: same length, same bead types."""
+    if len(names) != prediction.beads or any(
+        bead_type(a) != bead_type(b) for a, b in zip(names, prediction.resnames, strict=True)
+    ):
+        raise CgthermoError(
+            f"prediction '{prediction.name}': {source} has {len(names)} Cα of residues "
+            f"{''.join(_code(n) for n in names)}, the entry {prediction.beads} of "
+            f"{''.join(_code(n) for n in prediction.resnames)}",
+            "give a structure of the entry's sequence")
+
+
+def _code(resname: str) -> str:
+    from ..residues import ONE_TO_THREE
+
+    return next((one for one, three in ONE_TO_THREE.items() if three == resname), "X")
+
+
+def coil_geometry(prior: dict) -> tuple[float, float]:
+    """(bond length Å, bend angle °) of random-coil starts: the prior's mean req and θ0."""
+    bonds = prior.get("bonds") or {}
+    bond = float(np.mean([float(v["req"]) for v in bonds.values()])) if bonds else 3.8
+    angles = prior.get("angles") or {}
+    angle = (float(np.mean([float(v["theta0"]) for v in angles.values()])) if angles
+             else DEFAULT_ANGLE_DEG)  # fmt: skip
+    return bond, angle
+
+
+def write_starts(path, prediction: Prediction, starts: np.ndarray) -> None:
+    """The starts as a dataset group the CG simulation reads (cgsim.starts.load_start_data)."""
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
+        group = h5.create_group(prediction.name)
+        group.create_dataset("pos", data=np.asarray(starts, dtype=np.float32))
+        group.create_dataset("types", data=CGTopology(list(prediction.resnames)).embeddings)
+        group.create_dataset("replica", data=np.arange(len(starts), dtype=np.int64))
+        group.attrs["temperature_K"] = prediction.temperature
+        group.attrs["residue_names"] = json.dumps(list(prediction.resnames))
+
+
+def prepare(config: dict, prediction: Prediction, outputs: dict, dataset_h5=None) -> dict:
+    """Write topology, extended prior, starts and prepare.json; returns prepare.json's content."""
+    files = model_files(config, prediction)
+    filled = write_extended_prior(files["prior"], list(prediction.resnames), outputs["prior"])
+    prior = read_prior(outputs["prior"])
+    if prediction.starts == "parent":
+        starts = parent_starts(config, prediction, dataset_h5)
+    else:
+        seed = cgconfig.stage_seed(config, "predict_starts", prediction.name)
+        starts = given_starts(prediction, config["cgsim"]["replicas"], prior, seed)
+    write_ca_pdb(outputs["topology"], list(prediction.resnames), starts[0])
+    write_starts(outputs["starts"], prediction, starts)
+    record = {"prediction": prediction.name, "model": prediction.model,
+              "model_files": files, "starts": prediction.starts, "start_frames": len(starts),
+              "temperature_K": prediction.temperature, "parent": prediction.parent,
+              "prior_filled": filled}  # fmt: skip
+    with atomic_path(outputs["record"]) as tmp:
+        tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    log.info("%s: %d start frames (%s), prior extended by %d entries", prediction.name,
+             len(starts), prediction.starts, len(filled))  # fmt: skip
+    return record

@@ -1,0 +1,87 @@
+"""Input, params and resource functions of the predict rules (workflow/rules/predict.smk)."""
+
+from dataclasses import asdict
+
+from .. import config as cgconfig
+from .entries import names, resolve
+from .prepare import model_files
+
+
+class PredictRules:
+    def __init__(self, config: dict):
+        self.config = config
+        self.results = config["results"]
+        self.names = names(config)
+
+    def folder(self, name: str) -> str:
+        return f"{self.results}/predictions/{name}"
+
+    def entry(self, wildcards) -> dict:
+        """The resolved entry: what its outputs depend on (a change reruns it)."""
+        return asdict(resolve(self.config, wildcards.prediction))
+
+    def prepare_inputs(self, wildcards) -> dict:
+        prediction = resolve(self.config, wildcards.prediction)
+        found = {"prior": model_files(self.config, prediction)["prior"]}
+        if prediction.starts == "parent":
+            found["dataset"] = f"{self.results}/{prediction.parent}/cg/dataset.h5"
+        if prediction.starts == "pdb":
+            found["pdb"] = prediction.pdb
+        if prediction.starts == "trajectory":
+            found["trajectory"] = prediction.trajectory["file"]
+            found["trajectory_topology"] = prediction.trajectory["topology"]
+        return found
+
+    def sim_inputs(self, wildcards) -> dict:
+        prediction = resolve(self.config, wildcards.prediction)
+        base = self.folder(prediction.name)
+        found = {"starts": f"{base}/cg/starts.h5", "topology": f"{base}/cg/topology.pdb",
+                 "prior": f"{base}/prior/prior.yaml"}  # fmt: skip
+        checkpoint = model_files(self.config, prediction).get("checkpoint")
+        if checkpoint:
+            found["checkpoint"] = checkpoint
+        return found
+
+    def parent_model(self, prediction) -> str | None:
+        """The parent's CG run the ΔΔG compares with: the same model, where the config runs it."""
+        if not prediction.compares_to_parent or prediction.model not in self.config["models"]:
+            return None
+        return prediction.model
+
+    def analysis_inputs(self, wildcards) -> dict:
+        prediction = resolve(self.config, wildcards.prediction)
+        base = self.folder(prediction.name)
+        found = {"traj": f"{base}/cgsim/traj.xtc", "frames": f"{base}/cgsim/frames.csv",
+                 "run": f"{base}/cgsim/run.json", "topology": f"{base}/cg/topology.pdb",
+                 "starts": f"{base}/cg/starts.h5"}  # fmt: skip
+        if prediction.native:
+            found["native"] = prediction.native
+        if prediction.compares_to_parent:
+            parent = f"{self.results}/{prediction.parent}"
+            found["parent_reference"] = f"{parent}/analysis/reference.npz"
+            found["parent_dataset"] = f"{parent}/cg/dataset.h5"
+            model = self.parent_model(prediction)
+            if model:
+                found["parent_metrics"] = f"{parent}/analysis/{model}/metrics.json"
+                found["parent_resamples"] = f"{parent}/analysis/{model}/resamples.npz"
+        return found
+
+    def analysis_seed(self, wildcards) -> int:
+        """The parent's bootstrap seed (its resamples pair with the parent's), else its own."""
+        prediction = resolve(self.config, wildcards.prediction)
+        if prediction.compares_to_parent:
+            return cgconfig.stage_seed(self.config, "bootstrap", prediction.parent)
+        return cgconfig.stage_seed(self.config, "bootstrap", "predict", prediction.name)
+
+    def metrics_files(self, wildcards=None) -> list:
+        return [f"{self.folder(n)}/analysis/metrics.json" for n in self.names]
+
+    def figure_files(self, wildcards=None) -> list:
+        return [f"{self.folder(n)}/analysis/figure.png" for n in self.names]
+
+    def report_inputs(self, wildcards=None) -> dict:
+        """The predictions' table and figures for the report (nothing without predictions)."""
+        if not self.names:
+            return {}
+        return {"predictions": f"{self.results}/predictions.csv",
+                "prediction_figures": self.figure_files()}  # fmt: skip

@@ -1,0 +1,233 @@
+"""Predictions: entries checked at load, the prior extended to unseen sequences, starts."""
+
+import numpy as np
+import pytest
+import yaml
+
+from cgthermo.cgtopology import CGTopology
+from cgthermo.config import validate
+from cgthermo.errors import CgthermoError
+from cgthermo.predict import entries, prior, structure
+from cgthermo.priorforces import PriorEvaluator, load_parameters
+
+WILD = ["TYR", "TYR", "ASP", "PRO", "GLU", "THR", "GLY", "THR", "TRP", "TYR"]
+
+
+def fitted_like_prior(resnames) -> dict:
+    """A prior as the prior stage writes it, covering exactly the chain `resnames`: its own
+    bond per bonded pair, repulsion per type, a shared angle and a generic dihedral."""
+    types = sorted(set(resnames))
+    bonds = {}
+    for k, (a, b) in enumerate(zip(resnames, resnames[1:], strict=False)):
+        bonds.setdefault(prior.pair_key(a, b), {"k0": 90.0 + 3 * k, "req": 3.80 + 0.01 * k})
+    return {
+        "atomtypes": types,
+        "bonds": bonds,
+        "angles": {"(X, X, X)": {"k0": 2.0, "theta0": 104.0}},
+        "dihedrals": {"(X, X, X, X)": {"terms": [{"phi_k": 0.4, "phase": -20.0, "per": 1},
+                                                  {"phi_k": 0.8, "phase": 50.0, "per": 2}]}},
+        "electrostatics": {t: {"charge": 0.0} for t in types},
+        "lj": {t: {"epsilon": 1000.0 + 100 * i, "sigma": 1.0} for i, t in enumerate(types)},
+        "masses": {t: 12.0 for t in types},
+    }  # fmt: skip
+
+
+def bond_parameters(sections, resnames, tmp_path, name):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(sections))
+    bonds = load_parameters(path, CGTopology(list(resnames))).bond_params
+    per_bond = bonds["params"].numpy()[bonds["map"][:, 1].numpy()]
+    return per_bond[np.argsort(bonds["map"][:, 0].numpy())], path
+
+
+def test_a_point_mutant_changes_its_own_embedding_and_bonds_only(tmp_path):
+    """Y1A → A at bead 1: embeddings differ there only; the two bonds of bead 1 fall back to
+    the pooled (X, X) bond (mean k0 and req), every other bond keeps the wild type's own."""
+    mutant = list(WILD)
+    mutant[1] = "ALA"
+    sections = fitted_like_prior(WILD)
+    extended, filled = prior.extend_prior(sections, mutant)
+    wt_bonds, _ = bond_parameters(sections, WILD, tmp_path, "wt")
+    mut_bonds, _ = bond_parameters(extended, mutant, tmp_path, "mut")
+    changed = np.flatnonzero(np.any(wt_bonds != mut_bonds, axis=1))
+    assert changed.tolist() == [0, 1]  # bonds (0, 1) and (1, 2)
+    pooled = [np.mean([v["k0"] for v in sections["bonds"].values()]),
+              np.mean([v["req"] for v in sections["bonds"].values()])]  # fmt: skip
+    np.testing.assert_allclose(mut_bonds[changed], [pooled, pooled])
+    embeddings = CGTopology(mutant).embeddings != CGTopology(WILD).embeddings
+    assert np.flatnonzero(embeddings).tolist() == [1]
+    # the new type's repulsion is the median of the prior's types, and the fill is reported
+    eps = [v["epsilon"] for v in sections["lj"].values()]
+    assert extended["lj"]["ALA"]["epsilon"] == pytest.approx(np.median(eps))
+    assert any("bead type ALA" in line for line in filled)
+    assert any("(TYR, ALA)" in line and "(ALA, ASP)" in line for line in filled)
+
+
+def test_the_wild_type_needs_nothing_filled():
+    sections = fitted_like_prior(WILD)
+    extended, filled = prior.extend_prior(sections, WILD)
+    assert filled == [] and extended["bonds"] == sections["bonds"]
+
+
+def test_the_extended_prior_gives_the_mutants_energy_term_by_term(tmp_path):
+    """The prior energy of the mutant with the extended YAML equals the sum of the terms
+    computed by hand from the filled parameters (bonds, angles, dihedrals, repulsion)."""
+    mutant = list(WILD)
+    mutant[4] = "LYS"
+    extended, _ = prior.extend_prior(fitted_like_prior(WILD), mutant)
+    path = tmp_path / "mut.yaml"
+    path.write_text(yaml.safe_dump(extended))
+    rng = np.random.default_rng(2)
+    pos = structure.random_coils(3, len(mutant), 3.85, 104.0, rng)
+    energy, _ = PriorEvaluator(path, CGTopology(mutant))(pos)
+    # torchmd keeps parameter tables in float32: agreement to 1e-6
+    np.testing.assert_allclose(energy, [by_hand(extended, mutant, p) for p in pos], rtol=1e-6)
+
+
+def by_hand(sections, resnames, x) -> float:
+    def bond(a, b):
+        entry = sections["bonds"].get(prior.pair_key(a, b)) or sections["bonds"].get(
+            prior.pair_key(b, a)) or sections["bonds"]["(X, X)"]  # fmt: skip
+        return entry["k0"], entry["req"]
+
+    total = 0.0
+    n = len(resnames)
+    for i in range(n - 1):
+        k0, req = bond(resnames[i], resnames[i + 1])
+        total += k0 * (np.linalg.norm(x[i + 1] - x[i]) - req) ** 2
+    angle = sections["angles"]["(X, X, X)"]
+    for i in range(n - 2):
+        u, v = x[i] - x[i + 1], x[i + 2] - x[i + 1]
+        theta = np.arccos(u @ v / np.linalg.norm(u) / np.linalg.norm(v))
+        total += angle["k0"] * (theta - np.radians(angle["theta0"])) ** 2
+    for i in range(n - 3):
+        phi = dihedral(*x[i : i + 4])
+        for term in sections["dihedrals"]["(X, X, X, X)"]["terms"]:
+            total += term["phi_k"] * (1 + np.cos(term["per"] * phi - np.radians(term["phase"])))
+    eps = {t: v["epsilon"] for t, v in sections["lj"].items()}
+    for i in range(n):
+        for j in range(i + 2, n):  # repulsion on every pair but bonded neighbours
+            r = np.linalg.norm(x[j] - x[i])
+            total += 4 * np.sqrt(eps[resnames[i]] * eps[resnames[j]]) / r**6
+    return total
+
+
+def dihedral(a, b, c, d) -> float:
+    b0, b1, b2 = a - b, c - b, d - c
+    b1 = b1 / np.linalg.norm(b1)
+    v, w = b0 - (b0 @ b1) * b1, b2 - (b2 @ b1) * b1
+    return float(np.arctan2(np.cross(b1, v) @ w, v @ w))
+
+
+def test_pooled_dihedral_is_the_mean_of_the_terms_up_to_a_constant():
+    entries_ = [{"terms": [{"phi_k": 0.3, "phase": -16.0, "per": 1},
+                           {"phi_k": 0.8, "phase": -52.0, "per": 2}]},
+                {"terms": [{"phi_k": 1.1, "phase": 170.0, "per": 1}]},
+                {"terms": [{"phi_k": 0.2, "phase": 90.0, "per": 2}]}]  # fmt: skip
+    pooled = prior.pooled_dihedral(entries_)
+    phi = np.linspace(-np.pi, np.pi, 73)
+
+    def energy(terms):
+        return sum(t["phi_k"] * (1 + np.cos(t["per"] * phi - np.radians(t["phase"]))) for t in terms)
+
+    mean = np.mean([energy(e["terms"]) for e in entries_], axis=0)
+    difference = energy(pooled) - mean
+    np.testing.assert_allclose(difference - difference.mean(), 0, atol=1e-12)
+
+
+def test_a_prior_without_bonds_cannot_be_extended():
+    sections = fitted_like_prior(WILD)
+    sections["bonds"] = {}
+    with pytest.raises(CgthermoError, match="has no bonds"):
+        prior.extend_prior(sections, WILD)
+
+
+def test_paper_prior_types_are_extended_in_their_own_naming():
+    """A prior typed CA + one-letter code (the paper's) gets CAK for a new lysine."""
+    sections = fitted_like_prior(WILD)
+    code = {"TYR": "CAY", "ASP": "CAD", "PRO": "CAP", "GLU": "CAE", "THR": "CAT", "GLY": "CAG",
+            "TRP": "CAW"}  # fmt: skip
+
+    def rename(key):
+        for three, ca in code.items():
+            key = key.replace(three, ca)
+        return key
+
+    paper = {section: ({rename(k): v for k, v in value.items()} if isinstance(value, dict)
+                       else [rename(t) for t in value]) for section, value in sections.items()}
+    mutant = list(WILD)
+    mutant[4] = "LYS"
+    extended, filled = prior.extend_prior(paper, mutant)
+    assert "CAK" in extended["lj"] and "CAK" in extended["atomtypes"]
+    assert any("(CAE" not in line and "CAK" in line for line in filled)
+
+
+def test_random_coils_have_the_priors_bonds_and_angles_and_avoid_themselves():
+    coils = structure.random_coils(5, 12, 3.82, 104.0, np.random.default_rng(1))
+    bonds = np.linalg.norm(np.diff(coils, axis=1), axis=-1)
+    np.testing.assert_allclose(bonds, 3.82, rtol=1e-10)
+    u, v = coils[:, :-2] - coils[:, 1:-1], coils[:, 2:] - coils[:, 1:-1]
+    cos = (u * v).sum(-1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1)
+    np.testing.assert_allclose(np.degrees(np.arccos(cos)), 104.0, atol=1e-8)
+    dist = np.linalg.norm(coils[:, :, None] - coils[:, None], axis=-1)
+    i, j = np.triu_indices(12, 2)
+    assert dist[:, i, j].min() > structure.MIN_NONBONDED
+
+
+def test_trajectory_starts_are_read_in_angstrom_exactly(tmp_path):
+    """An xtc (nm, as the paper's k-centers files) comes back in Å, frame for frame."""
+    import mdtraj
+
+    topology = CGTopology(WILD).to_mdtraj()
+    frames_angstrom = structure.random_coils(4, len(WILD), 3.8, 100.0, np.random.default_rng(4))
+    traj = mdtraj.Trajectory(frames_angstrom / 10.0, topology)
+    traj.save_xtc(str(tmp_path / "starts.xtc"))
+    traj[0].save_pdb(str(tmp_path / "top.pdb"))
+    names, read = structure.trajectory_ca(tmp_path / "starts.xtc", tmp_path / "top.pdb")
+    assert names == WILD
+    np.testing.assert_allclose(read, frames_angstrom, atol=0.006)  # xtc keeps 1e-3 nm
+
+
+def test_given_starts_are_used_one_per_replica():
+    from cgthermo.cgsim.starts import given_frames
+
+    assert given_frames(32, 32).tolist() == list(range(32))
+    assert given_frames(1, 4).tolist() == [0, 0, 0, 0]
+    assert given_frames(3, 7).tolist() == [0, 1, 2, 0, 1, 2, 0]
+    assert given_frames(9, 3).tolist() == [0, 4, 8]
+
+
+def config_with(*predict, models=("prior_only", "specific", "multi")):
+    return validate({"proteins": [{"name": "cln", "sequence": "YYDPETGTWY", "temperature": 340}],
+                     "models": list(models), "predict": list(predict)})  # fmt: skip
+
+
+def test_entries_resolve_their_defaults():
+    config = config_with({"name": "y1a", "sequence": "AYDPETGTWY", "parent": "cln"},
+                         {"name": "coil", "sequence": "KAAWAE"})  # fmt: skip
+    y1a, coil = (entries.resolve(config, n) for n in ("y1a", "coil"))
+    assert (y1a.model, y1a.starts, y1a.temperature, y1a.compares_to_parent) == \
+        ("multi", "parent", 340.0, True)  # fmt: skip
+    assert (coil.starts, coil.temperature, coil.compares_to_parent) == ("extended", 300.0, False)
+    assert entries.problems(config) == []
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"name": "cln", "sequence": "KAAWAE"}, "already used by a protein"),
+    ({"name": "x", "sequence": "KAAWAE", "parent": "nope"}, "not a protein of this config"),
+    ({"name": "x", "sequence": "KAAWAE", "parent": "cln", "model": "specific"},
+     "the parent 'cln' has 10 residues, the entry 6"),
+    ({"name": "x", "sequence": "KAAWAE", "starts": "parent", "parent": "cln"},
+     "starts' is parent but the entry has no parent of its length"),
+    ({"name": "x", "sequence": "KAAWAE", "model": "checkpoint"}, "checkpoint and prior is not given"),
+    ({"name": "x", "sequence": "KAAWAE", "starts": "pdb"}, "the entry has no pdb"),
+])  # fmt: skip
+def test_a_bad_entry_is_one_line_at_load(entry, message):
+    problems = entries.problems(config_with(entry))
+    assert len(problems) == 1 and message in str(problems[0])
+
+
+def test_multi_without_the_multi_model_is_refused():
+    config = config_with({"name": "x", "sequence": "KAAWAE"}, models=("prior_only", "specific"))
+    (problem,) = entries.problems(config)
+    assert "needs this config's multi-protein prior" in str(problem)

@@ -1,0 +1,100 @@
+# Predictions: a trained model (this config's multi-protein or a protein's own network, or a
+# checkpoint from elsewhere) simulates sequences without all-atom data of their own
+# (config `predict`, docs/predict.md). Each entry has its own folder and reruns alone.
+from cgthermo.predict.rules import PredictRules
+
+PREDICT = PredictRules(config)
+
+
+rule predict_prepare:
+    input:
+        unpack(PREDICT.prepare_inputs),
+    output:
+        topology=f"{RESULTS}/predictions/{{prediction}}/cg/topology.pdb",
+        starts=f"{RESULTS}/predictions/{{prediction}}/cg/starts.h5",
+        prior=f"{RESULTS}/predictions/{{prediction}}/prior/prior.yaml",
+        record=f"{RESULTS}/predictions/{{prediction}}/prepare.json",
+    log:
+        "logs/predict_prepare/{prediction}.log",
+    conda:
+        "../../envs/cg.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime="30m",
+    params:
+        entry=PREDICT.entry,
+        cgsim=cgconfig.result_settings(config, "cgsim"),
+    script:
+        "../scripts/predict_prepare.py"
+
+
+rule predict_sim:
+    input:
+        unpack(PREDICT.sim_inputs),
+    output:
+        traj=f"{RESULTS}/predictions/{{prediction}}/cgsim/traj.xtc",
+        frames=f"{RESULTS}/predictions/{{prediction}}/cgsim/frames.csv",
+        log=f"{RESULTS}/predictions/{{prediction}}/cgsim/log.csv",
+        run=f"{RESULTS}/predictions/{{prediction}}/cgsim/run.json",
+    log:
+        "logs/predict_sim/{prediction}.log",
+    benchmark:
+        "logs/benchmarks/predict_sim/{prediction}.tsv"
+    conda:
+        "../../envs/cgsim.yaml"
+    threads: CGSIM.threads(workflow.cores)
+    resources:
+        mem_mb=CGSIM_MEMORY_MB,
+        runtime=CGSIM.runtime,
+        gpu=CGSIM.gpus(),
+    params:
+        work=f"{RESULTS}/predictions/{{prediction}}/cgsim/work",
+        entry=PREDICT.entry,
+        settings=cgconfig.result_settings(config, "cgsim"),
+    script:
+        "../scripts/predict_sim.py"
+
+
+rule predict_analysis:
+    input:
+        unpack(PREDICT.analysis_inputs),
+    output:
+        metrics=f"{RESULTS}/predictions/{{prediction}}/analysis/metrics.json",
+        figure=report(
+            f"{RESULTS}/predictions/{{prediction}}/analysis/figure.png",
+            caption="../report/prediction.rst",
+            category="Predictions",
+            labels={"prediction": "{prediction}"},
+        ),
+    log:
+        "logs/predict_analysis/{prediction}.log",
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=ANALYSIS.model_mem_mb,
+        runtime="30m",
+    params:
+        entry=PREDICT.entry,
+        settings=cgconfig.result_settings(config, "analysis", seeded=False),
+        seed=PREDICT.analysis_seed,
+    script:
+        "../scripts/predict_analysis.py"
+
+
+rule predictions_summary:
+    input:
+        metrics=PREDICT.metrics_files,
+    output:
+        f"{RESULTS}/predictions.csv",
+    log:
+        "logs/predictions_summary.log",
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime="10m",
+    script:
+        "../scripts/predictions_summary.py"

@@ -1,0 +1,8 @@
+"""Rule predict_analysis (docs/predict.md)."""
+
+from cgthermo.rulelog import rule_logging
+
+with rule_logging(snakemake, torch_threads=True):
+    from cgthermo.predict.stage import predict_analysis
+
+    predict_analysis(snakemake)

@@ -1,0 +1,8 @@
+"""Rule predictions_summary (docs/predict.md)."""
+
+from cgthermo.rulelog import rule_logging
+
+with rule_logging(snakemake, torch_threads=True):
+    from cgthermo.predict.stage import predictions_summary
+
+    predictions_summary(snakemake)
