@@ -102,3 +102,17 @@ def test_paper_dry_run_plans_every_stage_for_all_twelve_proteins(paper, tmp_path
     assert counts["cg_sim"] == counts["analysis"] == len(names) * models
     assert counts["prior_multi"] == counts["train_multi"] == 1
     assert counts["summary"] == counts["report"] == 1
+
+
+def test_paper_config_predicts_the_deposited_mutant_with_the_multi_model(paper):
+    """1GAB as deposited (SEQRES chain A): protein B's 47 residues with I5K and V39K after six
+    more at the N-terminus; at another length than its parent, intrinsic readouts only."""
+    from cgthermo.predict.entries import resolve
+
+    mutant = resolve(paper, "proteinb_1gab")
+    parent = next(p for p in paper["proteins"] if p["name"] == "proteinb")["sequence"]
+    sequence = "TIDQWLLKNAKEDAIAELKKAGITSDFYFNAINKAKTVEEVNALKNEILKAHA"
+    differ = [(i + 1, parent[i], sequence[6 + i]) for i in range(47) if parent[i] != sequence[6 + i]]
+    assert differ == [(5, "I", "K"), (39, "V", "K")]
+    assert (mutant.model, mutant.parent, mutant.beads, mutant.compares_to_parent) == \
+        ("multi", "proteinb", 53, False)  # fmt: skip

@@ -10,6 +10,7 @@ from .errors import CgthermoError, raise_all
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 MULTI = "multi"
+LOO = "multi_loo"  # leave-one-protein-out: results/multi_loo/{protein}/ holds its prior and network
 
 
 def _fill_defaults(schema: dict, value):
@@ -152,6 +153,25 @@ def aa_settings(config: dict, name: str) -> dict:
 
 def protein_names(config: dict) -> list[str]:
     return [p["name"] for p in config["proteins"]]
+
+
+def model_groups(config: dict) -> dict:
+    """The multi-protein trainings of the config, folder → proteins trained on: `multi` (every
+    protein) and, with the multi_loo model, `multi_loo/{protein}` (every protein but that one)."""
+    names = protein_names(config)
+    groups = {}
+    if MULTI in config["models"]:
+        groups[MULTI] = names
+    if LOO in config["models"]:
+        groups.update({f"{LOO}/{name}": [n for n in names if n != name] for name in names})
+    return groups
+
+
+def group_pattern(config: dict) -> str:
+    """The wildcard constraint of the rules' {group}: the config's groups (none: no match)."""
+    import re
+
+    return "|".join(re.escape(g) for g in model_groups(config)) or "(?!x)x"
 
 
 def is_imported(config: dict, name: str) -> bool:

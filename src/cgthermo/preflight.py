@@ -37,7 +37,16 @@ def content_problems(config: dict) -> list[CgthermoError]:
             problems += protein_problems(config, entry, shortest)
         except (TypeError, KeyError, AttributeError, ValueError):
             continue  # an entry the schema refused: its schema problems say what to fix
-    return problems + prediction_problems(config)
+    return problems + loo_problems(config) + prediction_problems(config)
+
+
+def loo_problems(config: dict) -> list[CgthermoError]:
+    """A leave-one-out model needs another protein to learn from."""
+    if "multi_loo" in (config.get("models") or []) and len(config.get("proteins") or []) < 2:
+        return [CgthermoError("config key 'models' lists multi_loo, which trains on every protein "
+                              "but the one it simulates, and the config has one protein",
+                              "add proteins, or remove multi_loo from models")]  # fmt: skip
+    return []
 
 
 def prediction_problems(config: dict) -> list[CgthermoError]:

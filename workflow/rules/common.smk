@@ -27,12 +27,14 @@ RESULTS = config["results"]
 PROTEINS = cgconfig.protein_names(config)
 MODELS = config["models"]
 MULTI = cgconfig.MULTI
+LOO = cgconfig.LOO
 
 
 wildcard_constraints:
     protein="|".join(PROTEINS),
     prediction="|".join(name for name in cgpredict.names(config)) or "(?!x)x",
-    model="prior_only|specific|multi",
+    model="prior_only|specific|multi|multi_loo",
+    group=cgconfig.group_pattern(config),
     replica=r"\d+",
 
 

@@ -1,6 +1,7 @@
 # Prior fitting by Boltzmann inversion, its torchmd YAML and fit plot, and the delta
 # forces (mapped − prior, computed by torchmd) that the NNP learns: one prior per
-# protein (`prior`) and one over all proteins of the config (`prior_multi`).
+# protein (`prior`) and one per multi-protein group (`prior_multi`): `multi`, all proteins,
+# and `multi_loo/{protein}`, all proteins but one (the multi_loo model).
 
 
 from cgthermo.prior.rules import PriorRules
@@ -33,15 +34,15 @@ rule prior:
 
 rule prior_multi:
     input:
-        datasets=PRIOR.multi_datasets,
+        datasets=PRIOR.group_datasets,
     output:
-        prior=f"{RESULTS}/{MULTI}/prior/prior.yaml",
-        fit=f"{RESULTS}/{MULTI}/prior/fit.png",
-        delta=f"{RESULTS}/{MULTI}/cg/delta.h5",
+        prior=f"{RESULTS}/{{group}}/prior/prior.yaml",
+        fit=f"{RESULTS}/{{group}}/prior/fit.png",
+        delta=f"{RESULTS}/{{group}}/cg/delta.h5",
     log:
-        f"logs/prior_multi/{MULTI}.log",
+        "logs/prior_multi/{group}.log",
     benchmark:
-        f"logs/benchmarks/prior_multi/{MULTI}.tsv"
+        "logs/benchmarks/prior_multi/{group}.tsv"
     conda:
         "../../envs/cg.yaml"
     threads: 1
@@ -52,3 +53,21 @@ rule prior_multi:
         settings=cgconfig.result_settings(config, "prior", seeded=False),
     script:
         "../scripts/prior.py"
+
+
+rule loo_prior_extended:
+    input:
+        prior=f"{RESULTS}/{LOO}/{{protein}}/prior/prior.yaml",
+        dataset=f"{RESULTS}/{{protein}}/cg/dataset.h5",
+    output:
+        f"{RESULTS}/{LOO}/{{protein}}/prior/extended.yaml",
+    log:
+        "logs/loo_prior_extended/{protein}.log",
+    conda:
+        "../../envs/cg.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime="10m",
+    script:
+        "../scripts/loo_prior_extended.py"

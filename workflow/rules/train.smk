@@ -1,5 +1,6 @@
 # NNP training with torchmd-net on delta forces: one model per protein (`train`) and
-# one for all proteins together (`train_multi`). Checkpoints for resuming live in a
+# one per multi-protein group (`train_multi`: `multi`, all proteins; `multi_loo/{protein}`,
+# all but one). Checkpoints for resuming live in a
 # `work/` folder beside the outputs; a rerun with the same settings continues there.
 # With train.noise.sigmas set, the network trains on forces + noise labels instead
 # (`noise_labels`, `noise_labels_multi`: their own cached step, so a new σ reruns from there).
@@ -32,14 +33,14 @@ rule noise_labels:
 
 rule noise_labels_multi:
     input:
-        datasets=expand(f"{RESULTS}/{{protein}}/cg/dataset.h5", protein=PROTEINS),
-        prior=f"{RESULTS}/{MULTI}/prior/prior.yaml",
+        datasets=PRIOR.group_datasets,
+        prior=f"{RESULTS}/{{group}}/prior/prior.yaml",
     output:
-        labels=f"{RESULTS}/{MULTI}/cg/noise_labels.h5",
+        labels=f"{RESULTS}/{{group}}/cg/noise_labels.h5",
     log:
-        f"logs/noise_labels_multi/{MULTI}.log",
+        "logs/noise_labels_multi/{group}.log",
     benchmark:
-        f"logs/benchmarks/noise_labels_multi/{MULTI}.tsv"
+        "logs/benchmarks/noise_labels_multi/{group}.tsv"
     conda:
         "../../envs/cg.yaml"
     threads: 1
@@ -83,17 +84,17 @@ rule train:
 rule train_multi:
     input:
         labels=TRAIN.labels_multi,
-        delta=f"{RESULTS}/{MULTI}/cg/delta.h5",
-        datasets=expand(f"{RESULTS}/{{protein}}/cg/dataset.h5", protein=PROTEINS),
+        delta=f"{RESULTS}/{{group}}/cg/delta.h5",
+        datasets=PRIOR.group_datasets,
     output:
-        ckpt=f"{RESULTS}/{MULTI}/model/model.ckpt",
-        metrics=f"{RESULTS}/{MULTI}/model/metrics.csv",
-        curve=f"{RESULTS}/{MULTI}/model/learning_curve.png",
-        test=f"{RESULTS}/{MULTI}/model/test.json",
+        ckpt=f"{RESULTS}/{{group}}/model/model.ckpt",
+        metrics=f"{RESULTS}/{{group}}/model/metrics.csv",
+        curve=f"{RESULTS}/{{group}}/model/learning_curve.png",
+        test=f"{RESULTS}/{{group}}/model/test.json",
     log:
-        "logs/train_multi/multi.log",
+        "logs/train_multi/{group}.log",
     benchmark:
-        "logs/benchmarks/train_multi/multi.tsv"
+        "logs/benchmarks/train_multi/{group}.tsv"
     conda:
         "../../envs/train.yaml"
     threads: 4
@@ -102,8 +103,8 @@ rule train_multi:
         runtime=TRAIN.runtime,
         gpu=TRAIN.gpus(),
     params:
-        kind="multi",
+        kind=TRAIN.group_kind,
         settings=cgconfig.result_settings(config, "train"),
-        proteins=PROTEINS,
+        proteins=PRIOR.group_proteins,
     script:
         "../scripts/train.py"

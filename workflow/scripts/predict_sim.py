@@ -1,8 +1,10 @@
-"""Rule predict_sim (docs/predict.md)."""
+"""Rule predict_sim: the CG simulation of one prediction (docs/predict.md)."""
 
 from cgthermo.rulelog import rule_logging
 
-with rule_logging(snakemake, torch_threads=True):
-    from cgthermo.predict.stage import predict_sim
+# the guard: worker processes (spawned on CPUs) import this file again as __mp_main__
+if __name__ == "__main__":
+    with rule_logging(snakemake, append=True, torch_threads=True):
+        from cgthermo.predict.stage import predict_sim
 
-    predict_sim(snakemake)
+        predict_sim(snakemake)

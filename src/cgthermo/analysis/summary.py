@@ -13,7 +13,7 @@ from ..io import atomic_path, require_file
 from . import bootstrap
 
 BASELINE = "prior_only"
-MODEL_ORDER = ("prior_only", "specific", "multi")
+MODEL_ORDER = ("prior_only", "specific", "multi", "multi_loo")
 
 
 def read_metrics(paths) -> pd.DataFrame:

@@ -6,7 +6,7 @@ from pathlib import Path
 from .. import config as cgconfig
 from ..errors import CgthermoError
 
-MODELS = ("prior_only", "specific", "multi")
+MODELS = ("prior_only", "specific", "multi", "multi_loo")
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,8 @@ def model_input_paths(results: str, protein: str, model: str) -> dict:
 
     prior_only: the protein's prior and no network; specific: the protein's network
     with the protein's prior (the prior it learned the delta forces against); multi:
-    the multi-protein network with the multi-protein prior.
+    the multi-protein network with the multi-protein prior; multi_loo: the network and prior
+    of every other protein, the prior extended to this one (docs/predict.md).
     """
     if model not in MODELS:
         raise CgthermoError(f"unknown CG model '{model}'", f"use one of {', '.join(MODELS)}")
@@ -148,6 +149,9 @@ def model_input_paths(results: str, protein: str, model: str) -> dict:
     if model == "multi":
         paths["prior"] = f"{results}/{cgconfig.MULTI}/prior/prior.yaml"
         paths["checkpoint"] = f"{results}/{cgconfig.MULTI}/model/model.ckpt"
+    elif model == cgconfig.LOO:  # trained without this protein; its prior extended to it
+        paths["prior"] = f"{results}/{cgconfig.LOO}/{protein}/prior/extended.yaml"
+        paths["checkpoint"] = f"{results}/{cgconfig.LOO}/{protein}/model/model.ckpt"
     else:
         paths["prior"] = f"{results}/{protein}/prior/prior.yaml"
     if model == "specific":

@@ -21,6 +21,13 @@ class PriorRules:
     def multi_datasets(self, wildcards=None) -> list[str]:
         return [f"{self.results}/{p}/cg/dataset.h5" for p in cgconfig.protein_names(self.config)]
 
+    def group_proteins(self, wildcards) -> list[str]:
+        """The proteins a multi-protein group (multi, multi_loo/{protein}) is trained on."""
+        return cgconfig.model_groups(self.config)[wildcards.group]
+
+    def group_datasets(self, wildcards) -> list[str]:
+        return [f"{self.results}/{p}/cg/dataset.h5" for p in self.group_proteins(wildcards)]
+
     @staticmethod
     def runtime(wildcards, input, attempt) -> str:
         """Histograms, fits and, above all, torchmd's prior forces on every frame; 4× slack."""

@@ -59,3 +59,16 @@ def prior(job) -> None:
         job.output.fit,
         job.output.delta,
     )
+
+
+def loo_prior_extended(job) -> None:
+    """The prior of the proteins but one, extended to that one's chain (docs/predict.md):
+    what the multi_loo model simulates it with."""
+    from ..cgmap.dataset import open_dataset
+    from ..predict.prior import write_extended_prior
+
+    with open_dataset(job.input.dataset) as groups:
+        resnames = groups[0].resnames
+    filled = write_extended_prior(job.input.prior, resnames, job.output[0])
+    log.info("%s: the leave-one-out prior extended by %d entries", job.wildcards.protein,
+             len(filled))  # fmt: skip

@@ -37,9 +37,14 @@ class TrainRules:
         name = "noise_labels" if noise_enabled(self.settings) else "delta"
         return f"{self.results}/{wildcards.protein}/cg/{name}.h5"
 
-    def labels_multi(self, wildcards=None) -> str:
+    def labels_multi(self, wildcards) -> str:
         name = "noise_labels" if noise_enabled(self.settings) else "delta"
-        return f"{self.results}/{cgconfig.MULTI}/cg/{name}.h5"
+        return f"{self.results}/{wildcards.group}/cg/{name}.h5"
+
+    @staticmethod
+    def group_kind(wildcards) -> str:
+        """multi for the all-protein group, multi_loo for a leave-one-out one."""
+        return cgconfig.LOO if wildcards.group.startswith(cgconfig.LOO + "/") else cgconfig.MULTI
 
     def noise_runtime(self, wildcards, input, attempt) -> str:
         """The prior on every noised row (copies × levels per frame), 4× slack."""

@@ -14,7 +14,7 @@ import yaml
 
 from ..errors import CgthermoError
 
-MODEL_KINDS = ("specific", "multi")
+MODEL_KINDS = ("specific", "multi", "multi_loo")
 
 # keys of our `train` section that are ours, not torchmd-net arguments
 OWN_KEYS = {"split", "split_blocks", "device", "noise", "data_fraction"}

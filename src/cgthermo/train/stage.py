@@ -17,7 +17,7 @@ def train(job) -> None:
     )
     # a specific model's delta file holds one group, named after its protein (the wildcard)
     proteins = job.params.get("proteins") or [job.wildcards.protein]
-    seed_key = proteins[0] if job.params.kind == "specific" else "multi"
+    seed_key = proteins[0] if job.params.kind == "specific" else job.wildcards.group
     train_model(
         job.config,
         job.params.kind,
