@@ -231,3 +231,18 @@ def test_multi_without_the_multi_model_is_refused():
     config = config_with({"name": "x", "sequence": "KAAWAE"}, models=("prior_only", "specific"))
     (problem,) = entries.problems(config)
     assert "needs this config's multi-protein prior" in str(problem)
+
+
+def test_random_coils_relax_downhill_under_the_prior(tmp_path):
+    from cgthermo.predict.prepare import relax_under_prior
+
+    path = tmp_path / "prior.yaml"
+    path.write_text(yaml.safe_dump(fitted_like_prior(WILD)))
+    coils = structure.random_coils(4, len(WILD), 3.6, 130.0, np.random.default_rng(3))
+    evaluate = PriorEvaluator(path, CGTopology(WILD))
+    relaxed = relax_under_prior(coils, path, WILD)
+    before, after = evaluate(coils)[0], evaluate(relaxed)[0]
+    assert np.all(after < before)
+    # the bonds move from the coil's 3.6 Å toward the prior's req (3.80–3.88 Å)
+    bonds = np.linalg.norm(np.diff(relaxed, axis=1), axis=-1)
+    assert np.all(np.abs(bonds - 3.84) < np.abs(3.6 - 3.84))
