@@ -137,7 +137,8 @@ def prepare(config: dict, prediction: Prediction, outputs: dict, dataset_h5=None
     if prediction.starts == "parent":
         starts = parent_starts(config, prediction, dataset_h5)
     else:
-        seed = cgconfig.stage_seed(config, "predict_starts", prediction.name)
+        # keyed by the chain, not the entry: every model of one sequence gets the same coils
+        seed = cgconfig.stage_seed(config, "predict_starts", "".join(prediction.resnames))
         starts = given_starts(prediction, config["cgsim"]["replicas"], prior, seed)
         if prediction.starts == "extended":
             starts = relax_under_prior(starts, outputs["prior"], prediction.resnames)
