@@ -246,3 +246,41 @@ def test_random_coils_relax_downhill_under_the_prior(tmp_path):
     # the bonds move from the coil's 3.6 Å toward the prior's req (3.80–3.88 Å)
     bonds = np.linalg.norm(np.diff(relaxed, axis=1), axis=-1)
     assert np.all(np.abs(bonds - 3.84) < np.abs(3.6 - 3.84))
+
+
+def test_contact_map_in_blocks_is_the_whole_count(monkeypatch):
+    from cgthermo.predict import analysis
+
+    pos = structure.random_coils(50, 8, 3.8, 100.0, np.random.default_rng(5))
+    dist = np.linalg.norm(pos[:, :, None] - pos[:, None], axis=-1)
+    monkeypatch.setattr(analysis, "CONTACT_BLOCK_VALUES", 7 * 28)  # blocks of 7 frames
+    np.testing.assert_allclose(analysis.contact_map(pos, 8.0), (dist < 8.0).mean(axis=0))
+
+
+def test_under_exchange_each_trajectory_replica_gets_its_ladders_start(tmp_path):
+    """32 slots in ladders of 4 from 32 given frames: trajectory replica k is slot 4k."""
+    from cgthermo.predict.analysis import start_of_each_replica
+    from cgthermo.predict.entries import Prediction
+    from cgthermo.predict.prepare import write_starts
+
+    frames = np.arange(32 * 10 * 3, dtype=float).reshape(32, 10, 3)
+    prediction = Prediction("p", tuple(WILD), 300.0, "multi", "trajectory")
+    write_starts(tmp_path / "starts.h5", prediction, frames)
+    starts = start_of_each_replica(tmp_path / "starts.h5", "p", 8, slots=4)
+    np.testing.assert_array_equal(starts, frames[::4])
+
+
+def test_a_types_own_repulsion_is_kept_without_an_atomtypes_list():
+    sections = fitted_like_prior(WILD)
+    del sections["atomtypes"]
+    extended, filled = prior.extend_prior(sections, WILD)
+    assert extended["lj"] == sections["lj"] and filled == []
+
+
+def test_an_imported_parent_has_the_length_of_its_data(tmp_path):
+    types = tmp_path / "embeddings.npy"
+    np.save(types, np.arange(1, 11))
+    config = validate({"proteins": [{"name": "cln", "temperature": 340, "import": {
+        "coords": "c.npy", "forces": "f.npy", "embeddings": str(types)}}],
+        "predict": [{"name": "m", "sequence": "AYDPETGTWY", "parent": "cln"}]})  # fmt: skip
+    assert entries.resolve(config, "m").compares_to_parent

@@ -121,8 +121,9 @@ def test_types_copy_where_torchmdnet_would_misread_them(tmp_path):
 
 @pytest.mark.parametrize("mode", ["replica", "time-block"])
 def test_data_fraction_keeps_the_start_of_each_training_replica(two_proteins, mode):
-    """A quarter of the data: the first quarter of every training replica's times, the same
-    validation and test frames; the frames kept are those a 4× shorter run would have saved."""
+    """A quarter of the data: the training frames within the first quarter of every
+    replica's times (what a 4× shorter run would have saved), the same validation and test
+    frames."""
     full = splits.make_splits(two_proteins, 0.25, 0.25, mode, seed=1)
     part = splits.make_splits(two_proteins, 0.25, 0.25, mode, seed=1, train_fraction=0.25)
     for name in ("val", "test"):
@@ -133,13 +134,28 @@ def test_data_fraction_keeps_the_start_of_each_training_replica(two_proteins, mo
                                    & (full["idx_train"] < group.offset + group.frames)]
         for replica in np.unique(group.replica[inside - group.offset]):
             rows = inside[group.replica[inside - group.offset] == replica]
-            times = np.sort(group.time[rows - group.offset])
+            every_time = np.sort(group.time[group.replica == replica])
+            cut = every_time[int(np.ceil(0.25 * len(every_time))) - 1]
             kept = np.intersect1d(rows, part["idx_train"])
-            cut = times[int(np.ceil(0.25 * len(times))) - 1]
-            assert len(kept) == int(np.ceil(0.25 * len(times)))
-            assert group.time[kept - group.offset].max() == cut
+            np.testing.assert_array_equal(kept, rows[group.time[rows - group.offset] <= cut])
+            assert len(kept) > 0
 
 
 def test_data_fraction_outside_zero_one_is_refused(two_proteins):
     with pytest.raises(CgthermoError, match="train.data_fraction"):
         splits.leading_frames(two_proteins, np.arange(10), 0.0)
+
+
+def test_time_blocks_keep_rows_of_one_time_together(tmp_path):
+    """Noised copies share their frame's time: no time block splits them."""
+    protein = synthetic.make_protein("a", [1, 2, 4], 2, 50, seed=3)
+    for key in ("pos", "mapped", "delta", "replica", "time"):
+        protein[key] = np.repeat(protein[key], 3, axis=0)  # three rows per saved time
+    synthetic.write_dataset(tmp_path / "d.h5", [protein], "delta")
+    groups = dataset.frame_table(tmp_path / "d.h5")
+    result = splits.make_splits(groups, 0.1, 0.2, "time-block", blocks_per_replica=7, seed=2)
+    label = set_of_each_frame(groups, result)
+    for replica in (0, 1):
+        rows = groups[0].replica == replica
+        for t in np.unique(groups[0].time[rows]):
+            assert len(set(label[rows & (groups[0].time == t)])) == 1

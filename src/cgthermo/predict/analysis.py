@@ -53,18 +53,32 @@ def folding_dg(temperature_K: float):
     return dg
 
 
-def start_of_each_replica(starts_h5, name: str, n_replicas: int) -> np.ndarray:
-    """(replicas, beads, 3) Å: the frame each replica started from (cgsim.starts.given_frames)."""
+def start_of_each_replica(starts_h5, name: str, n_replicas: int, slots: int = 1) -> np.ndarray:
+    """(replicas, beads, 3) Å: the frame each trajectory replica started from. The run gives
+    slot s frame given_frames(frames, slots × replicas)[s]; under replica exchange the
+    trajectory's replica k is the target-temperature slot k × slots of its ladder."""
     from ..cgsim.starts import given_frames, load_start_data
 
     data = load_start_data(starts_h5, name)
-    return data.pos[given_frames(len(data.pos), n_replicas)]
+    return data.pos[given_frames(len(data.pos), n_replicas * slots)[::slots]]
+
+
+CONTACT_BLOCK_VALUES = 1 << 24  # pair distances per block of the contact map (64 MB float32)
 
 
 def contact_map(pos: np.ndarray, cutoff: float) -> np.ndarray:
-    """(beads, beads) probability that a Cα pair is closer than `cutoff` Å."""
-    dist = np.linalg.norm(pos[:, :, None, :] - pos[:, None, :, :], axis=-1)
-    return (dist < cutoff).mean(axis=0)
+    """(beads, beads) probability that a Cα pair is closer than `cutoff` Å, counted a block
+    of frames at a time (frames × pairs distances never all at once)."""
+    beads = pos.shape[1]
+    i, j = np.triu_indices(beads, k=1)
+    counts = np.zeros(len(i))
+    block = max(1, CONTACT_BLOCK_VALUES // max(1, len(i)))
+    for start in range(0, len(pos), block):
+        chunk = np.asarray(pos[start : start + block], dtype=np.float32)
+        counts += (np.linalg.norm(chunk[:, i] - chunk[:, j], axis=-1) < cutoff).sum(axis=0)
+    probability = np.eye(beads)
+    probability[i, j] = probability[j, i] = counts / max(1, len(pos))
+    return probability
 
 
 def add_interval(result: dict, key: str, triple) -> None:
@@ -72,9 +86,11 @@ def add_interval(result: dict, key: str, triple) -> None:
 
 
 def analyse_prediction(name: str, traj, frames_csv, topology_path, starts_h5, settings: dict,
-                       temperature_K: float, seed: int, native=None, parent=None) -> tuple:
+                       temperature_K: float, seed: int, native=None, parent=None,
+                       slots: int = 1) -> tuple:  # fmt: skip
     """(metrics dict, figure data) of one prediction; `parent`: dict with reference,
-    dataset, run_json, model, metrics, resamples (or None)."""
+    dataset, run_json, model, metrics, resamples (or None); `slots`: simulated replicas per
+    trajectory replica (the ladder size under replica exchange, else 1)."""
     topology = inputs.load_topology(topology_path)
     ensemble, counts = inputs.load_cg(traj, frames_csv, topology, settings["cg_burnin_fraction"])
     pos = np.concatenate(ensemble.pieces)
@@ -86,7 +102,7 @@ def analyse_prediction(name: str, traj, frames_csv, topology_path, starts_h5, se
               "n_frames_cg_used": int(len(pos))}  # fmt: skip
     rg = structure.radius_of_gyration(pos)
     add_interval(result, "rg_mean", replica_intervals(rg, frame_replica, n_replicas, m_cg))
-    starts = start_of_each_replica(starts_h5, name, n_replicas)
+    starts = start_of_each_replica(starts_h5, name, n_replicas, slots)
     to_start = np.concatenate([structure.rmsd_to(piece, starts[r], topology)
                                for piece, r in zip(ensemble.pieces, ensemble.replicas,
                                                    strict=True)])  # fmt: skip

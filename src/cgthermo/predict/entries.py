@@ -67,17 +67,24 @@ def residues_of(item: dict) -> list[str]:
     return pdb_chain(item["pdb"])[0]
 
 
-def parent_residues(config: dict, parent: str) -> list[str]:
-    """The parent protein's residues (sequence or pdb); imported proteins have no sequence
-    here, so their length comes from the data at run time (None)."""
+def protein_length(config: dict, parent: str) -> int:
+    """The parent protein's number of residues: from its sequence, its pdb, or its imported
+    data (the embeddings .npy, or the Cα atoms of the trajectory's topology)."""
     item = cgconfig.protein(config, parent)
     if "sequence" in item:
-        return parse_sequence(item["sequence"])
+        return len(parse_sequence(item["sequence"]))
     if "pdb" in item:
         from .structure import pdb_chain
 
-        return pdb_chain(item["pdb"])[0]
-    return None
+        return len(pdb_chain(item["pdb"])[0])
+    spec = item["import"]
+    if "embeddings" in spec:
+        import numpy as np
+
+        return int(np.load(spec["embeddings"], mmap_mode="r").shape[0])
+    import mdtraj
+
+    return len(mdtraj.load_topology(spec["topology"]).select("name CA"))
 
 
 def resolve(config: dict, name: str) -> Prediction:
@@ -91,8 +98,7 @@ def resolve(config: dict, name: str) -> Prediction:
         if parent not in cgconfig.protein_names(config):
             raise CgthermoError(f"{key}.parent' is '{parent}', not a protein of this config",
                                 f"use one of {', '.join(cgconfig.protein_names(config))}")
-        residues = parent_residues(config, parent)
-        parent_length = None if residues is None else len(residues)
+        parent_length = protein_length(config, parent)
     model = item["model"]
     check_model(config, item, key, model, parent, parent_length, len(resnames))
     starts = resolve_starts(item, key, parent, parent_length, len(resnames))
@@ -115,7 +121,9 @@ def check_model(config, item, key, model, parent, parent_length, beads) -> None:
             if not Path(item[k]).is_file():
                 raise CgthermoError(f"{key}.{k}': {item[k]} does not exist", "fix the path")
         return
-    if model in ("multi", "prior_only") and "multi" not in config["models"]:
+    same_length_parent = parent is not None and parent_length == beads
+    if (model == "multi" or (model == "prior_only" and not same_length_parent)) \
+            and "multi" not in config["models"]:  # fmt: skip
         raise CgthermoError(
             f"{key}.model' is {model}, which needs this config's multi-protein prior, but "
             "'models' has no multi", "add multi to models, or use model: specific or checkpoint")

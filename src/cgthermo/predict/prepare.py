@@ -36,6 +36,9 @@ def model_files(config: dict, prediction: Prediction) -> dict:
     if prediction.model == "specific":
         return {"checkpoint": f"{results}/{prediction.parent}/model/specific/model.ckpt",
                 "prior": f"{results}/{prediction.parent}/prior/prior.yaml"}  # fmt: skip
+    if prediction.model == "prior_only" and prediction.compares_to_parent:
+        # the parent's prior_only run uses the parent's prior: ΔΔG then compares like with like
+        return {"prior": f"{results}/{prediction.parent}/prior/prior.yaml"}
     files = {"prior": f"{results}/{cgconfig.MULTI}/prior/prior.yaml"}
     if prediction.model == "multi":
         files["checkpoint"] = f"{results}/{cgconfig.MULTI}/model/model.ckpt"

@@ -64,18 +64,25 @@ def _fill_types(sections: dict, chain: list, source) -> list[str]:
     charges = sections.setdefault("electrostatics", {})
     known = list(sections.get("atomtypes") or [])
     filled = []
+    typical_mass = float(median(masses.values())) if masses else 12.0
     for bead in dict.fromkeys(chain):
-        if bead in lj and bead in known:
-            continue
-        if not eps:
-            raise CgthermoError(f"prior {source} has no repulsion (lj) parameters to extend to "
-                                f"bead type {bead}", "use a prior fitted with repulsion terms")
-        lj[bead] = {"epsilon": median(eps), "sigma": median(sig) if sig else 1.0}
-        masses.setdefault(bead, float(median(masses.values())) if masses else 12.0)
-        charges.setdefault(bead, {"charge": 0.0})
-        known.append(bead)
-        filled.append(f"bead type {bead}: repulsion ε {median(eps):.4g} (median of the prior's "
-                      f"types), mass {masses[bead]}, charge 0")
+        added = []
+        if bead not in lj:
+            if not eps:
+                raise CgthermoError(f"prior {source} has no repulsion (lj) parameters to extend "
+                                    f"to bead type {bead}", "use a prior fitted with repulsion terms")
+            lj[bead] = {"epsilon": median(eps), "sigma": median(sig) if sig else 1.0}
+            added.append(f"repulsion ε {median(eps):.4g} (median of the prior's types)")
+        if bead not in masses:
+            masses[bead] = typical_mass
+            added.append(f"mass {typical_mass:g}")
+        if bead not in charges:
+            charges[bead] = {"charge": 0.0}
+            added.append("charge 0")
+        if bead not in known:
+            known.append(bead)
+        if added:
+            filled.append(f"bead type {bead}: {', '.join(added)}")
     sections["atomtypes"] = known
     return filled
 

@@ -37,10 +37,16 @@ def predict_analysis(job) -> None:
     result, figure = analyse_prediction(
         prediction.name, job.input.traj, job.input.frames, job.input.topology, job.input.starts,
         job.params.settings, prediction.temperature, job.params.seed,
-        native=job.input.get("native"), parent=parent)  # fmt: skip
+        native=job.input.get("native"), parent=parent,
+        slots=rungs(job.config["cgsim"]))  # fmt: skip
     result.update(model=prediction.model, starts=prediction.starts)
     write_prediction(result, figure, job.output.metrics, job.output.figure)
     log.info("prediction %s: %s", prediction.name, result)
+
+
+def rungs(sim: dict) -> int:
+    """Simulated replicas per trajectory replica: the ladder size under replica exchange."""
+    return int(sim["exchange"]["temperatures"]) if sim["sampler"] == "exchange" else 1
 
 
 def predictions_summary(job) -> None:

@@ -50,7 +50,7 @@ class TrainRules:
         """The prior on every noised row (copies × levels per frame), 4× slack."""
         noise = self.settings.get("noise", {})
         rows = len(noise.get("sigmas", ())) * noise.get("copies", 1)
-        bead_frames = input.size_files[0] / BYTES_PER_BEAD_FRAME
+        bead_frames = sum(input.size_files) / BYTES_PER_BEAD_FRAME  # every protein's dataset
         return minutes(4 * rows * bead_frames * NOISE_SECONDS_PER_BEAD_ROW / 60, attempt,
                        least=MIN_MINUTES)  # fmt: skip
 

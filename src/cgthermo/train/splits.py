@@ -21,13 +21,17 @@ SPLIT_NAMES = ("train", "val", "test")
 
 
 def time_blocks(group: GroupFrames, blocks_per_replica: int) -> list[np.ndarray]:
-    """Global frame indices cut into contiguous time blocks within each replica."""
+    """Global frame indices cut into contiguous time blocks within each replica. The saved
+    times are cut, not the rows, so rows that share a time (noised copies of one frame) stay
+    in one block; with one row per time the two are the same."""
     blocks = []
     for replica in np.unique(group.replica):
         local = np.flatnonzero(group.replica == replica)
-        local = local[np.argsort(group.time[local], kind="stable")]
-        pieces = min(blocks_per_replica, len(local))
-        blocks.extend(group.offset + chunk for chunk in np.array_split(local, pieces))
+        times = np.unique(group.time[local])
+        pieces = min(blocks_per_replica, len(times))
+        for chunk in np.array_split(times, pieces):
+            inside = local[(group.time[local] >= chunk[0]) & (group.time[local] <= chunk[-1])]
+            blocks.append(group.offset + inside[np.argsort(group.time[inside], kind="stable")])
     return blocks
 
 
@@ -160,9 +164,9 @@ def make_splits(
 
 
 def leading_frames(groups: list[GroupFrames], index: np.ndarray, fraction: float) -> np.ndarray:
-    """The frames of `index` among the first `fraction` of each replica's saved times (at
-    least one time): what shorter all-atom runs of the same replicas would have given. Rows
-    sharing a time (noised copies of one frame) stay together."""
+    """The frames of `index` among the first `fraction` of each replica's saved times (all
+    its times, whichever set they went to; at least one): what shorter all-atom runs of the
+    same replicas would have given. Rows sharing a time (noised copies) stay together."""
     if not 0 < fraction <= 1:
         raise CgthermoError(f"config key 'train.data_fraction' is {fraction}",
                             "use a fraction in (0, 1]")  # fmt: skip
@@ -171,7 +175,7 @@ def leading_frames(groups: list[GroupFrames], index: np.ndarray, fraction: float
         local = index[(index >= group.offset) & (index < group.offset + group.frames)] - group.offset
         for replica in np.unique(group.replica[local]):
             rows = local[group.replica[local] == replica]
-            times = np.unique(group.time[rows])
+            times = np.unique(group.time[group.replica == replica])
             last = times[max(1, int(np.ceil(fraction * len(times)))) - 1]
             keep.append(group.offset + rows[group.time[rows] <= last])
     return np.sort(np.concatenate(keep)).astype(np.int64) if keep else index
