@@ -42,6 +42,7 @@ def main(argv=None) -> None:
     parser.add_argument("--model", default="specific")
     parser.add_argument("--metric", default="held_out_fes_mae_weighted_kcal")
     parser.add_argument("--results", default="results")
+    parser.add_argument("--ylabel", default="held-out FES error, AA-weighted (kcal/mol)")
     parser.add_argument("--out", required=True, help="the figure (png)")
     args = parser.parse_args(argv)
     points: dict[str, list] = {}
@@ -73,8 +74,11 @@ def main(argv=None) -> None:
         err = np.array([[r[1] - r[2], r[3] - r[1]] for r in defined], dtype=float).T
         ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=label)
     ax.set_xscale("log")
+    ticks = sorted({round(r[0], 2) for rows in points.values() for r in rows})
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
     ax.set_xlabel("all-atom MD trained on (ns)")
-    ax.set_ylabel(args.metric.replace("_", " "))
+    ax.set_ylabel(args.ylabel)
     ax.legend()
     fig.savefig(args.out, dpi=110, bbox_inches="tight")
 
