@@ -36,6 +36,11 @@ class GroupFrames:
     def indices(self) -> np.ndarray:
         return np.arange(self.offset, self.offset + self.frames)
 
+    def local(self, index) -> np.ndarray:
+        """This group's rows among the global frame numbers `index`, as its own row numbers."""
+        index = np.asarray(index, dtype=np.int64)
+        return index[(index >= self.offset) & (index < self.offset + self.frames)] - self.offset
+
 
 def data_groups(h5: h5py.File) -> list[str]:
     """Group names holding frames, in the order torchmd-net's HDF5 dataset reads them."""
@@ -173,7 +178,7 @@ def source_frames(path, groups: list[GroupFrames], clean_groups: list[GroupFrame
     offsets = {g.name: g.offset for g in clean_groups}
     frames = []
     for group in groups:
-        local = index[(index >= group.offset) & (index < group.offset + group.frames)] - group.offset
+        local = group.local(index)
         source = source_rows(path, group.name)
         local = local if source is None else np.unique(source[local])
         frames.append(offsets[group.name] + local)
@@ -186,9 +191,8 @@ def split_replicas(groups: list[GroupFrames], frame_splits: dict) -> dict:
     for group in groups:
         result[group.name] = {}
         for name in ("train", "val", "test"):
-            index = frame_splits[f"idx_{name}"]
-            local = index[(index >= group.offset) & (index < group.offset + group.frames)]
-            result[group.name][name] = sorted(int(r) for r in np.unique(group.replica[local - group.offset]))
+            local = group.local(frame_splits[f"idx_{name}"])
+            result[group.name][name] = sorted(int(r) for r in np.unique(group.replica[local]))
     return result
 
 

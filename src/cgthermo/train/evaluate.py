@@ -92,8 +92,7 @@ def _explained(mean_square_residual, variance):
 def group_errors(model, delta_path, mapped_path, group, test_index, device="cpu") -> ForceErrors:
     """Errors over one group's test frames (global indices in `test_index`)."""
     errors = ForceErrors()
-    local = np.asarray(test_index)
-    local = local[(local >= group.offset) & (local < group.offset + group.frames)] - group.offset
+    local = group.local(test_index)
     if len(local) == 0:
         return errors
     delta = read_group(delta_path, group.name)

@@ -172,7 +172,7 @@ def leading_frames(groups: list[GroupFrames], index: np.ndarray, fraction: float
                             "use a fraction in (0, 1]")  # fmt: skip
     keep = []
     for group in groups:
-        local = index[(index >= group.offset) & (index < group.offset + group.frames)] - group.offset
+        local = group.local(index)
         for replica in np.unique(group.replica[local]):
             rows = local[group.replica[local] == replica]
             times = np.unique(group.time[group.replica == replica])
