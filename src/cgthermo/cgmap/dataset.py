@@ -1,8 +1,9 @@
 """The CG dataset in torchmd-net's HDF5 layout (docs/artifacts.md): one group per protein."""
 
 import json
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -100,6 +101,18 @@ def open_dataset(path):
     require_file(path, "the cg_map stage")
     with h5py.File(path, "r") as h5:
         yield [_read_group(path, h5, name, lazy=True) for name in h5 if name != "_metadata"]
+
+
+def path_list(paths) -> list:
+    """A rule's input as a list of paths (Snakemake hands a single file as a string)."""
+    return [paths] if isinstance(paths, (str, Path)) else list(paths)
+
+
+@contextmanager
+def open_datasets(paths):
+    """Every protein group of every dataset file, in order, left on disk (`open_dataset`)."""
+    with ExitStack() as stack:
+        yield [data for path in path_list(paths) for data in stack.enter_context(open_dataset(path))]
 
 
 def read_dataset(path) -> list[CGData]:

@@ -1,9 +1,8 @@
 """The prior stages: fit on one protein (prior) or on all proteins together (prior_multi)."""
 
 import logging
-from contextlib import ExitStack
 
-from ..cgmap.dataset import open_dataset, write_dataset
+from ..cgmap.dataset import open_datasets, write_dataset
 from ..cgtopology import CGTopology
 from .delta import delta_data
 from .fitting import fit_prior
@@ -20,8 +19,7 @@ def run_prior(dataset_paths, settings: dict, yaml_path, png_path, delta_path) ->
     Frames are read, histogrammed and turned into delta forces a block at a time: the
     stage's memory does not grow with the number of frames.
     """
-    with ExitStack() as stack:
-        datasets = [data for path in dataset_paths for data in stack.enter_context(open_dataset(path))]
+    with open_datasets(dataset_paths) as datasets:
         fit_and_write(datasets, settings, yaml_path, png_path, delta_path)
 
 
@@ -51,9 +49,8 @@ def fit_and_write(datasets, settings: dict, yaml_path, png_path, delta_path) -> 
 def prior(job) -> None:
     """Entry point of the prior and prior_multi rules (`job`: the Snakemake object);
     prior_multi fits one prior on every protein and its delta.h5 holds a group per protein."""
-    datasets = job.input.datasets
     run_prior(
-        [datasets] if isinstance(datasets, str) else list(datasets),
+        job.input.datasets,
         job.config["prior"],
         job.output.prior,
         job.output.fit,

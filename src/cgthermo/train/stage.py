@@ -5,10 +5,10 @@ from pathlib import Path
 
 def train(job) -> None:
     """Train an NNP on delta forces (`job`: the rule script's Snakemake object)."""
+    from ..cgmap.dataset import path_list
     from .run import Outputs, train_model
 
-    datasets = job.input.datasets
-    datasets = [datasets] if isinstance(datasets, str) else list(datasets)
+    datasets = path_list(job.input.datasets)
     outputs = Outputs(
         checkpoint=Path(job.output.ckpt),
         metrics=Path(job.output.metrics),
@@ -32,16 +32,11 @@ def train(job) -> None:
 def noise_labels(job) -> None:
     """Entry point of the noise_labels rules: forces + noise rows of every protein group of
     the datasets, their labels less the prior (`job.input.prior`) at the noised positions."""
-    from contextlib import ExitStack
-
-    from ..cgmap.dataset import open_dataset
+    from ..cgmap.dataset import open_datasets
     from ..config import stage_seed
     from .noisedata import NoiseSettings, write_noised_delta
 
-    datasets = job.input.datasets
-    datasets = [datasets] if isinstance(datasets, str) else list(datasets)
-    with ExitStack() as stack:
-        groups = [g for path in datasets for g in stack.enter_context(open_dataset(path))]
+    with open_datasets(job.input.datasets) as groups:
         seeds = {g.name: stage_seed(job.config, "noise", g.name) for g in groups}
         write_noised_delta(job.output.labels, groups, NoiseSettings.from_train(job.config["train"]),
                            job.input.prior, seeds)  # fmt: skip
