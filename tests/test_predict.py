@@ -284,3 +284,16 @@ def test_an_imported_parent_has_the_length_of_its_data(tmp_path):
         "coords": "c.npy", "forces": "f.npy", "embeddings": str(types)}}],
         "predict": [{"name": "m", "sequence": "AYDPETGTWY", "parent": "cln"}]})  # fmt: skip
     assert entries.resolve(config, "m").compares_to_parent
+
+
+def test_a_start_structure_of_another_sequence_is_named_in_one_line(tmp_path):
+    from helpers import structures
+
+    from cgthermo.predict.entries import Prediction
+    from cgthermo.predict.prepare import given_starts
+
+    pdb = structures.chignolin(tmp_path)  # YYDPETGTWY
+    mutant = Prediction("m", ("ALA", *WILD[1:-1], "NLE"), 300.0, "multi", "pdb", pdb=str(pdb))
+    with pytest.raises(CgthermoError, match=r"10 Cα of residues YYDPETGTWY, the entry 10 of "
+                                            r"AYDPETGTW\(NLE\)"):  # fmt: skip
+        given_starts(mutant, 4, {}, 0)

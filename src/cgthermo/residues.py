@@ -89,7 +89,7 @@ def tokenize_sequence(sequence: str) -> tuple[list[str], list[CgthermoError]]:
         if name not in BUILDABLE:
             problems.append(CgthermoError(
                 f"residue {name} in sequence '{sequence}' cannot be built from a sequence",
-                f"write it as {_one_letter_of(name)} (protonation follows pH 7) or give a PDB file",
+                f"write it as {one_letter_of(name)} (protonation follows pH 7) or give a PDB file",
             ))  # fmt: skip
     return residues, problems
 
@@ -97,10 +97,16 @@ def tokenize_sequence(sequence: str) -> tuple[list[str], list[CgthermoError]]:
 BUILDABLE = set(ONE_TO_THREE.values())
 
 
-def _one_letter_of(name: str) -> str:
-    """The one-letter code of a protonation or disulfide variant (HID → H)."""
+def one_letter_of(name: str) -> str | None:
+    """The one-letter code of a residue or of its protonation or disulfide variant (HID → H);
+    None for a residue without one (NLE)."""
     number = BEAD_TYPE[name]
-    return next(one for one, three in ONE_TO_THREE.items() if BEAD_TYPE[three] == number)
+    return next((one for one, three in ONE_TO_THREE.items() if BEAD_TYPE[three] == number), None)
+
+
+def sequence_text(names) -> str:
+    """Residue names written as a config sequence: one-letter codes, others in brackets."""
+    return "".join(one_letter_of(name) or f"({name})" for name in names)
 
 
 def parse_sequence(sequence: str) -> list[str]:

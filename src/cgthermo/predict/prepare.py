@@ -17,7 +17,7 @@ from ..cgtopology import CGTopology, write_ca_pdb
 from ..errors import CgthermoError
 from ..io import atomic_path
 from ..priorforces import read_prior
-from ..residues import bead_type
+from ..residues import bead_type, sequence_text
 from .entries import Prediction
 from .prior import write_extended_prior
 from .structure import pdb_chain, random_coils, trajectory_ca
@@ -100,15 +100,9 @@ def check_chain(prediction: Prediction, names, source: str) -> None:
     ):
         raise CgthermoError(
             f"prediction '{prediction.name}': {source} has {len(names)} Cα of residues "
-            f"{''.join(_code(n) for n in names)}, the entry {prediction.beads} of "
-            f"{''.join(_code(n) for n in prediction.resnames)}",
+            f"{sequence_text(names)}, the entry {prediction.beads} of "
+            f"{sequence_text(prediction.resnames)}",
             "give a structure of the entry's sequence")
-
-
-def _code(resname: str) -> str:
-    from ..residues import ONE_TO_THREE
-
-    return next((one for one, three in ONE_TO_THREE.items() if three == resname), "X")
 
 
 def coil_geometry(prior: dict) -> tuple[float, float]:

@@ -18,9 +18,6 @@ class PriorRules:
         self.config = config
         self.results = config["results"]
 
-    def multi_datasets(self, wildcards=None) -> list[str]:
-        return [f"{self.results}/{p}/cg/dataset.h5" for p in cgconfig.protein_names(self.config)]
-
     def group_proteins(self, wildcards) -> list[str]:
         """The proteins a multi-protein group (multi, multi_loo/{protein}) is trained on."""
         return cgconfig.model_groups(self.config)[wildcards.group]

@@ -32,14 +32,16 @@ class TrainRules:
         return {"noise": dict(sorted(self.settings.get("noise", {}).items())),
                 "seed": self.config["seed"]}  # fmt: skip
 
-    def labels(self, wildcards) -> str:
-        """What a protein's network trains on: forces + noise labels or the delta forces."""
+    def labels_in(self, folder: str) -> str:
+        """What a network trains on: forces + noise labels or the delta forces of `folder`."""
         name = "noise_labels" if noise_enabled(self.settings) else "delta"
-        return f"{self.results}/{wildcards.protein}/cg/{name}.h5"
+        return f"{self.results}/{folder}/cg/{name}.h5"
+
+    def labels(self, wildcards) -> str:
+        return self.labels_in(wildcards.protein)
 
     def labels_multi(self, wildcards) -> str:
-        name = "noise_labels" if noise_enabled(self.settings) else "delta"
-        return f"{self.results}/{wildcards.group}/cg/{name}.h5"
+        return self.labels_in(wildcards.group)
 
     @staticmethod
     def group_kind(wildcards) -> str:
