@@ -183,15 +183,16 @@ HELD_OUT = "held_out_"  # prefix of the metrics against the replicas no model tr
 HELD_OUT_METRICS = tuple(m for m in bootstrap.METRICS if m not in bootstrap.MODEL_ONLY)
 
 
-def held_out_units(ref_replicas, held_out) -> np.ndarray:
-    """The bootstrap units (positions among the reference's sorted replica numbers) of the
-    held-out all-atom replicas."""
-    ids = [int(r) for r in ref_replicas]
-    missing = sorted(set(held_out) - set(ids))
-    if missing:
-        raise CgthermoError(f"held-out replicas {missing} have no all-atom frames",
-                            "rerun cg_map, or use train.split: time-block")  # fmt: skip
-    return np.array([ids.index(int(r)) for r in held_out], dtype=np.int64)
+def held_out_replicas(dataset, protein: str, split: dict) -> tuple[list, np.ndarray]:
+    """(replica numbers, their bootstrap units) of the all-atom replicas a replica split
+    (`split`: val_size, test_size, seed) keeps out of every network of `protein`: the same
+    for all its models, prior_only included. Units are positions among the reference's
+    sorted replica numbers, the numbers read from cg_map's dataset."""
+    from ..train.splits import held_out_replicas as held
+
+    ids = reference_replicas(dataset, protein)
+    replicas = held(ids, split["val_size"], split["test_size"], split["seed"])
+    return replicas, np.searchsorted(ids, replicas)
 
 
 def held_out_metrics(ref_units, cg_units, ref: dict, md_grid, settings: dict,
@@ -226,14 +227,14 @@ def warn_undefined(protein: str, model: str, reasons: dict) -> None:
 
 def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
                   settings: dict, seed: int, run_json=None, dataset=None,
-                  held_out=None) -> tuple:  # fmt: skip
+                  held_out_split=None) -> tuple:  # fmt: skip
     """(metrics dict, data for the figures, resampled metric rows) of one model.
 
     `settings` is the config's 'analysis' block; `seed` draws the bootstrap resamples and is
     the same for every model of a protein, so their differences are paired. `run_json`
     (cg_sim's record) and `dataset` (cg_map's, with the all-atom speed) give the speed-up.
-    `held_out`: all-atom replica numbers no model was trained on (a replica split); the
-    metrics against them alone come as well, prefixed `held_out_`.
+    `held_out_split`: what fixes a replica split (val_size, test_size, seed; empty: none);
+    the metrics against the all-atom replicas it holds out come as well, prefixed `held_out_`.
     """
     ref = load_reference_npz(reference_npz)
     topology = inputs.load_topology(topology_path)
@@ -266,11 +267,12 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
     values, reasons, rows = metrics_with_intervals(ref_units, cg_units, ref, md_grid, settings,
                                                    m_ref, m_cg)  # fmt: skip
     held, held_rows = {}, {}
-    if held_out:
-        units = held_out_units(reference_replicas(dataset, protein), held_out)
+    if held_out_split:
+        replicas, units = held_out_replicas(dataset, protein, held_out_split)
+        log.info("metrics also against the held-out all-atom replicas %s", replicas)
         held, held_why, held_rows = held_out_metrics(ref_units, cg_units, ref, md_grid,
                                                      settings, units, m_cg, seed)  # fmt: skip
-        held["held_out_replicas_aa"] = " ".join(str(r) for r in sorted(held_out))
+        held["held_out_replicas_aa"] = " ".join(str(r) for r in replicas)
         reasons.update(held_why)
     warn_undefined(protein, model, reasons)
     floor, floor_rows = model_floor(ref, cg_tics, ensemble, m_cg, seed)
@@ -350,11 +352,11 @@ def write_resamples(table: tuple, path) -> None:
 
 def run_analysis(reference_npz, traj, frames_csv, topology_path, model: str, settings: dict,
                  seed: int, outputs: dict, run_json=None, dataset=None,
-                 held_out=None) -> dict:  # fmt: skip
+                 held_out_split=None) -> dict:  # fmt: skip
     """Analyse one model and write `outputs` (keys metrics, resamples, fes, tica_1d, rmsd)."""
     result, figures, rows = analyse_model(
         reference_npz, traj, frames_csv, topology_path, model, settings, seed, run_json, dataset,
-        held_out,
+        held_out_split,
     )
     write_resamples(rows, outputs["resamples"])
     write_outputs(

@@ -21,24 +21,9 @@ def analysis_reference(job) -> None:
     write_reference(arrays, job.output.npz, job.output.its)
 
 
-def held_out_replicas(dataset, protein: str, split: dict) -> list | None:
-    """The all-atom replicas a replica split keeps out of every network of `protein` (None
-    without a replica split): the same for all its models, prior_only included."""
-    if not split:
-        return None
-    from ..train.splits import held_out_replicas as held
-    from .compare import reference_replicas
-
-    return held(reference_replicas(dataset, protein), split["val_size"], split["test_size"],
-                split["seed"])  # fmt: skip
-
-
 def analysis(job) -> None:
     from .compare import run_analysis
 
-    held_out = held_out_replicas(job.input.dataset, job.wildcards.protein, job.params.held_out)
-    if held_out:
-        log.info("metrics also against the held-out all-atom replicas %s", held_out)
     result = run_analysis(
         job.input.reference,
         job.input.traj,
@@ -50,7 +35,7 @@ def analysis(job) -> None:
         dict(job.output.items()),
         run_json=job.input.run,
         dataset=job.input.dataset,
-        held_out=held_out,
+        held_out_split=job.params.held_out,
     )
     log.info("metrics: %s", result)
 
