@@ -14,6 +14,7 @@ drawn together, since they start from the same frame and draw the same noise.
 
 import json
 import logging
+from pathlib import Path
 
 import numpy as np
 
@@ -154,7 +155,7 @@ def parent_metrics(name, traj, frames_csv, topology_path, settings, parent: dict
 
 def ddg(metrics: dict, table, parent: dict) -> dict:
     """ΔΔG = ΔG_fold_cg(prediction) − ΔG_fold_cg(parent's CG run), paired over resamples."""
-    parent_metrics_ = json.loads(open(parent["metrics"]).read())
+    parent_metrics_ = json.loads(Path(parent["metrics"]).read_text())
     names, rows = table
     parent_rows = read_resamples(parent["resamples"])
     key = "dG_fold_cg_kcal"

@@ -12,16 +12,25 @@ class PredictRules:
         self.config = config
         self.results = config["results"]
         self.names = names(config)
+        self._resolved = {}
+
+    def prediction(self, wildcards):
+        """The resolved entry, once per entry: resolving may read structure files, and every
+        input and params function of every job asks for it while Snakemake builds the DAG."""
+        name = wildcards.prediction
+        if name not in self._resolved:
+            self._resolved[name] = resolve(self.config, name)
+        return self._resolved[name]
 
     def folder(self, name: str) -> str:
         return f"{self.results}/predictions/{name}"
 
     def entry(self, wildcards) -> dict:
         """The resolved entry: what its outputs depend on (a change reruns it)."""
-        return asdict(resolve(self.config, wildcards.prediction))
+        return asdict(self.prediction(wildcards))
 
     def prepare_inputs(self, wildcards) -> dict:
-        prediction = resolve(self.config, wildcards.prediction)
+        prediction = self.prediction(wildcards)
         found = {"prior": model_files(self.config, prediction)["prior"]}
         if prediction.starts == "parent":
             found["dataset"] = f"{self.results}/{prediction.parent}/cg/dataset.h5"
@@ -33,7 +42,7 @@ class PredictRules:
         return found
 
     def sim_inputs(self, wildcards) -> dict:
-        prediction = resolve(self.config, wildcards.prediction)
+        prediction = self.prediction(wildcards)
         base = self.folder(prediction.name)
         found = {"starts": f"{base}/cg/starts.h5", "topology": f"{base}/cg/topology.pdb",
                  "prior": f"{base}/prior/prior.yaml"}  # fmt: skip
@@ -49,7 +58,7 @@ class PredictRules:
         return prediction.model
 
     def analysis_inputs(self, wildcards) -> dict:
-        prediction = resolve(self.config, wildcards.prediction)
+        prediction = self.prediction(wildcards)
         base = self.folder(prediction.name)
         found = {"traj": f"{base}/cgsim/traj.xtc", "frames": f"{base}/cgsim/frames.csv",
                  "run": f"{base}/cgsim/run.json", "topology": f"{base}/cg/topology.pdb",
@@ -68,7 +77,7 @@ class PredictRules:
 
     def analysis_seed(self, wildcards) -> int:
         """The parent's bootstrap seed (its resamples pair with the parent's), else its own."""
-        prediction = resolve(self.config, wildcards.prediction)
+        prediction = self.prediction(wildcards)
         if prediction.compares_to_parent:
             return cgconfig.stage_seed(self.config, "bootstrap", prediction.parent)
         return cgconfig.stage_seed(self.config, "bootstrap", "predict", prediction.name)

@@ -1,6 +1,7 @@
 """Entry points of the predict rules: each takes the Snakemake job of its rule script."""
 
 import logging
+from pathlib import Path
 
 log = logging.getLogger("cgthermo")
 
@@ -56,6 +57,6 @@ def predictions_summary(job) -> None:
 
     from ..io import atomic_path
 
-    rows = [json.loads(open(path).read()) for path in job.input.metrics]
+    rows = [json.loads(Path(path).read_text()) for path in job.input.metrics]
     with atomic_path(job.output[0]) as tmp:
         pd.DataFrame(rows).to_csv(tmp, index=False)
