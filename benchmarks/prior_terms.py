@@ -52,9 +52,10 @@ def main():
     root = args.results / args.protein
     ref = load_reference_npz(root / "analysis" / "reference.npz")
     topology = CGTopology.from_pdb(root / "cg" / "topology.pdb")
-    ensemble, _ = inputs.load_reference(root / "cg" / "dataset.h5", args.protein,
-                                        inputs.load_topology(root / "cg" / "topology.pdb"))  # fmt: skip
-    pos = np.concatenate(ensemble.pieces).astype(np.float64)  # the order of reference tics
+    with inputs.open_reference(root / "cg" / "dataset.h5", args.protein,
+                               inputs.load_topology(root / "cg" / "topology.pdb")) as (ensemble, _):  # fmt: skip
+        # the order of the reference tics
+        pos = np.concatenate([p[:] for p in ensemble.pieces]).astype(np.float64)
     tic1, weights = ref["tics"][:, 0], ref["weights"]
     prior_yaml = root / "prior" / "prior.yaml"
     energies = term_energies(prior_yaml, topology, pos)

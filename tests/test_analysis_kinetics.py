@@ -110,13 +110,13 @@ def test_reference_npz_holds_the_projection_of_the_all_atom_data(tmp_path):
     tica = kinetics.TicaModel.from_arrays(stored)
     from cgthermo.analysis import inputs
 
-    ensemble, _ = inputs.load_reference(tmp_path / "dataset.h5", "pep", top)
-    again = np.concatenate(
-        [
-            kinetics.project(tica, features.pair_distances(p, stored["pairs"], top))
-            for p in ensemble.pieces
-        ]  # fmt: skip
-    )
+    with inputs.open_reference(tmp_path / "dataset.h5", "pep", top) as (ensemble, _):
+        again = np.concatenate(
+            [
+                kinetics.project(tica, features.pair_distances(p[:], stored["pairs"], top))
+                for p in ensemble.pieces
+            ]  # fmt: skip
+        )
     assert np.array_equal(again, stored["tics"])
     assert stored["weights"].sum() == pytest.approx(1.0)
     assert list(stored["its_lags"]) == [1, 2, 4]

@@ -39,13 +39,8 @@ def _finite_or_none(value):
 def project_cg(ref: dict, ensemble, topology) -> np.ndarray:
     """CG frames in the reference TICA space (the stored fit, no refit)."""
     tica = kinetics.TicaModel.from_arrays(ref)
-    pairs = ref["pairs"]
-    return np.concatenate(
-        [
-            kinetics.project(tica, features.pair_distances(p, pairs, topology))
-            for p in ensemble.pieces
-        ]
-    )
+    return np.concatenate([kinetics.project_piece(tica, p, ref["pairs"], topology)
+                           for p in ensemble.pieces])  # fmt: skip
 
 
 def surfaces(ref: dict, cg_tics) -> dict:
@@ -115,7 +110,8 @@ def model_units(ref: dict, cg_tics, cg: dict, ensemble, n_replicas: int, topolog
     unit = np.repeat(ensemble.replicas, lengths)
     pair_sums = np.zeros((n_replicas, len(ref["pairs"])))
     for piece, replica in zip(ensemble.pieces, ensemble.replicas, strict=True):
-        pair_sums[replica] += features.pair_distances(piece, ref["pairs"], topology).sum(axis=0)
+        for _, distances in features.distance_blocks(piece, ref["pairs"], topology):
+            pair_sums[replica] += distances.sum(axis=0)
     folded = cg["rmsd"] < float(ref["folded_rmsd"])
     return bootstrap.unit_stats(unit, n_replicas, cg_tics, np.ones(len(cg_tics)), _grid(ref),
                                 md_grid, cg["rmsd"], cg["q"], cg["rg"], folded,
@@ -247,14 +243,11 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
     burnin_fraction = float(settings["cg_burnin_fraction"])
     ensemble, counts = inputs.load_cg(traj, frames_csv, topology, burnin_fraction)
     cg_tics = project_cg(ref, ensemble, topology)
-    cg_pos = np.concatenate(ensemble.pieces)
     md_grid = emulation.grid_for_reference(ref["tics"], ref["weights"])
     cg = {
-        "rmsd": structure.rmsd_to(cg_pos, ref["reference_structure"], topology),
-        "q": structure.contact_fraction(
-            cg_pos, ref["contact_pairs"], float(ref["native_cutoff"]), topology
-        ),
-        "rg": structure.radius_of_gyration(cg_pos),
+        **structure.frame_observables(ensemble.pieces, ref["reference_structure"],
+                                      ref["contact_pairs"], float(ref["native_cutoff"]),
+                                      topology),  # fmt: skip
         "weights": None,
     }
     protein = str(ref["protein"])

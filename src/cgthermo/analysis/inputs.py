@@ -4,6 +4,7 @@ Positions inside the analysis are in Å; mdtraj works in nm, so crossing into md
 goes through `to_mdtraj`/`from_mdtraj` with the constant from `cgthermo.units`.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from ..units import ANGSTROM_PER_NM
 class Ensemble:
     """Cα positions (Å) cut into time-contiguous pieces (one replica, no gaps)."""
 
-    pieces: list  # list of float32 arrays (frames, beads, 3)
+    pieces: list  # float32 (frames, beads, 3) arrays, or StoredPieces read when sliced
     source: str
     frame_fs: float = float("nan")  # time between saved frames
     replicas: list | None = None  # the replica of each piece (a replica with gaps has several)
@@ -67,8 +68,45 @@ def split_contiguous(replica, time, gap_factor: float = 1.5):
     return [idx for idx in np.split(order, cuts) if idx.size]
 
 
-def load_reference(dataset_path, protein: str, topology) -> tuple:
-    """The all-atom Cα ensemble of `protein` from the cg_map dataset, and its temperature."""
+class StoredPiece:
+    """The positions (Å) of one time-contiguous piece, left in the dataset file and read
+    only when sliced, so the reference holds a bounded block of frames at a time."""
+
+    def __init__(self, positions, rows: np.ndarray, path):
+        self.positions, self.rows, self.path = positions, rows, path
+        self.shape = (len(rows), *positions.shape[1:])
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, key) -> np.ndarray:
+        pos = read_rows(self.positions, np.atleast_1d(self.rows[key]))
+        if not np.all(np.isfinite(pos)):
+            raise CgthermoError(f"{self.path} has non-finite coordinates",
+                                "rerun the stage that writes it")  # fmt: skip
+        return pos
+
+
+def read_rows(dataset, rows: np.ndarray) -> np.ndarray:
+    """Rows of an h5py dataset in the order given, float32: one slice where they run
+    contiguously (the usual replica-then-time file order), else one sorted selection."""
+    if rows.size == 0:
+        return np.empty((0, *dataset.shape[1:]), dtype=np.float32)
+    if rows[-1] - rows[0] + 1 == rows.size and np.all(np.diff(rows) == 1):
+        return np.asarray(dataset[int(rows[0]) : int(rows[-1]) + 1], dtype=np.float32)
+    order = np.argsort(rows, kind="stable")
+    out = np.empty((rows.size, *dataset.shape[1:]), dtype=np.float32)
+    out[order] = dataset[rows[order]]
+    return out
+
+
+@contextmanager
+def open_reference(dataset_path, protein: str, topology):
+    """The all-atom Cα ensemble of `protein` from the cg_map dataset, and its temperature.
+
+    Its pieces are `StoredPiece`s: the positions stay in the file, which is open inside the
+    block; only replica and time (16 bytes a frame) are read whole.
+    """
     import h5py
 
     require_file(dataset_path, "the cg_map stage")
@@ -78,27 +116,32 @@ def load_reference(dataset_path, protein: str, topology) -> tuple:
                 f"{dataset_path} has no group '{protein}'", "rerun cg_map for this protein"
             )
         group = fh[protein]
-        pos = np.asarray(group["pos"][:], dtype=np.float32)
-        replica = group["replica"][:] if "replica" in group else np.zeros(len(pos), np.int64)
-        time = group["time"][:] if "time" in group else np.arange(len(pos), dtype=np.float64)
-        temperature = group.attrs.get("temperature_K")
-    check_positions(pos, topology, dataset_path)
-    split = split_contiguous(replica, time)
-    steps = np.concatenate([np.diff(np.asarray(time)[idx]) for idx in split])
-    frame_fs = float(np.median(steps)) if steps.size else float("nan")
-    pieces = [pos[idx] for idx in split]
-    replicas = [int(replica[idx[0]]) for idx in split]
-    return Ensemble(pieces, str(dataset_path), frame_fs, replicas), temperature
+        positions = group["pos"]
+        check_shape(positions.shape, topology, dataset_path)
+        n = positions.shape[0]
+        replica = group["replica"][:] if "replica" in group else np.zeros(n, np.int64)
+        time = group["time"][:] if "time" in group else np.arange(n, dtype=np.float64)
+        split = split_contiguous(replica, time)
+        steps = np.concatenate([np.diff(np.asarray(time)[idx]) for idx in split])
+        frame_fs = float(np.median(steps)) if steps.size else float("nan")
+        pieces = [StoredPiece(positions, idx, dataset_path) for idx in split]
+        replicas = [int(replica[idx[0]]) for idx in split]
+        yield (Ensemble(pieces, str(dataset_path), frame_fs, replicas),
+               group.attrs.get("temperature_K"))  # fmt: skip
+
+
+def check_shape(shape, topology, path) -> None:
+    if len(shape) != 3 or shape[0] == 0:
+        raise CgthermoError(f"{path} holds no frames", "rerun the stage that writes it")
+    if shape[1] != topology.n_atoms:
+        raise CgthermoError(
+            f"{path} has {shape[1]} beads but the topology has {topology.n_atoms}",
+            "rerun it with the current cg/topology.pdb",
+        )
 
 
 def check_positions(pos, topology, path) -> None:
-    if pos.ndim != 3 or pos.shape[0] == 0:
-        raise CgthermoError(f"{path} holds no frames", "rerun the stage that writes it")
-    if pos.shape[1] != topology.n_atoms:
-        raise CgthermoError(
-            f"{path} has {pos.shape[1]} beads but the topology has {topology.n_atoms}",
-            "rerun it with the current cg/topology.pdb",
-        )
+    check_shape(pos.shape, topology, path)
     if not np.all(np.isfinite(pos)):
         raise CgthermoError(f"{path} has non-finite coordinates", "rerun the stage that writes it")
 

@@ -15,6 +15,7 @@ from . import features, fes, inputs, kinetics, metrics, plots, structure
 
 log = logging.getLogger(__name__)
 FS_PER_NS = FS_PER_PS * 1000.0
+KMEANS_MAX_FRAMES = 200_000  # the schema's analysis.kmeans_max_frames, for callers outside a run
 
 
 def all_atom_weights(dtrajs, n_states: int, msm, method: str):
@@ -28,76 +29,87 @@ def all_atom_weights(dtrajs, n_states: int, msm, method: str):
 
 
 def reference_structure(ensemble, dtrajs, state_pi, topology, native_path):
-    """(Cα structure in Å, description): the native PDB, else the top microstate's medoid."""
+    """(Cα structure in Å, description): the native PDB, else the top microstate's medoid,
+    chosen among evenly spaced members, of which only those are read."""
     if native_path:
         return inputs.load_native_ca(native_path, topology), f"native {native_path}"
     top_state = int(np.argmax(state_pi))
-    members = np.concatenate(
-        [p[d == top_state] for p, d in zip(ensemble.pieces, dtrajs, strict=True)]
-    )
+    piece_of = np.concatenate([np.full(np.count_nonzero(d == top_state), k)
+                               for k, d in enumerate(dtrajs)])  # fmt: skip
+    frame_of = np.concatenate([np.flatnonzero(d == top_state) for d in dtrajs])
+    chosen = structure.evenly_spaced(len(frame_of))
+    piece_of, frame_of = piece_of[chosen], frame_of[chosen]
+    members = np.concatenate([ensemble.pieces[k][frame_of[piece_of == k]]
+                              for k in np.unique(piece_of)])  # fmt: skip
     return (
         structure.medoid(members, topology),
         f"medoid of all-atom microstate {top_state} (stationary probability {state_pi[top_state]:.3f})",
     )
 
 
-def replica_units(ensemble, weights, pairs, topology) -> tuple:
-    """(bootstrap unit of every frame: its all-atom replica, numbered 0…, weighted pair-distance
-    sums per unit)."""
+def frame_observables(ensemble, weights, pairs, ref_xyz, contacts, settings, topology) -> dict:
+    """One pass over the positions, a block at a time: every frame's RMSD to the reference
+    structure, native-contact fraction Q, Rg and bootstrap unit (its all-atom replica,
+    numbered 0…), and the weighted pair-distance sums of every unit."""
     ids = sorted(set(ensemble.replicas))
     number = {replica: k for k, replica in enumerate(ids)}
-    frame_unit = np.concatenate([np.full(len(p), number[r], dtype=np.int64)
-                                 for p, r in zip(ensemble.pieces, ensemble.replicas, strict=True)])
-    sums = np.zeros((len(ids), len(pairs)))
+    unit_pair_sums = np.zeros((len(ids), len(pairs)))
+    rows = []
     for piece, replica, w in zip(ensemble.pieces, ensemble.replicas, weights, strict=True):
-        sums[number[replica]] += w @ features.pair_distances(piece, pairs, topology)
-    return frame_unit, sums
+        for start, pos in features.frame_blocks(piece, features.frames_per_block(len(pairs))):
+            rows.append(structure.block_observables(pos, ref_xyz, contacts,
+                                                    settings["native_cutoff"], topology))  # fmt: skip
+            distances = features.pair_distances(pos, pairs, topology)
+            unit_pair_sums[number[replica]] += w[start : start + len(pos)] @ distances
+    frame_unit = np.concatenate([np.full(len(p), number[r], dtype=np.int64)
+                                 for p, r in zip(ensemble.pieces, ensemble.replicas, strict=True)])  # fmt: skip
+    observed = {name: np.concatenate([row[k] for row in rows])
+                for k, name in enumerate(("rmsd", "q", "rg"))}  # fmt: skip
+    return {**observed, "frame_unit": frame_unit, "unit_pair_sums": unit_pair_sums}
 
 
 def build_reference(dataset, topology_path, protein: str, settings: dict, temperature_K: float,
                     native_path=None, seed: int = 0) -> dict:  # fmt: skip
-    """All reference arrays for `protein`; `settings` is the config's 'analysis' block."""
+    """All reference arrays for `protein`; `settings` is the config's 'analysis' block. The
+    positions are read from the dataset a bounded block of frames at a time."""
     topology = inputs.load_topology(topology_path)
-    ensemble, dataset_T = inputs.load_reference(dataset, protein, topology)
-    if dataset_T is not None and abs(float(dataset_T) - float(temperature_K)) > 1e-6:
-        log.warning("dataset temperature %s K differs from config %s K; using the config",
-                    dataset_T, temperature_K)  # fmt: skip
+    with inputs.open_reference(dataset, protein, topology) as (ensemble, dataset_T):
+        if dataset_T is not None and abs(float(dataset_T) - float(temperature_K)) > 1e-6:
+            log.warning("dataset temperature %s K differs from config %s K; using the config",
+                        dataset_T, temperature_K)  # fmt: skip
+        return reference_arrays(ensemble, topology, protein, settings, temperature_K,
+                                native_path, seed)  # fmt: skip
+
+
+def reference_arrays(ensemble, topology, protein, settings, temperature_K, native_path,
+                     seed) -> dict:  # fmt: skip
     pairs = features.distance_pairs(ensemble.n_beads, settings["min_sequence_separation"])
-    _, tica = kinetics.fit_tica(
-        (features.pair_distances(p, pairs, topology) for p in ensemble.pieces),
-        settings["tica_lag"],
-        settings["tica_dim"],
-    )
-    # features are recomputed rather than kept: frames × pairs floats outgrow memory first
-    tics = [kinetics.project(tica, features.pair_distances(p, pairs, topology))
-            for p in ensemble.pieces]  # fmt: skip
+    # pair distances are recomputed block by block rather than kept: frames × pairs floats
+    # outgrow memory first (12 kB a frame at 80 beads)
+    _, tica = kinetics.fit_tica_streamed(ensemble.pieces, pairs, topology,
+                                         settings["tica_lag"], settings["tica_dim"])  # fmt: skip
+    tics = [kinetics.project_piece(tica, p, pairs, topology) for p in ensemble.pieces]
     log.info("TICA: %d features, dim %d, timescales %s frames",
              len(pairs), tica.dim, np.round(tica.timescales[: tica.dim], 2))  # fmt: skip
 
-    centres, dtrajs = kinetics.cluster(tics, settings["n_clusters"], seed=seed)
+    stride = kinetics.kmeans_stride(ensemble.n_frames,
+                                    settings.get("kmeans_max_frames", KMEANS_MAX_FRAMES))  # fmt: skip
+    centres, dtrajs = kinetics.cluster(tics, settings["n_clusters"], seed=seed, stride=stride)
     longest = max(len(d) for d in dtrajs)
     lags = settings.get("its_lags") or kinetics.default_its_lags(settings["msm_lag"], longest)
     its_lags, its = kinetics.implied_timescales(dtrajs, lags, nits=min(4, len(centres) - 1))
     msm = kinetics.estimate_msm(dtrajs, settings["msm_lag"])
     state_pi = kinetics.state_stationary(msm, len(centres))
     weights = all_atom_weights(dtrajs, len(centres), msm, settings["reweight"])
-    log.info("MSM: %d states, %d in the largest connected set", len(centres), len(msm.active_set))
+    log.info("MSM: %d states (k-means centres from every %d. frame), %d in the largest "
+             "connected set", len(centres), stride, len(msm.active_set))  # fmt: skip
 
     ref_xyz, ref_source = reference_structure(ensemble, dtrajs, state_pi, topology, native_path)
     contacts = structure.native_contact_pairs(ref_xyz, settings["native_cutoff"])
-    # per piece: a concatenated copy of all positions would double the memory peak
-    rmsd = np.concatenate([structure.rmsd_to(p, ref_xyz, topology) for p in ensemble.pieces])
-    q = np.concatenate(
-        [
-            structure.contact_fraction(p, contacts, settings["native_cutoff"], topology)
-            for p in ensemble.pieces
-        ]  # fmt: skip
-    )
+    observed = frame_observables(ensemble, weights, pairs, ref_xyz, contacts, settings, topology)
     all_weights = np.concatenate(weights)
-    rg = np.concatenate([structure.radius_of_gyration(p) for p in ensemble.pieces])
-    # one pass over the pair distances: the weighted mean is the sum of the replicas' sums
-    frame_unit, unit_pair_sums = replica_units(ensemble, weights, pairs, topology)
-    distance_mean = unit_pair_sums.sum(axis=0) / all_weights.sum()
+    # the weighted mean is the sum of the replicas' sums
+    distance_mean = observed["unit_pair_sums"].sum(axis=0) / all_weights.sum()
     all_tics = np.concatenate(tics)
     grid = fes.grid_from_reference(all_tics, settings["fes_bins"], settings["fes_margin"])
     lengths = [len(p) for p in ensemble.pieces]
@@ -116,6 +128,7 @@ def build_reference(dataset, topology_path, protein: str, settings: dict, temper
         "piece_lengths": np.array(lengths, dtype=np.int64),
         "dtraj": np.concatenate(dtrajs),
         "cluster_centres": centres,
+        "kmeans_stride": np.int64(stride),
         "state_pi": state_pi,
         "msm_lag": np.int64(settings["msm_lag"]),
         "msm_active_states": np.int64(len(msm.active_set)),
@@ -132,12 +145,8 @@ def build_reference(dataset, topology_path, protein: str, settings: dict, temper
         "contact_pairs": contacts,
         "native_cutoff": np.float64(settings["native_cutoff"]),
         "folded_rmsd": np.float64(settings["folded_rmsd"]),
-        "rmsd": rmsd,
-        "q": q,
-        "rg": rg,
         "pair_distance_mean": distance_mean,
-        "frame_unit": frame_unit,
-        "unit_pair_sums": unit_pair_sums,
+        **observed,
     }
 
 

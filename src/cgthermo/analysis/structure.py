@@ -59,13 +59,41 @@ def contact_fraction(pos_angstrom, pairs, cutoff: float, topology) -> np.ndarray
     return (pair_distances(pos_angstrom, pairs, topology) < cutoff).mean(axis=1)
 
 
-def medoid(pos_angstrom, topology, max_members: int = 300) -> np.ndarray:
+def block_observables(pos_angstrom, reference_angstrom, contacts, cutoff: float,
+                      topology) -> tuple:  # fmt: skip
+    """(RMSD to the reference, native-contact fraction, Rg) of every frame of one block."""
+    return (rmsd_to(pos_angstrom, reference_angstrom, topology),
+            contact_fraction(pos_angstrom, contacts, cutoff, topology),
+            radius_of_gyration(pos_angstrom))  # fmt: skip
+
+
+def frame_observables(pieces, reference_angstrom, contacts, cutoff: float, topology) -> dict:
+    """`block_observables` of every frame of `pieces`, in order, a bounded block at a time."""
+    from .features import frame_blocks, frames_per_block
+
+    block = frames_per_block(max(1, len(contacts)))
+    rows = [block_observables(pos, reference_angstrom, contacts, cutoff, topology)
+            for piece in pieces for _, pos in frame_blocks(piece, block)]  # fmt: skip
+    return {name: np.concatenate([row[k] for row in rows])
+            for k, name in enumerate(("rmsd", "q", "rg"))}  # fmt: skip
+
+
+MEDOID_MEMBERS = 300
+
+
+def evenly_spaced(n: int, at_most: int = MEDOID_MEMBERS) -> np.ndarray:
+    """Indices of at most `at_most` of `n` members, evenly spaced, first and last included."""
+    if n <= at_most:
+        return np.arange(n)
+    return np.linspace(0, n - 1, at_most).astype(int)
+
+
+def medoid(pos_angstrom, topology, max_members: int = MEDOID_MEMBERS) -> np.ndarray:
     """The member structure (Å) with the smallest mean RMSD to the other members."""
     import mdtraj as md
 
     pos = np.asarray(pos_angstrom)
-    if len(pos) > max_members:
-        pos = pos[np.linspace(0, len(pos) - 1, max_members).astype(int)]
+    pos = pos[evenly_spaced(len(pos), max_members)]
     traj = to_mdtraj(pos, topology)
     mean_rmsd = np.array([md.rmsd(traj, traj, k).mean() for k in range(len(traj))])
     return pos[int(np.argmin(mean_rmsd))]
