@@ -8,8 +8,11 @@ For each size, synthetic data in the paper's layout (`coords`, `forces`, `embedd
   delta       mapped − prior forces of every frame with the batched prior (delta.h5)
   train_input torchmd-net's HDF5 dataset on delta.h5 and a DataLoader drawing a fixed 200
               batches of 256 at random (the input side of training, without the network)
-  analysis    the all-atom reference: pair distances, TICA (streamed over pieces), k-means
-              (50 centres) and the MSM on every frame
+  analysis    the all-atom reference (reference.npz): pair distances and TICA a block of
+              frames at a time, k-means (50 centres, on at most 200,000 frames) and the MSM
+  cg_analysis one CG model against it: the same frames written as an 8-replica CG
+              trajectory (traj.xtc, frames.csv) and every model metric with its bootstrap
+              interval (the time of the analysis alone is in the note)
 
 and prints, per stage and size, wall seconds and peak resident memory (VmHWM), then per
 stage the exponent of time against frames fitted over the three largest sizes (1: linear).
@@ -34,7 +37,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SIZES = {10: [10_000, 100_000, 1_000_000, 2_000_000], 80: [10_000, 100_000, 500_000]}
-STAGES = ("import", "prior", "delta", "train_input", "analysis")
+STAGES = ("import", "prior", "delta", "train_input", "analysis", "cg_analysis")
+CG_REPLICAS = 8
 WRITE_BLOCK = 100_000  # frames synthesized at a time
 TEMPERATURE = 350.0
 NAME = "syn"
@@ -153,11 +157,52 @@ def stage_analysis(folder: Path, spec: dict):
         write_ca_pdb(folder / "topology.pdb", groups[0].resnames, groups[0].pos[0])
     settings = validate({"proteins": [{"name": "x", "sequence": "AAAAA"}],
                          "analysis": {"n_clusters": 50, "reweight": "msm"}})["analysis"]  # fmt: skip
-    build_reference(folder / "dataset.h5", folder / "topology.pdb", NAME, settings, TEMPERATURE)
+    arrays = build_reference(folder / "dataset.h5", folder / "topology.pdb", NAME, settings,
+                             TEMPERATURE)  # fmt: skip
+    with open(folder / "reference.npz", "wb") as fh:
+        np.savez(fh, **arrays)
+    return {"kmeans_stride": int(arrays["kmeans_stride"])}
+
+
+def write_cg_trajectory(folder: Path, spec: dict) -> None:
+    """traj.xtc and frames.csv as cg_sim writes them: the synthetic frames as CG_REPLICAS
+    replicas, written a block at a time."""
+    import mdtraj as md
+    import pandas as pd
+
+    from cgthermo.units import ANGSTROM_PER_NM
+
+    coords = np.load(spec["coords"], mmap_mode="r")
+    per_replica = len(coords) // CG_REPLICAS
+    with md.formats.XTCTrajectoryFile(str(folder / "traj.xtc"), "w") as fh:
+        for start in range(0, per_replica * CG_REPLICAS, WRITE_BLOCK):
+            stop = min(start + WRITE_BLOCK, per_replica * CG_REPLICAS)
+            fh.write(np.asarray(coords[start:stop]) / ANGSTROM_PER_NM)
+    frame = np.arange(per_replica)
+    pd.DataFrame({"replica": np.repeat(np.arange(CG_REPLICAS), per_replica),
+                  "frame": np.tile(frame, CG_REPLICAS),
+                  "time_fs": np.tile(frame * 1000.0, CG_REPLICAS),
+                  "exploded": False}).to_csv(folder / "frames.csv", index=False)  # fmt: skip
+
+
+def stage_cg_analysis(folder: Path, spec: dict):
+    from cgthermo.analysis.compare import analyse_model
+    from cgthermo.config import validate
+
+    write_cg_trajectory(folder, spec)
+    settings = validate({"proteins": [{"name": "x", "sequence": "AAAAA"}],
+                         "analysis": {"n_clusters": 50, "reweight": "msm"}})["analysis"]  # fmt: skip
+    begin = time.perf_counter()
+    metrics, _, _ = analyse_model(folder / "reference.npz", folder / "traj.xtc",
+                                  folder / "frames.csv", folder / "topology.pdb", "syn",
+                                  settings, seed=1)  # fmt: skip
+    return {"analysis_seconds": time.perf_counter() - begin,
+            "cg_frames": metrics["n_frames_cg_total"]}  # fmt: skip
 
 
 STAGE_FUNCTIONS = {"import": stage_import, "prior": stage_prior, "delta": stage_delta,
-                   "train_input": stage_train_input, "analysis": stage_analysis}  # fmt: skip
+                   "train_input": stage_train_input, "analysis": stage_analysis,
+                   "cg_analysis": stage_cg_analysis}  # fmt: skip
 
 
 def measure(stage: str, folder: Path) -> dict:
