@@ -118,8 +118,10 @@ def test_written_arguments_are_torchmdnet_arguments(tmp_path):
     """Every key we write is one torchmd-train knows, with forces-only loss and our splits."""
     config = config_for(["p"], device="cpu")
     device = settings.resolve_device("cpu", 1)
+    data = tmp_path / "d.h5"
+    data.write_bytes(b"")
     arguments = settings.torchmdnet_arguments(
-        config["train"], tmp_path / "d.h5", tmp_path / "s.npz", tmp_path, 5, device
+        config["train"], data, tmp_path / "s.npz", tmp_path, 5, device
     )
     settings.write_arguments(arguments, tmp_path / "train.yaml")
     args = settings.parse_arguments(tmp_path / "train.yaml")

@@ -188,7 +188,7 @@ def stage_seed(config: dict, stage: str, *parts) -> int:
 
 # Keys that choose where or how a job runs, never what it computes: left out of rule params.
 WHERE_KEYS = {
-    "train": ("device", "ngpus", "num_workers", "inference_batch_size"),
+    "train": ("device", "ngpus", "num_workers", "dataset_preload_limit", "inference_batch_size"),
     "cgsim": ("device", "checkpoint_every"),
 }
 

@@ -19,7 +19,9 @@ MODEL_KINDS = ("specific", "multi", "multi_loo")
 # keys of our `train` section that are ours, not torchmd-net arguments
 OWN_KEYS = {"split", "split_blocks", "device", "noise", "data_fraction"}
 # arguments a resume may change: how a run executes, and how long it may go on
-EXECUTION_KEYS = {"num_workers", "ngpus", "inference_batch_size", "num_epochs"}
+EXECUTION_KEYS = {"num_workers", "dataset_preload_limit", "ngpus", "inference_batch_size",
+                  "num_epochs"}  # fmt: skip
+MAX_AUTO_WORKERS = 4
 
 
 @dataclass
@@ -82,11 +84,33 @@ def check_model_request(config: dict, kind: str) -> None:
         )
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (a SLURM job's allocation, not the node's)."""
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def loader_workers(requested, dataset_path, preload_limit_mb: int, cpus: int | None = None) -> int:
+    """Data-loader workers: a number as given; auto → none where torchmd-net preloads the
+    file (batches come from memory and workers only add start-up), else half the usable
+    CPUs, at most MAX_AUTO_WORKERS, so that reading from disk overlaps the network."""
+    if requested != "auto":
+        return int(requested)
+    size_mb = Path(dataset_path).stat().st_size / 1024**2
+    if size_mb <= preload_limit_mb:
+        return 0
+    cpus = usable_cpus() if cpus is None else cpus
+    return max(1, min(MAX_AUTO_WORKERS, cpus // 2))
+
+
 def torchmdnet_arguments(
     train: dict, dataset_path, splits_path, log_dir, seed: int, device: Device
 ) -> dict:
     """torchmd-net arguments: the paper's network and our settings, forces-only loss."""
     passed = {k: v for k, v in train.items() if k not in OWN_KEYS}
+    passed["num_workers"] = loader_workers(train["num_workers"], dataset_path,
+                                           train["dataset_preload_limit"])  # fmt: skip
     passed.update(
         dataset="HDF5",
         dataset_root=str(Path(dataset_path).resolve()),
