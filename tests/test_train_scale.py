@@ -47,6 +47,27 @@ def test_reading_from_disk_with_workers_learns_what_the_preloaded_file_does(twel
         assert np.isfinite(per["full_model"]["rmse"])
 
 
+def test_test_errors_read_a_block_at_a_time_add_up_to_the_whole(twelve):
+    from helpers.untrained import write_untrained_checkpoint
+
+    from cgthermo.train import dataset, evaluate
+
+    folder, paths = twelve
+    checkpoint = write_untrained_checkpoint(folder / "untrained.ckpt", embedding_dimension=16,
+                                            num_layers=1, num_rbf=8)  # fmt: skip
+    model = evaluate.load_network(checkpoint)
+    groups = dataset.frame_table(paths["delta"])
+    every = np.arange(groups[-1].offset + groups[-1].frames)
+    for group in (groups[0], groups[-1]):
+        whole = evaluate.group_errors(model, paths["delta"], paths["mapped"][group.name], group,
+                                      every, block_frames=10**6)  # fmt: skip
+        blocked = evaluate.group_errors(model, paths["delta"], paths["mapped"][group.name],
+                                        group, every[::-1], block_frames=5)  # fmt: skip
+        assert blocked.n == whole.n == group.frames * group.beads * 3
+        for key, value in whole.sums.items():
+            assert blocked.sums[key] == pytest.approx(value, rel=1e-9), key
+
+
 def test_auto_workers_follow_the_preload_limit_and_the_cpus(tmp_path):
     data = tmp_path / "delta.h5"
     data.write_bytes(b"\0" * (3 * 1024**2))  # 3 MB

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cgmap.dataset import read_rows
 from ..errors import CgthermoError
 from ..io import require_file
 from ..units import ANGSTROM_PER_NM
@@ -85,19 +86,6 @@ class StoredPiece:
             raise CgthermoError(f"{self.path} has non-finite coordinates",
                                 "rerun the stage that writes it")  # fmt: skip
         return pos
-
-
-def read_rows(dataset, rows: np.ndarray) -> np.ndarray:
-    """Rows of an h5py dataset in the order given, float32: one slice where they run
-    contiguously (the usual replica-then-time file order), else one sorted selection."""
-    if rows.size == 0:
-        return np.empty((0, *dataset.shape[1:]), dtype=np.float32)
-    if rows[-1] - rows[0] + 1 == rows.size and np.all(np.diff(rows) == 1):
-        return np.asarray(dataset[int(rows[0]) : int(rows[-1]) + 1], dtype=np.float32)
-    order = np.argsort(rows, kind="stable")
-    out = np.empty((rows.size, *dataset.shape[1:]), dtype=np.float32)
-    out[order] = dataset[rows[order]]
-    return out
 
 
 @contextmanager

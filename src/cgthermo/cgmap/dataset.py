@@ -13,6 +13,7 @@ from ..io import atomic_path, require_file
 from ..residues import bead_type
 
 BLOCK_VALUES = 1 << 20  # floats per block when copying frames (8 MB in float64)
+DENSE_SPAN = 4  # rows spread over at most this many times their number are read as one slice
 
 
 class LazyFrames:
@@ -92,6 +93,22 @@ def _write_blocks(group, name: str, values) -> None:
     block = max(1, BLOCK_VALUES // (beads * 3))
     for start in range(0, frames, block):
         out[start : start + block] = np.asarray(values[start : start + block], dtype=np.float32)
+
+
+def read_rows(dataset, rows) -> np.ndarray:
+    """Rows of an h5py dataset in the order given, as float32: one slice where they run
+    contiguously or densely (the usual replica-then-time order, a time block), else one
+    sorted selection (h5py's selections grow slow with many scattered rows)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if rows.size == 0:
+        return np.empty((0, *dataset.shape[1:]), dtype=np.float32)
+    low, high = int(rows.min()), int(rows.max()) + 1
+    if high - low <= DENSE_SPAN * rows.size:
+        return np.asarray(dataset[low:high], dtype=np.float32)[rows - low]
+    order = np.argsort(rows, kind="stable")
+    out = np.empty((rows.size, *dataset.shape[1:]), dtype=np.float32)
+    out[order] = dataset[rows[order]]
+    return out
 
 
 @contextmanager

@@ -150,18 +150,6 @@ def write_tiled_copy(source, target) -> Path:
     return Path(target)
 
 
-def read_group(path, name) -> dict:
-    """Types (beads,), positions and forces of one group as numpy arrays."""
-    with h5py.File(path, "r") as h5:
-        group = h5[name]
-        types = np.asarray(group["types"], dtype=np.int64)
-        return {
-            "types": types[0] if types.ndim == 2 else types,
-            "pos": np.asarray(group["pos"], dtype=np.float32),
-            "forces": np.asarray(group["forces"], dtype=np.float32),
-        }
-
-
 def source_rows(path, name: str):
     """The source frame (row of cg/dataset.h5) of every row of a forces + noise group; None
     for a delta group, whose rows are the frames themselves."""

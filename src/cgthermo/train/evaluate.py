@@ -8,9 +8,10 @@ Cartesian force component, in kcal/mol/Å.
 import numpy as np
 import torch
 
-from .dataset import read_group
+from ..cgmap.dataset import read_rows
 
 EVAL_BATCH_FRAMES = 256
+EVAL_BLOCK_FRAMES = 8192  # test frames read from the files at a time
 
 
 def load_network(path, device="cpu"):
@@ -89,16 +90,25 @@ def _explained(mean_square_residual, variance):
     return 1.0 - mean_square_residual / variance if variance > 0 else None
 
 
-def group_errors(model, delta_path, mapped_path, group, test_index, device="cpu") -> ForceErrors:
-    """Errors over one group's test frames (global indices in `test_index`)."""
+def group_errors(model, delta_path, mapped_path, group, test_index, device="cpu",
+                 block_frames: int = EVAL_BLOCK_FRAMES) -> ForceErrors:  # fmt: skip
+    """Errors over one group's test frames (global indices in `test_index`), read from the
+    delta and mapped files a block of test frames at a time."""
+    import h5py
+
     errors = ForceErrors()
-    local = group.local(test_index)
+    local = np.sort(group.local(test_index))
     if len(local) == 0:
         return errors
-    delta = read_group(delta_path, group.name)
-    mapped = read_group(mapped_path, group.name)
-    nnp = predict_forces(model, delta["types"], delta["pos"][local], device=device)
-    errors.add(delta["forces"][local], nnp, mapped["forces"][local])
+    with h5py.File(delta_path, "r") as delta, h5py.File(mapped_path, "r") as mapped:
+        types = np.asarray(delta[group.name]["types"], dtype=np.int64)
+        types = types[0] if types.ndim == 2 else types
+        for start in range(0, len(local), block_frames):
+            rows = local[start : start + block_frames]
+            pos = read_rows(delta[group.name]["pos"], rows)
+            nnp = predict_forces(model, types, pos, device=device)
+            errors.add(read_rows(delta[group.name]["forces"], rows), nnp,
+                       read_rows(mapped[group.name]["forces"], rows))  # fmt: skip
     return errors
 
 
