@@ -28,19 +28,24 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
+SNAKEMAKE_OUTPUT = "snakemake_output.txt"
+
+
 @pytest.fixture(scope="session")
 def test_config_run(tmp_path_factory) -> Path:
     """One local run of config/test.yaml through Snakemake (every stage), shared by the
-    end-to-end tests; returns its working directory (results/ and logs/, with the per-rule timings in logs/benchmarks/)."""
+    end-to-end tests; returns its working directory (results/ and logs/, with the per-rule
+    timings in logs/benchmarks/, and what Snakemake printed in SNAKEMAKE_OUTPUT)."""
     import sys
 
     sys.path.insert(0, str(REPO / "tests"))
     from slurm.snakemake_plan import run_snakemake
 
     workdir = tmp_path_factory.mktemp("test_config_run")
-    run_snakemake(
+    printed = run_snakemake(
         ["--workflow-profile", REPO / "profiles/default", "--cores", 2,
          "--configfile", REPO / "config/test.yaml"],
         cwd=workdir,
     )  # fmt: skip
+    (workdir / SNAKEMAKE_OUTPUT).write_text(printed)
     return workdir

@@ -1,6 +1,8 @@
 """config/test.yaml end to end through Snakemake: every stage runs and its artifacts hold
 what the contracts (docs/artifacts.md) promise, in the units they promise."""
 
+from pathlib import Path
+
 import h5py
 import numpy as np
 import pandas as pd
@@ -182,3 +184,32 @@ def test_cg_trajectories_do_not_depend_on_the_core_count(test_config_run, tmp_pa
         assert again.read_bytes() == path.read_bytes(), path
     log = (test_config_run / "logs/cg_sim/cln.specific.log").read_text()
     assert "in 2 processes of one thread each" in log
+
+
+def job_requests(printed: str) -> list[tuple[str, int]]:
+    """(benchmark file, mem_mb asked) of every job Snakemake printed."""
+    jobs, benchmark = [], None
+    for line in printed.splitlines():
+        line = line.strip()
+        if line.startswith(("rule ", "localrule ")):
+            benchmark = None
+        elif line.startswith("benchmark: "):
+            benchmark = line.removeprefix("benchmark: ")
+        elif line.startswith("resources: ") and benchmark:
+            asked = dict(item.split("=", 1) for item in line.removeprefix("resources: ").split(", "))
+            jobs.append((benchmark, int(asked["mem_mb"])))
+    return jobs
+
+
+def test_every_job_asked_for_more_memory_than_it_used(test_config_run):
+    """The memory each job asks of a scheduler covers its measured peak (Snakemake's
+    benchmark record of the job's processes): a SLURM job that asks for too little is
+    killed."""
+    from conftest import SNAKEMAKE_OUTPUT
+
+    jobs = job_requests((test_config_run / SNAKEMAKE_OUTPUT).read_text())
+    assert {Path(b).parts[2] for b, _ in jobs} >= {"cg_map", "prior", "train", "cg_sim",
+                                                    "analysis_reference", "analysis"}  # fmt: skip
+    for benchmark, asked in jobs:
+        used = float((test_config_run / benchmark).read_text().splitlines()[1].split("\t")[2])
+        assert used < asked, f"{benchmark}: {used:.0f} MB used, {asked} MB asked"

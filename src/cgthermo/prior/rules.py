@@ -1,18 +1,23 @@
 """Input and resource functions of the prior rules (kept here so the .smk holds rules only)."""
 
 from .. import config as cgconfig
-from ..resources import memory_from_inputs, minutes
+from ..resources import minutes
 
-SECONDS_PER_BEAD_FRAME = 2.0e-4  # torchmd evaluates the prior frame by frame (one CPU core)
+# measured (benchmarks/RESULTS.md, "scale.py"): histograms, fit and the batched prior's
+# delta forces take 1.0 µs per bead-frame at 10 beads and 4.2 µs at 80 (more pairs per bead)
+SECONDS_PER_BEAD_FRAME = 4.2e-6
+# streamed a block at a time: 487 MB at the paper's 1,868,861 chignolin frames, 0.4 GB at
+# 5×10⁵ frames of 80 beads, whatever the frames
+MEMORY_MB = 1000
 DATASET_BYTES_PER_BEAD_FRAME = 24  # float32 positions and forces in the dataset
 
 
 class PriorRules:
     """Input/resource functions of workflow/rules/prior.smk, bound to the config."""
 
-    # frames are streamed a block at a time: memory does not grow with the datasets
-    # (benchmarks/prior_memory.py: about 0.7 GB whatever the frames)
-    mem_mb = staticmethod(memory_from_inputs(0))
+    @staticmethod
+    def mem_mb(wildcards, attempt) -> int:
+        return MEMORY_MB * attempt
 
     def __init__(self, config: dict):
         self.config = config
@@ -27,6 +32,6 @@ class PriorRules:
 
     @staticmethod
     def runtime(wildcards, input, attempt) -> str:
-        """Histograms, fits and, above all, torchmd's prior forces on every frame; 4× slack."""
+        """Histograms, fits and the delta forces of every frame, at the measured speed; 4× slack."""
         bead_frames = sum(input.size_files) / DATASET_BYTES_PER_BEAD_FRAME
         return minutes(4 * bead_frames * SECONDS_PER_BEAD_FRAME / 60, attempt, least=30)

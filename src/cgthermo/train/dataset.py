@@ -76,6 +76,12 @@ def frame_table(path) -> list[GroupFrames]:
     return groups
 
 
+def training_frames(path) -> int:
+    """Rows of every group of a training file (shapes only, nothing read)."""
+    with h5py.File(path, "r") as h5:
+        return int(sum(h5[name]["pos"].shape[0] for name in data_groups(h5)))
+
+
 def _check_group_shapes(path, name, group) -> tuple[int, int]:
     for key in ("types", "pos", "forces"):
         if key not in group:

@@ -1,14 +1,21 @@
 """Resource functions of the train rules (memory, runtime, GPUs), for Snakemake and SLURM."""
 
+from pathlib import Path
+
 from .. import config as cgconfig
 from ..resources import memory_from_inputs, minutes
+from .dataset import training_frames
 from .noisedata import noise_enabled
+from .settings import loader_workers
 
 # training throughput used for the runtime request, in bead-frames per second and epoch
 # (paper network: about 1e4 on 2 CPU cores, roughly ten times more on one GPU)
 BEAD_FRAMES_PER_S = {"cpu": 1.0e4, "auto": 1.0e4, "gpu": 1.0e5}
 BYTES_PER_BEAD_FRAME = 24  # float32 positions and forces in the delta file
 MIN_MINUTES, MAX_MINUTES = 30, 7 * 24 * 60
+NETWORK_MB = 1200  # torch, Lightning, the network and its optimizer (the demo's job: 1.0 GB)
+PRELOAD_COPIES = 1.0  # a preloaded file becomes tensors of its own size
+INDEX_BYTES_PER_FRAME = 120  # torchmd-net's index of a file read from disk: a tuple a frame
 # the noise step evaluates the batched prior on every noised row, twice the frames' reading
 NOISE_SECONDS_PER_BEAD_ROW = 2.0e-5
 
@@ -16,8 +23,20 @@ NOISE_SECONDS_PER_BEAD_ROW = 2.0e-5
 class TrainRules:
     """Resource functions of workflow/rules/train.smk, bound to the config."""
 
-    # torchmd-net preloads the delta file; evaluation reads delta and mapped forces again
-    mem_mb = staticmethod(memory_from_inputs(6))
+    def mem_mb(self, wildcards, input, threads, attempt) -> int:
+        """torch, Lightning and the network, plus what torchmd-net holds of the training
+        file: the file itself where it preloads it, else its index of every frame in the
+        main process and in each loader worker; half as much again (measured:
+        benchmarks/RESULTS.md, "train_input.py")."""
+        path = input.labels
+        size_mb = Path(path).stat().st_size / 1024**2
+        if size_mb <= self.settings["dataset_preload_limit"]:
+            data_mb = PRELOAD_COPIES * size_mb
+        else:
+            workers = loader_workers(self.settings["num_workers"], path,
+                                     self.settings["dataset_preload_limit"], cpus=threads)  # fmt: skip
+            data_mb = (1 + workers) * INDEX_BYTES_PER_FRAME * training_frames(path) / 1e6
+        return int(1.5 * (NETWORK_MB + data_mb) * attempt)
 
     # blocks of CHUNK_FRAMES source frames: memory does not grow with the data
     noise_mem_mb = staticmethod(memory_from_inputs(0))
