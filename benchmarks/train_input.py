@@ -13,8 +13,9 @@ them twice, each in a fresh process, through the arguments our train stage write
 
 and prints, for each, the training frames per second after the first `--warmup` batches
 (steady state), the seconds before the first batch (opening the file and, on disk, the
-loader's start and its index of every frame), and the peak resident memory of the main
-process, then the ratio of throughputs disk / memory (target ≥ 0.9).
+loader's start and its index of every frame), the peak resident memory of the main
+process and of the largest loader worker, then the ratio of throughputs disk / memory
+(target ≥ 0.9).
 
     python benchmarks/train_input.py --beads 10 --frames 2000000
     python benchmarks/train_input.py --beads 80 --frames 500000 --embedding-dimension 128 --num-layers 4
@@ -138,7 +139,12 @@ def train_once(data: Path, splits: Path, options: dict) -> dict:
     trainer.fit(model, datamodule)
     starts, warm = timer.starts, options["warmup"]
     steady = (len(starts) - warm) * args.batch_size / (timer.end - starts[warm])
+    import resource
+
+    # the loader workers are this process's children; the largest one's peak, in kB
+    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"frames_per_s": steady, "setup_s": starts[0] - start, "peak_mb": peak_resident_mb(),
+            "worker_peak_mb": worker_mb,
             "num_workers": args.num_workers, "preloaded": bool(datamodule.dataset.cached)}  # fmt: skip
 
 
@@ -189,8 +195,9 @@ def main() -> None:
           f"{opts.threads} torch thread(s)")  # fmt: skip
     for name, result in (("disk", disk), ("memory", memory)):
         print(f"train_input/{name}: {result['frames_per_s']:.1f} frames/s, setup "
-              f"{result['setup_s']:.1f} s, peak {result['peak_mb']:.0f} MB, "
-              f"{result['num_workers']} loader worker(s), preloaded {result['preloaded']}")  # fmt: skip
+              f"{result['setup_s']:.1f} s, peak {result['peak_mb']:.0f} MB "
+              f"(+ {result['num_workers']} loader worker(s) of at most "
+              f"{result['worker_peak_mb']:.0f} MB), preloaded {result['preloaded']}")  # fmt: skip
     print(f"train_input disk/memory throughput ratio: "
           f"{disk['frames_per_s'] / memory['frames_per_s']:.3f}")
 

@@ -118,13 +118,20 @@ def test_radius_of_gyration_of_a_ring_is_its_radius():
     np.testing.assert_allclose(structure.radius_of_gyration(frames), [4.0, 8.0], rtol=1e-12)
 
 
-def test_mean_pair_distances_follow_the_frame_weights():
+def test_unit_pair_sums_follow_the_frame_weights():
+    from cgthermo.analysis import inputs, reference
+
     top = synthetic.ca_topology("AAA")
-    line = np.array([[0.0, 0, 0], [3.8, 0, 0], [7.6, 0, 0]])
-    pieces = [line[None], (2.0 * line)[None]]
-    pairs = np.array([[0, 2]])
-    mean = structure.mean_pair_distances(pieces, pairs, top, np.array([0.75, 0.25]))
-    np.testing.assert_allclose(mean, [0.75 * 7.6 + 0.25 * 15.2], rtol=1e-5)
+    line = np.array([[0.0, 0, 0], [3.8, 0, 0], [7.6, 0, 0]], dtype=np.float32)
+    ensemble = inputs.Ensemble([line[None], (2.0 * line)[None]], "two frames", replicas=[0, 1])
+    weights = [np.array([0.75]), np.array([0.25])]
+    observed = reference.observables_and_unit_sums(ensemble, weights, np.array([[0, 2]]), line,
+                                                   np.empty((0, 2), int), 8.0, top)  # fmt: skip
+    np.testing.assert_allclose(observed["unit_pair_sums"], [[0.75 * 7.6], [0.25 * 15.2]],
+                               rtol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(observed["rg"], [np.sqrt(2 * 3.8**2 / 3), 2 * np.sqrt(2 * 3.8**2 / 3)],
+                               rtol=1e-5)  # fmt: skip
+    assert list(observed["frame_unit"]) == [0, 1]
 
 
 def test_native_structure_gives_contacts_and_folding_free_energy(results):

@@ -51,7 +51,8 @@ def frame_blocks(piece, block: int, overlap: int = 0):
 
 
 def distance_blocks(piece, pairs, topology, overlap: int = 0):
-    """(first frame, pair distances) of a piece, a bounded block of frames at a time."""
-    block = frames_per_block(len(pairs))
+    """(first frame, pair distances) of a piece, a bounded block of frames at a time (the
+    overlap included in the bound)."""
+    block = max(1, frames_per_block(len(pairs)) - overlap)
     for start, pos in frame_blocks(piece, block, overlap):
         yield start, pair_distances(pos, pairs, topology)

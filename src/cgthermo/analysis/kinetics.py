@@ -4,6 +4,7 @@ The fitted TICA is kept as plain arrays (`TicaModel`) so CG data are projected w
 reference fit, never a refit; `project` reproduces pyemma's own transform.
 """
 
+import gc
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,25 +55,28 @@ class TicaModel:
 
 
 MOMENT_BYTES = 1 << 29  # what TICA's running covariances may hold, before it merges them
+UNCOLLECTED_BYTES = 1 << 28  # fitted feature arrays left for the garbage collector at most
 
 
 def moment_copies(n_features: int) -> int:
     """How many partial covariance estimates TICA keeps before merging (pyemma's ncov_max).
 
-    pyemma keeps about log2(pieces) of them, each three features × features float64
-    matrices: 0.2 GB at 80 beads' 3,003 features. Up to `MOMENT_BYTES` nothing is merged
-    early (so small proteins fit exactly as before); above it at least two are kept.
+    pyemma keeps about log2(blocks) of them, each three features × features float64
+    matrices: 0.2 GB at 80 beads' 3,003 features. Up to `MOMENT_BYTES` the merging is
+    pyemma's own (a small protein's fit does not depend on the cap); above it at least two
+    are kept.
     """
     return max(2, MOMENT_BYTES // (24 * int(n_features) ** 2))
 
 
 def fit_tica(feature_pieces, lag: int, dim: int):
-    """Fit TICA on the all-atom feature pieces (any iterable), one `partial_fit` per piece.
+    """Fit TICA on feature arrays (any iterable: whole pieces, or the lag-overlapping blocks
+    of `fit_tica_streamed`), one `partial_fit` each, each a time-contiguous stretch.
 
-    Returns the pyemma estimator and its `TicaModel`; pieces not longer than the lag are skipped.
+    Returns the pyemma estimator and its `TicaModel`; arrays not longer than the lag are skipped.
     """
     pyemma = _quiet_pyemma()
-    tica, longest = None, 0
+    tica, longest, uncollected = None, 0, 0
     for features in feature_pieces:
         longest = max(longest, len(features))
         if len(features) <= lag:
@@ -83,6 +87,12 @@ def fit_tica(feature_pieces, lag: int, dim: int):
                 ncov_max=moment_copies(features.shape[1]),
             )  # fmt: skip
         tica.partial_fit(features)
+        # each call leaves its array in a reference cycle of pyemma's data source, which
+        # Python's collector, counting objects rather than bytes, would free only much later
+        uncollected += features.nbytes
+        if uncollected > UNCOLLECTED_BYTES:
+            gc.collect()
+            uncollected = 0
     if tica is None:
         raise CgthermoError(
             f"TICA lag {lag} frames is not shorter than the longest all-atom trajectory "

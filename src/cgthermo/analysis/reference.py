@@ -47,7 +47,8 @@ def reference_structure(ensemble, dtrajs, state_pi, topology, native_path):
     )
 
 
-def frame_observables(ensemble, weights, pairs, ref_xyz, contacts, settings, topology) -> dict:
+def observables_and_unit_sums(ensemble, weights, pairs, ref_xyz, contacts, cutoff: float,
+                              topology) -> dict:  # fmt: skip
     """One pass over the positions, a block at a time: every frame's RMSD to the reference
     structure, native-contact fraction Q, Rg and bootstrap unit (its all-atom replica,
     numbered 0…), and the weighted pair-distance sums of every unit."""
@@ -57,8 +58,7 @@ def frame_observables(ensemble, weights, pairs, ref_xyz, contacts, settings, top
     rows = []
     for piece, replica, w in zip(ensemble.pieces, ensemble.replicas, weights, strict=True):
         for start, pos in features.frame_blocks(piece, features.frames_per_block(len(pairs))):
-            rows.append(structure.block_observables(pos, ref_xyz, contacts,
-                                                    settings["native_cutoff"], topology))  # fmt: skip
+            rows.append(structure.block_observables(pos, ref_xyz, contacts, cutoff, topology))
             distances = features.pair_distances(pos, pairs, topology)
             unit_pair_sums[number[replica]] += w[start : start + len(pos)] @ distances
     frame_unit = np.concatenate([np.full(len(p), number[r], dtype=np.int64)
@@ -106,7 +106,8 @@ def reference_arrays(ensemble, topology, protein, settings, temperature_K, nativ
 
     ref_xyz, ref_source = reference_structure(ensemble, dtrajs, state_pi, topology, native_path)
     contacts = structure.native_contact_pairs(ref_xyz, settings["native_cutoff"])
-    observed = frame_observables(ensemble, weights, pairs, ref_xyz, contacts, settings, topology)
+    observed = observables_and_unit_sums(ensemble, weights, pairs, ref_xyz, contacts,
+                                         settings["native_cutoff"], topology)  # fmt: skip
     all_weights = np.concatenate(weights)
     # the weighted mean is the sum of the replicas' sums
     distance_mean = observed["unit_pair_sums"].sum(axis=0) / all_weights.sum()

@@ -29,18 +29,6 @@ def radius_of_gyration(pos_angstrom) -> np.ndarray:
     return np.sqrt((centred**2).sum(axis=2).mean(axis=1))
 
 
-def mean_pair_distances(pieces, pairs, topology, weights) -> np.ndarray:
-    """Weighted mean (Å) of each pair distance over all frames of `pieces` (one weight per frame)."""
-    from .features import pair_distances
-
-    total, start = np.zeros(len(pairs)), 0
-    for piece in pieces:
-        w = np.asarray(weights[start : start + len(piece)], dtype=np.float64)
-        total += w @ pair_distances(piece, pairs, topology)
-        start += len(piece)
-    return total / np.sum(weights)
-
-
 def native_contact_pairs(reference_angstrom, cutoff: float) -> np.ndarray:
     """Cα pairs with |i − j| ≥ 3 closer than `cutoff` Å in the reference structure."""
     ref = np.asarray(reference_angstrom, dtype=np.float64)
@@ -71,7 +59,7 @@ def frame_observables(pieces, reference_angstrom, contacts, cutoff: float, topol
     """`block_observables` of every frame of `pieces`, in order, a bounded block at a time."""
     from .features import frame_blocks, frames_per_block
 
-    block = frames_per_block(max(1, len(contacts)))
+    block = frames_per_block(len(contacts))
     rows = [block_observables(pos, reference_angstrom, contacts, cutoff, topology)
             for piece in pieces for _, pos in frame_blocks(piece, block)]  # fmt: skip
     return {name: np.concatenate([row[k] for row in rows])

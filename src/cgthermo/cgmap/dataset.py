@@ -105,10 +105,8 @@ def read_rows(dataset, rows) -> np.ndarray:
     low, high = int(rows.min()), int(rows.max()) + 1
     if high - low <= DENSE_SPAN * rows.size:
         return np.asarray(dataset[low:high], dtype=np.float32)[rows - low]
-    order = np.argsort(rows, kind="stable")
-    out = np.empty((rows.size, *dataset.shape[1:]), dtype=np.float32)
-    out[order] = dataset[rows[order]]
-    return out
+    unique, where = np.unique(rows, return_inverse=True)  # h5py takes increasing rows only
+    return np.asarray(dataset[unique], dtype=np.float32)[where]
 
 
 @contextmanager

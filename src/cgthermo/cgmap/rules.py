@@ -4,7 +4,9 @@ from .. import config as cgconfig
 from ..resources import BASE_MEMORY_MB, memory_from_inputs
 
 NPY_BASE_MB, NPY_PER_INPUT_MB = 500, 1.5
-ALL_ATOM_MB = BASE_MEMORY_MB  # the block grows with the atoms: ~0.1 GB per 1,000 atoms
+# the all-atom block grows with the atoms (~0.1 GB per 1,000 atoms): the base covers
+# proteins far larger than the paper's
+ALL_ATOM_MB = BASE_MEMORY_MB
 TRAJECTORY_COPIES = 3  # positions and forces as read, and mapped
 
 
@@ -16,10 +18,11 @@ class CgMapRules:
         self.results = config["results"]
 
     def mem_mb(self, wildcards, input, attempt) -> int:
-        """Measured peaks, with half as much again: an .npy import holds its kept-frame mask
-        and time axes beside one block (0.3 GB + 0.9 × its .npy files: 539 MB for the
-        paper's 1,868,861 chignolin frames); the all-atom path one block of 2,000 frames
-        (90 MB at 138 atoms); an mdtraj trajectory import the whole trajectory."""
+        """From measured peaks (benchmarks/RESULTS.md, "scale.py"): an .npy import holds its
+        kept-frame mask and time axes beside one block (0.3 GB + 0.9 × its .npy files: 539
+        MB for the paper's 1,868,861 chignolin frames), asked half as much again; the
+        all-atom path one block of 2,000 frames (90 MB at chignolin's 138 atoms); an mdtraj
+        trajectory import the whole trajectory."""
         spec = cgconfig.protein(self.config, wildcards.protein).get("import")
         if spec is None:
             return ALL_ATOM_MB * attempt

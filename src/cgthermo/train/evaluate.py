@@ -101,8 +101,8 @@ def group_errors(model, delta_path, mapped_path, group, test_index, device="cpu"
     if len(local) == 0:
         return errors
     with h5py.File(delta_path, "r") as delta, h5py.File(mapped_path, "r") as mapped:
-        types = np.asarray(delta[group.name]["types"], dtype=np.int64)
-        types = types[0] if types.ndim == 2 else types
+        stored = delta[group.name]["types"]  # (beads,), or per frame (frames, beads)
+        types = np.asarray(stored[0] if stored.ndim == 2 else stored[:], dtype=np.int64)
         for start in range(0, len(local), block_frames):
             rows = local[start : start + block_frames]
             pos = read_rows(delta[group.name]["pos"], rows)

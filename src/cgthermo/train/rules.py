@@ -14,7 +14,7 @@ BEAD_FRAMES_PER_S = {"cpu": 1.0e4, "auto": 1.0e4, "gpu": 1.0e5}
 BYTES_PER_BEAD_FRAME = 24  # float32 positions and forces in the delta file
 MIN_MINUTES, MAX_MINUTES = 30, 7 * 24 * 60
 NETWORK_MB = 1200  # torch, Lightning, the network and its optimizer (the demo's job: 1.0 GB)
-PRELOAD_COPIES = 1.0  # a preloaded file becomes tensors of its own size
+PRELOAD_COPIES = 1.5  # a preloaded file becomes tensors of its own size, a field at a time
 INDEX_BYTES_PER_FRAME = 120  # torchmd-net's index of a file read from disk: a tuple a frame
 # the noise step evaluates the batched prior on every noised row, twice the frames' reading
 NOISE_SECONDS_PER_BEAD_ROW = 2.0e-5
@@ -25,17 +25,16 @@ class TrainRules:
 
     def mem_mb(self, wildcards, input, threads, attempt) -> int:
         """torch, Lightning and the network, plus what torchmd-net holds of the training
-        file: the file itself where it preloads it, else its index of every frame in the
-        main process and in each loader worker; half as much again (measured:
-        benchmarks/RESULTS.md, "train_input.py")."""
+        file: the file itself where it preloads it (built field by field, so briefly half
+        as much again), and its index of every frame in the main process and in each
+        loader worker of the training and validation loaders; half as much again
+        (measured: benchmarks/RESULTS.md, "train_input.py")."""
         path = input.labels
+        limit = self.settings["dataset_preload_limit"]
         size_mb = Path(path).stat().st_size / 1024**2
-        if size_mb <= self.settings["dataset_preload_limit"]:
-            data_mb = PRELOAD_COPIES * size_mb
-        else:
-            workers = loader_workers(self.settings["num_workers"], path,
-                                     self.settings["dataset_preload_limit"], cpus=threads)  # fmt: skip
-            data_mb = (1 + workers) * INDEX_BYTES_PER_FRAME * training_frames(path) / 1e6
+        workers = loader_workers(self.settings["num_workers"], path, limit, cpus=threads)
+        data_mb = PRELOAD_COPIES * size_mb if size_mb <= limit else 0.0
+        data_mb += (1 + 2 * workers) * INDEX_BYTES_PER_FRAME * training_frames(path) / 1e6
         return int(1.5 * (NETWORK_MB + data_mb) * attempt)
 
     # blocks of CHUNK_FRAMES source frames: memory does not grow with the data

@@ -60,6 +60,7 @@ def train_model(
     seed_key: str,
     work_dir=None,
     delta_path_clean=None,
+    cpus: int | None = None,
 ) -> dict | None:
     """Train the `kind` model on `delta_path` and write its artifacts; returns test.json's content.
 
@@ -68,6 +69,7 @@ def train_model(
     are always against the clean delta forces (`delta_path_clean`, default `delta_path`) of
     the test rows' source frames. `mapped_paths` maps each protein (group of the delta file)
     to its cg/dataset.h5. A rerun with the same settings and data resumes from `work/last.ckpt`.
+    `cpus`: the CPUs the job was given (default: those this process may use).
     """
     settings.check_model_request(config, kind)
     train = config["train"]
@@ -89,7 +91,7 @@ def train_model(
         train_fraction=train["data_fraction"],
     )
     arguments = settings.torchmdnet_arguments(
-        train, delta_path, work / "split.npz", work, seed, device
+        train, delta_path, work / "split.npz", work, seed, device, cpus
     )
     if dataset.needs_tiled_types(delta_path):
         arguments["dataset_root"] = str((work / "dataset_tiled.h5").resolve())

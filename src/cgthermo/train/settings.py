@@ -105,12 +105,14 @@ def loader_workers(requested, dataset_path, preload_limit_mb: int, cpus: int | N
 
 
 def torchmdnet_arguments(
-    train: dict, dataset_path, splits_path, log_dir, seed: int, device: Device
-) -> dict:
-    """torchmd-net arguments: the paper's network and our settings, forces-only loss."""
+    train: dict, dataset_path, splits_path, log_dir, seed: int, device: Device,
+    cpus: int | None = None,
+) -> dict:  # fmt: skip
+    """torchmd-net arguments: the paper's network and our settings, forces-only loss;
+    `cpus`: what the job was given (its Snakemake threads), for automatic loader workers."""
     passed = {k: v for k, v in train.items() if k not in OWN_KEYS}
     passed["num_workers"] = loader_workers(train["num_workers"], dataset_path,
-                                           train["dataset_preload_limit"])  # fmt: skip
+                                           train["dataset_preload_limit"], cpus)  # fmt: skip
     passed.update(
         dataset="HDF5",
         dataset_root=str(Path(dataset_path).resolve()),

@@ -26,6 +26,7 @@ def train(job) -> None:
         outputs,
         seed_key=seed_key,
         delta_path_clean=job.input.delta,
+        cpus=job.threads,
     )
 
 
