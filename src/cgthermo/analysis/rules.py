@@ -1,11 +1,26 @@
 """Input, params and resource functions of the analysis and report rules (kept out of the
 .smk files so the rule files hold rules only and pytest can check the functions)."""
 
+from pathlib import Path
+
 from .. import config as cgconfig
-from ..resources import memory_from_inputs, minutes
+from ..resources import minutes
 from ..train import splits
+from .features import distance_pairs
 
 PER_MODEL_FIGURES = ("fes", "tica_1d", "rmsd")
+# measured peaks (benchmarks/RESULTS.md, "scale.py"): 0.4 GB of libraries; 1.3 GB at 80 beads'
+# 3,003 features whatever the frames; the per-frame outputs
+REFERENCE_BASE_MB, REFERENCE_MATRICES, REFERENCE_BYTES_PER_FRAME = 500, 13, 250
+MODEL_BASE_MB, XTC_COPIES, REFERENCE_COPIES = 500, 6, 3
+
+
+def dataset_shape(path, protein: str) -> tuple[int, int]:
+    """(frames, beads) of a protein's group in cg/dataset.h5 (its shape only)."""
+    import h5py
+
+    with h5py.File(path, "r") as h5:
+        return h5[protein]["pos"].shape[:2]
 
 
 class AnalysisRules:
@@ -52,9 +67,23 @@ class AnalysisRules:
         """One seed per protein: every model of it is resampled alike (paired differences)."""
         return cgconfig.stage_seed(self.config, "bootstrap", wildcards.protein)
 
-    # positions of every frame stay in memory; features are built one replica at a time
-    reference_mem_mb = staticmethod(memory_from_inputs(2))
-    model_mem_mb = staticmethod(memory_from_inputs(4))
+    def reference_mem_mb(self, wildcards, input, attempt) -> int:
+        """The libraries, TICA's covariance estimates (features² matrices), and the outputs
+        of every frame; the positions and pair distances are read a block at a time.
+        From measured peaks (benchmarks/RESULTS.md, "scale.py"), asked half as much again."""
+        frames, beads = dataset_shape(input.dataset, wildcards.protein)
+        features = len(distance_pairs(beads, self.config["analysis"]["min_sequence_separation"]))
+        needed = (REFERENCE_BASE_MB + REFERENCE_MATRICES * 8 * features**2 / 1e6
+                  + REFERENCE_BYTES_PER_FRAME * frames / 1e6)  # fmt: skip
+        return int(1.5 * needed * attempt)
+
+    @staticmethod
+    def model_mem_mb(wildcards, input, attempt) -> int:
+        """The CG trajectory's positions (an xtc stores about a third of their float32
+        size) held twice while cut into pieces, and the reference's per-frame arrays."""
+        needed = (MODEL_BASE_MB + XTC_COPIES * Path(input.traj).stat().st_size / 1024**2
+                  + REFERENCE_COPIES * Path(input.reference).stat().st_size / 1024**2)  # fmt: skip
+        return int(1.5 * needed * attempt)
 
     @staticmethod
     def reference_runtime(wildcards, input, attempt) -> str:
