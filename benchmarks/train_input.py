@@ -11,11 +11,12 @@ them twice, each in a fresh process, through the arguments our train stage write
   memory  a file of just those frames, preloaded (torchmd-net reads it whole): the
           in-memory copy of a subset
 
-and prints, for each, the training frames per second after the first `--warmup` batches
+`--rounds` times, alternating, and prints, for each, the median training frames per second
+after the first `--warmup` batches
 (steady state), the seconds before the first batch (opening the file and, on disk, the
 loader's start and its index of every frame), the peak resident memory of the main
-process and of the largest loader worker, then the ratio of throughputs disk / memory
-(target ≥ 0.9).
+process and of the largest loader worker, then the median over the rounds of the ratio of
+throughputs disk / memory (target ≥ 0.9).
 
     python benchmarks/train_input.py --beads 10 --frames 2000000
     python benchmarks/train_input.py --beads 80 --frames 500000 --embedding-dimension 128 --num-layers 4
@@ -24,6 +25,7 @@ process and of the largest loader worker, then the ratio of throughputs disk / m
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,6 +49,7 @@ def parse():
     parser.add_argument("--embedding-dimension", type=int, default=64)
     parser.add_argument("--num-layers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="torch threads of the training")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating disk/memory pairs")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -184,22 +187,29 @@ def main() -> None:
         write_splits(tmp / "subset_splits.npz", [position[int(r)] for r in rows["train"]],
                      [position[int(r)] for r in rows["val"]])  # fmt: skip
         common = {"threads": opts.threads, "warmup": opts.warmup}
-        disk = measure(tmp / "full.h5", tmp / "full_splits.npz",
-                       {**common, "train": {**network, "dataset_preload_limit": 0}})  # fmt: skip
-        memory = measure(tmp / "subset.h5", tmp / "subset_splits.npz",
-                         {**common, "train": network})  # fmt: skip
+        runs = {"disk": [], "memory": []}
+        for _ in range(opts.rounds):  # alternating, so a slower spell of the machine hits both
+            runs["disk"].append(measure(tmp / "full.h5", tmp / "full_splits.npz",
+                                        {**common, "train": {**network,
+                                                             "dataset_preload_limit": 0}}))  # fmt: skip
+            runs["memory"].append(measure(tmp / "subset.h5", tmp / "subset_splits.npz",
+                                          {**common, "train": network}))  # fmt: skip
         size_mb = (tmp / "full.h5").stat().st_size / 1024**2
     print(f"train_input: {opts.frames} frames x {opts.beads} beads ({size_mb:.0f} MB), "
           f"{opts.batches} batches of {opts.batch_size} drawn over the whole file, "
           f"{opts.embedding_dimension}x{opts.num_layers} graph network, "
           f"{opts.threads} torch thread(s)")  # fmt: skip
-    for name, result in (("disk", disk), ("memory", memory)):
-        print(f"train_input/{name}: {result['frames_per_s']:.1f} frames/s, setup "
-              f"{result['setup_s']:.1f} s, peak {result['peak_mb']:.0f} MB "
-              f"(+ {result['num_workers']} loader worker(s) of at most "
-              f"{result['worker_peak_mb']:.0f} MB), preloaded {result['preloaded']}")  # fmt: skip
-    print(f"train_input disk/memory throughput ratio: "
-          f"{disk['frames_per_s'] / memory['frames_per_s']:.3f}")
+    for name, results in runs.items():
+        result = results[-1]
+        rates = [r["frames_per_s"] for r in results]
+        print(f"train_input/{name}: {statistics.median(rates):.1f} frames/s (median of "
+              f"{[round(r, 1) for r in rates]}), setup {result['setup_s']:.1f} s, peak "
+              f"{result['peak_mb']:.0f} MB (+ {result['num_workers']} loader worker(s) of at "
+              f"most {result['worker_peak_mb']:.0f} MB), preloaded {result['preloaded']}")  # fmt: skip
+    ratios = [d["frames_per_s"] / m["frames_per_s"]
+              for d, m in zip(runs["disk"], runs["memory"], strict=True)]  # fmt: skip
+    print(f"train_input disk/memory throughput ratio: {statistics.median(ratios):.3f} "
+          f"(median of the rounds' {[round(r, 3) for r in ratios]})")
 
 
 if __name__ == "__main__":

@@ -4,16 +4,20 @@ from pathlib import Path
 
 from .. import config as cgconfig
 from ..resources import memory_from_inputs, minutes
-from .dataset import training_frames
+from .dataset import training_shape
 from .noisedata import noise_enabled
 from .settings import loader_workers
 
-# training throughput used for the runtime request, in bead-frames per second and epoch
-# (paper network: about 1e4 on 2 CPU cores, roughly ten times more on one GPU)
-BEAD_FRAMES_PER_S = {"cpu": 1.0e4, "auto": 1.0e4, "gpu": 1.0e5}
-BYTES_PER_BEAD_FRAME = 24  # float32 positions and forces in the delta file
+# Measured (benchmarks/RESULTS.md, "train_input.py" and "GPU readings"): the work of a
+# frame grows with its edges (beads × neighbours within the cutoff) × width × layers. One CPU
+# thread does 4.8e6 such units a second at 80 beads (2.2e7 at 10), one H200 2.7e8.
+UNITS_PER_S = {"cpu": 4.8e6, "auto": 4.8e6, "gpu": 2.7e8}
+# each unit of a training batch holds about 92 bytes of activations for the backward pass
+ACTIVATION_BYTES_PER_UNIT = 92
+LIBRARIES_MB = 700  # torch, Lightning, the network and its optimizer
+CUDA_HOST_MB = 3000  # what a CUDA context holds in host memory
+BYTES_PER_BEAD_FRAME = 24  # float32 positions and forces in a dataset file
 MIN_MINUTES, MAX_MINUTES = 30, 7 * 24 * 60
-NETWORK_MB = 1200  # torch, Lightning, the network and its optimizer (the demo's job: 1.0 GB)
 PRELOAD_COPIES = 1.5  # a preloaded file becomes tensors of its own size, a field at a time
 INDEX_BYTES_PER_FRAME = 120  # torchmd-net's index of a file read from disk: a tuple a frame
 # the noise step evaluates the batched prior on every noised row, twice the frames' reading
@@ -23,19 +27,31 @@ NOISE_SECONDS_PER_BEAD_ROW = 2.0e-5
 class TrainRules:
     """Resource functions of workflow/rules/train.smk, bound to the config."""
 
+    def units_per_frame(self, beads: int) -> float:
+        """The network's work on one frame: edges (each bead's neighbours, at most
+        max_num_neighbors) × width × layers; an upper bound, as if every neighbour slot
+        were within the cutoff."""
+        edges = beads * min(self.settings["max_num_neighbors"], beads - 1)
+        return edges * self.settings["embedding_dimension"] * self.settings["num_layers"]
+
     def mem_mb(self, wildcards, input, threads, attempt) -> int:
-        """torch, Lightning and the network, plus what torchmd-net holds of the training
-        file: the file itself where it preloads it (built field by field, so briefly half
-        as much again), and its index of every frame in the main process and in each
-        loader worker of the training and validation loaders; half as much again
-        (measured: benchmarks/RESULTS.md, "train_input.py")."""
+        """Libraries and the network; on the CPU the activations of a batch, on a GPU the
+        CUDA context's host memory (auto: the larger of the two); what torchmd-net holds
+        of the training file: the file itself where it preloads it (built a field at a time),
+        and its index of every frame in the main process and each loader worker of the
+        training and validation loaders. From measurements, asked half as much again."""
         path = input.labels
         limit = self.settings["dataset_preload_limit"]
         size_mb = Path(path).stat().st_size / 1024**2
         workers = loader_workers(self.settings["num_workers"], path, limit, cpus=threads)
-        data_mb = PRELOAD_COPIES * size_mb if size_mb <= limit else 0.0
-        data_mb += (1 + 2 * workers) * INDEX_BYTES_PER_FRAME * training_frames(path) / 1e6
-        return int(1.5 * (NETWORK_MB + data_mb) * attempt)
+        frames, beads = training_shape(path)
+        needed = LIBRARIES_MB + (PRELOAD_COPIES * size_mb if size_mb <= limit else 0.0)
+        needed += (1 + 2 * workers) * INDEX_BYTES_PER_FRAME * frames / 1e6
+        activations = (ACTIVATION_BYTES_PER_UNIT * self.settings["batch_size"]
+                       * self.units_per_frame(beads) / 1e6)  # fmt: skip
+        needed += {"cpu": activations, "gpu": CUDA_HOST_MB,
+                   "auto": max(activations, CUDA_HOST_MB)}[self.settings["device"]]  # fmt: skip
+        return int(1.5 * needed * attempt)
 
     # blocks of CHUNK_FRAMES source frames: memory does not grow with the data
     noise_mem_mb = staticmethod(memory_from_inputs(0))
@@ -75,9 +91,10 @@ class TrainRules:
                        least=MIN_MINUTES)  # fmt: skip
 
     def runtime(self, wildcards, input, attempt) -> str:
-        """Epochs × frames at the expected speed, doubled for slack."""
-        bead_frames = input.size_files[0] / BYTES_PER_BEAD_FRAME  # the delta file comes first
-        seconds = bead_frames * self.settings["num_epochs"] / BEAD_FRAMES_PER_S[self.settings["device"]]
+        """Epochs × frames × their work at the measured speed, doubled for slack."""
+        frames, beads = training_shape(input.labels)
+        units = frames * self.units_per_frame(beads) * self.settings["num_epochs"]
+        seconds = units / UNITS_PER_S[self.settings["device"]]
         return minutes(min(MAX_MINUTES, 2 * seconds / 60), attempt, least=MIN_MINUTES)
 
     def gpus(self) -> int:
