@@ -1,6 +1,8 @@
 """Resource requests shared by every rule: memory that grows with the inputs, and runtimes,
 both scaled by the attempt so that a job Snakemake retries asks for more."""
 
+from pathlib import Path
+
 BASE_MEMORY_MB = 2000  # Python, torch, OpenMM and the libraries before any data
 
 
@@ -16,3 +18,14 @@ def memory_from_inputs(copies: float, base_mb: int = BASE_MEMORY_MB):
 def minutes(value: float, attempt: int = 1, least: int = 0) -> str:
     """A runtime resource in Snakemake's notation ('90m'), at least `least` minutes."""
     return f"{max(least, int(value)) * attempt}m"
+
+
+def input_mb(input, *names) -> float:
+    """MB of the rule's inputs called `names` (those it has). A file not yet written raises
+    FileNotFoundError with its name, so Snakemake leaves the request to when the job runs."""
+    return sum(Path(input.get(name)).stat().st_size for name in names if input.get(name)) / 1024**2
+
+
+def require_input(path) -> None:
+    """As in `input_mb`: a file not yet written defers the request, before anything reads it."""
+    Path(path).stat()

@@ -1,10 +1,8 @@
 """Input, params and resource functions of the analysis and report rules (kept out of the
 .smk files so the rule files hold rules only and pytest can check the functions)."""
 
-from pathlib import Path
-
 from .. import config as cgconfig
-from ..resources import minutes
+from ..resources import input_mb, minutes, require_input
 from ..train import splits
 from .features import distance_pairs
 
@@ -71,6 +69,7 @@ class AnalysisRules:
         """The libraries, TICA's covariance estimates (features² matrices), and the outputs
         of every frame; the positions and pair distances are read a block at a time.
         From measured peaks (benchmarks/RESULTS.md, "scale.py"), asked half as much again."""
+        require_input(input.dataset)
         frames, beads = dataset_shape(input.dataset, wildcards.protein)
         features = len(distance_pairs(beads, self.config["analysis"]["min_sequence_separation"]))
         needed = (REFERENCE_BASE_MB + REFERENCE_MATRICES * 8 * features**2 / 1e6
@@ -80,9 +79,10 @@ class AnalysisRules:
     @staticmethod
     def model_mem_mb(wildcards, input, attempt) -> int:
         """The CG trajectory's positions (an xtc stores about a third of their float32
-        size) held twice while cut into pieces, and the reference's per-frame arrays."""
-        needed = (MODEL_BASE_MB + XTC_COPIES * Path(input.traj).stat().st_size / 1024**2
-                  + REFERENCE_COPIES * Path(input.reference).stat().st_size / 1024**2)  # fmt: skip
+        size) held twice while cut into pieces, and the reference's per-frame arrays (the
+        parent's, for a prediction)."""
+        needed = (MODEL_BASE_MB + XTC_COPIES * input_mb(input, "traj")
+                  + REFERENCE_COPIES * input_mb(input, "reference", "parent_reference"))  # fmt: skip
         return int(1.5 * needed * attempt)
 
     @staticmethod

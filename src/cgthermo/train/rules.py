@@ -1,9 +1,8 @@
 """Resource functions of the train rules (memory, runtime, GPUs), for Snakemake and SLURM."""
 
-from pathlib import Path
 
 from .. import config as cgconfig
-from ..resources import memory_from_inputs, minutes
+from ..resources import input_mb, memory_from_inputs, minutes, require_input
 from .dataset import training_shape
 from .noisedata import noise_enabled
 from .settings import loader_workers
@@ -42,7 +41,7 @@ class TrainRules:
         training and validation loaders. From measurements, asked half as much again."""
         path = input.labels
         limit = self.settings["dataset_preload_limit"]
-        size_mb = Path(path).stat().st_size / 1024**2
+        size_mb = input_mb(input, "labels")
         workers = loader_workers(self.settings["num_workers"], path, limit, cpus=threads)
         frames, beads = training_shape(path)
         needed = LIBRARIES_MB + (PRELOAD_COPIES * size_mb if size_mb <= limit else 0.0)
@@ -92,6 +91,7 @@ class TrainRules:
 
     def runtime(self, wildcards, input, attempt) -> str:
         """Epochs × frames × their work at the measured speed, doubled for slack."""
+        require_input(input.labels)
         frames, beads = training_shape(input.labels)
         units = frames * self.units_per_frame(beads) * self.settings["num_epochs"]
         seconds = units / UNITS_PER_S[self.settings["device"]]
