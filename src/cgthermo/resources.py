@@ -29,3 +29,18 @@ def input_mb(input, *names) -> float:
 def require_input(path) -> None:
     """As in `input_mb`: a file not yet written defers the request, before anything reads it."""
     Path(path).stat()
+
+
+def position_shapes(path) -> dict:
+    """{group: shape of its `pos`} of a dataset file, read from its metadata only. A file
+    that is not (yet) a readable HDF5 file defers the request like a missing one."""
+    import errno
+
+    import h5py
+
+    require_input(path)
+    try:
+        with h5py.File(path, "r") as h5:
+            return {name: h5[name]["pos"].shape for name in h5 if "pos" in h5[name]}
+    except OSError:
+        raise FileNotFoundError(errno.ENOENT, "not a readable HDF5 file yet", str(path)) from None

@@ -2,7 +2,7 @@
 .smk files so the rule files hold rules only and pytest can check the functions)."""
 
 from .. import config as cgconfig
-from ..resources import input_mb, minutes, require_input
+from ..resources import input_mb, minutes, position_shapes
 from ..train import splits
 from .features import distance_pairs
 
@@ -11,14 +11,6 @@ PER_MODEL_FIGURES = ("fes", "tica_1d", "rmsd")
 # 3,003 features whatever the frames; the per-frame outputs
 REFERENCE_BASE_MB, REFERENCE_MATRICES, REFERENCE_BYTES_PER_FRAME = 500, 13, 250
 MODEL_BASE_MB, XTC_COPIES, REFERENCE_COPIES = 500, 6, 3
-
-
-def dataset_shape(path, protein: str) -> tuple[int, int]:
-    """(frames, beads) of a protein's group in cg/dataset.h5 (its shape only)."""
-    import h5py
-
-    with h5py.File(path, "r") as h5:
-        return h5[protein]["pos"].shape[:2]
 
 
 class AnalysisRules:
@@ -69,8 +61,7 @@ class AnalysisRules:
         """The libraries, TICA's covariance estimates (features² matrices), and the outputs
         of every frame; the positions and pair distances are read a block at a time.
         From measured peaks (benchmarks/RESULTS.md, "scale.py"), asked half as much again."""
-        require_input(input.dataset)
-        frames, beads = dataset_shape(input.dataset, wildcards.protein)
+        frames, beads = position_shapes(input.dataset)[wildcards.protein][:2]
         features = len(distance_pairs(beads, self.config["analysis"]["min_sequence_separation"]))
         needed = (REFERENCE_BASE_MB + REFERENCE_MATRICES * 8 * features**2 / 1e6
                   + REFERENCE_BYTES_PER_FRAME * frames / 1e6)  # fmt: skip

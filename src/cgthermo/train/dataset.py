@@ -76,13 +76,6 @@ def frame_table(path) -> list[GroupFrames]:
     return groups
 
 
-def training_shape(path) -> tuple[int, int]:
-    """(rows of every group, the most beads of any group) of a training file (shapes only)."""
-    with h5py.File(path, "r") as h5:
-        shapes = [h5[name]["pos"].shape for name in data_groups(h5)]
-    return int(sum(shape[0] for shape in shapes)), int(max(shape[1] for shape in shapes))
-
-
 def _check_group_shapes(path, name, group) -> tuple[int, int]:
     for key in ("types", "pos", "forces"):
         if key not in group:

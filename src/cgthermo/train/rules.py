@@ -2,8 +2,7 @@
 
 
 from .. import config as cgconfig
-from ..resources import input_mb, memory_from_inputs, minutes, require_input
-from .dataset import training_shape
+from ..resources import input_mb, memory_from_inputs, minutes, position_shapes
 from .noisedata import noise_enabled
 from .settings import loader_workers
 
@@ -21,6 +20,12 @@ PRELOAD_COPIES = 1.5  # a preloaded file becomes tensors of its own size, a fiel
 INDEX_BYTES_PER_FRAME = 120  # torchmd-net's index of a file read from disk: a tuple a frame
 # the noise step evaluates the batched prior on every noised row, twice the frames' reading
 NOISE_SECONDS_PER_BEAD_ROW = 2.0e-5
+
+
+def training_shape(path) -> tuple[int, int]:
+    """(rows of every group, the most beads of any group) of a training file."""
+    shapes = position_shapes(path).values()
+    return int(sum(shape[0] for shape in shapes)), int(max(shape[1] for shape in shapes))
 
 
 class TrainRules:
@@ -91,7 +96,6 @@ class TrainRules:
 
     def runtime(self, wildcards, input, attempt) -> str:
         """Epochs × frames × their work at the measured speed, doubled for slack."""
-        require_input(input.labels)
         frames, beads = training_shape(input.labels)
         units = frames * self.units_per_frame(beads) * self.settings["num_epochs"]
         seconds = units / UNITS_PER_S[self.settings["device"]]
