@@ -46,6 +46,13 @@ TEMPERATURE = 350.0
 NAME = "syn"
 
 
+def random_walk_chains(rng, n: int, beads: int) -> np.ndarray:
+    """`n` Cα chains (Å) of 3.8 Å steps in random directions, from the origin; float32."""
+    steps = rng.normal(size=(n, beads - 1, 3)).astype(np.float32)
+    steps *= 3.8 / np.linalg.norm(steps, axis=-1, keepdims=True)
+    return np.concatenate([np.zeros((n, 1, 3), np.float32), np.cumsum(steps, axis=1)], 1)
+
+
 def write_paper_layout(folder: Path, frames: int, beads: int) -> dict:
     """coords/forces/embeddings .npy of random-walk Cα chains, written block by block."""
     rng = np.random.default_rng(beads)
@@ -53,9 +60,7 @@ def write_paper_layout(folder: Path, frames: int, beads: int) -> dict:
     forces = np.lib.format.open_memmap(folder / "forces.npy", "w+", np.float32, (frames, beads, 3))
     for start in range(0, frames, WRITE_BLOCK):
         n = min(WRITE_BLOCK, frames - start)
-        steps = rng.normal(size=(n, beads - 1, 3)).astype(np.float32)
-        steps *= 3.8 / np.linalg.norm(steps, axis=-1, keepdims=True)
-        chain = np.concatenate([np.zeros((n, 1, 3), np.float32), np.cumsum(steps, axis=1)], 1)
+        chain = random_walk_chains(rng, n, beads)
         coords[start : start + n] = chain + rng.normal(0, 0.05, chain.shape)
         # forces of the size mapped Cα forces have (|F| ~ 10–20 kcal/mol/Å per component)
         forces[start : start + n] = rng.normal(0, 15, chain.shape)
@@ -153,16 +158,21 @@ def stage_train_input(folder: Path, spec: dict):
     return rates
 
 
+def analysis_settings() -> dict:
+    from cgthermo.config import validate
+
+    return validate({"proteins": [{"name": "x", "sequence": "AAAAA"}],
+                     "analysis": {"n_clusters": 50, "reweight": "msm"}})["analysis"]  # fmt: skip
+
+
 def stage_analysis(folder: Path, spec: dict):
     from cgthermo.analysis.reference import build_reference
     from cgthermo.cgmap.dataset import open_dataset
     from cgthermo.cgtopology import write_ca_pdb
-    from cgthermo.config import validate
 
     with open_dataset(folder / "dataset.h5") as groups:
         write_ca_pdb(folder / "topology.pdb", groups[0].resnames, groups[0].pos[0])
-    settings = validate({"proteins": [{"name": "x", "sequence": "AAAAA"}],
-                         "analysis": {"n_clusters": 50, "reweight": "msm"}})["analysis"]  # fmt: skip
+    settings = analysis_settings()
     arrays = build_reference(folder / "dataset.h5", folder / "topology.pdb", NAME, settings,
                              TEMPERATURE)  # fmt: skip
     with open(folder / "reference.npz", "wb") as fh:
@@ -193,11 +203,9 @@ def write_cg_trajectory(folder: Path, spec: dict) -> None:
 
 def stage_cg_analysis(folder: Path, spec: dict):
     from cgthermo.analysis.compare import analyse_model
-    from cgthermo.config import validate
 
     write_cg_trajectory(folder, spec)
-    settings = validate({"proteins": [{"name": "x", "sequence": "AAAAA"}],
-                         "analysis": {"n_clusters": 50, "reweight": "msm"}})["analysis"]  # fmt: skip
+    settings = analysis_settings()
     begin = time.perf_counter()
     metrics, _, _ = analyse_model(folder / "reference.npz", folder / "traj.xtc",
                                   folder / "frames.csv", folder / "topology.pdb", "syn",

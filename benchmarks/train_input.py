@@ -33,9 +33,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scale import WRITE_BLOCK, peak_resident_mb, random_walk_chains
 
 REPO = Path(__file__).resolve().parents[1]
-WRITE_BLOCK = 100_000
 TYPES = [4, 4, 5, 15, 6, 17, 8, 17, 19, 4]  # chignolin's bead types, repeated for more beads
 
 
@@ -67,9 +67,7 @@ def write_frames(path: Path, frames: int, beads: int, rows=None) -> None:
         forces = group.create_dataset("forces", (len(rows), beads, 3), np.float32)
         for start in range(0, frames, WRITE_BLOCK):
             n = min(WRITE_BLOCK, frames - start)
-            steps = rng.normal(size=(n, beads - 1, 3)).astype(np.float32)
-            steps *= 3.8 / np.linalg.norm(steps, axis=-1, keepdims=True)
-            chain = np.concatenate([np.zeros((n, 1, 3), np.float32), np.cumsum(steps, 1)], 1)
+            chain = random_walk_chains(rng, n, beads)
             force = rng.normal(0, 15, chain.shape).astype(np.float32)
             inside = (rows >= start) & (rows < start + n)
             where = np.flatnonzero(inside)
@@ -88,13 +86,6 @@ def draw_rows(frames: int, train: int, val: int) -> dict:
 def write_splits(path: Path, train, val) -> None:
     np.savez(path, idx_train=np.asarray(train), idx_val=np.asarray(val),
              idx_test=np.asarray(val[:1]))  # fmt: skip
-
-
-def peak_resident_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return float(line.split()[1]) / 1024
-    return float("nan")
 
 
 def train_once(data: Path, splits: Path, options: dict) -> dict:
