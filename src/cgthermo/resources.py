@@ -4,6 +4,7 @@ both scaled by the attempt so that a job Snakemake retries asks for more."""
 from pathlib import Path
 
 BASE_MEMORY_MB = 2000  # Python, torch, OpenMM and the libraries before any data
+DATASET_BYTES_PER_BEAD_FRAME = 24  # float32 positions and forces in a dataset file
 
 
 def memory_from_inputs(copies: float, base_mb: int = BASE_MEMORY_MB):
@@ -26,11 +27,6 @@ def input_mb(input, *names) -> float:
     return sum(Path(input.get(name)).stat().st_size for name in names if input.get(name)) / 1024**2
 
 
-def require_input(path) -> None:
-    """As in `input_mb`: a file not yet written defers the request, before anything reads it."""
-    Path(path).stat()
-
-
 def position_shapes(path) -> dict:
     """{group: shape of its `pos`} of a dataset file, read from its metadata only. A file
     that is not (yet) a readable HDF5 file defers the request like a missing one."""
@@ -38,7 +34,7 @@ def position_shapes(path) -> dict:
 
     import h5py
 
-    require_input(path)
+    Path(path).stat()  # as in input_mb: a file not yet written defers the request
     try:
         with h5py.File(path, "r") as h5:
             return {name: h5[name]["pos"].shape for name in h5 if "pos" in h5[name]}

@@ -63,9 +63,8 @@ def observables_and_unit_sums(ensemble, weights, pairs, ref_xyz, contacts, cutof
             unit_pair_sums[number[replica]] += w[start : start + len(pos)] @ distances
     frame_unit = np.concatenate([np.full(len(p), number[r], dtype=np.int64)
                                  for p, r in zip(ensemble.pieces, ensemble.replicas, strict=True)])  # fmt: skip
-    observed = {name: np.concatenate([row[k] for row in rows])
-                for k, name in enumerate(("rmsd", "q", "rg"))}  # fmt: skip
-    return {**observed, "frame_unit": frame_unit, "unit_pair_sums": unit_pair_sums}
+    return {**structure.stack_observables(rows), "frame_unit": frame_unit,
+            "unit_pair_sums": unit_pair_sums}  # fmt: skip
 
 
 def build_reference(dataset, topology_path, protein: str, settings: dict, temperature_K: float,

@@ -60,8 +60,12 @@ def frame_observables(pieces, reference_angstrom, contacts, cutoff: float, topol
     from .features import frame_blocks, frames_per_block
 
     block = frames_per_block(len(contacts))
-    rows = [block_observables(pos, reference_angstrom, contacts, cutoff, topology)
-            for piece in pieces for _, pos in frame_blocks(piece, block)]  # fmt: skip
+    return stack_observables([block_observables(pos, reference_angstrom, contacts, cutoff, topology)
+                              for piece in pieces for _, pos in frame_blocks(piece, block)])  # fmt: skip
+
+
+def stack_observables(rows) -> dict:
+    """{"rmsd", "q", "rg"}: the `block_observables` of consecutive blocks, joined in order."""
     return {name: np.concatenate([row[k] for row in rows])
             for k, name in enumerate(("rmsd", "q", "rg"))}  # fmt: skip
 

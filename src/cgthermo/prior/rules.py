@@ -1,7 +1,7 @@
 """Input and resource functions of the prior rules (kept here so the .smk holds rules only)."""
 
 from .. import config as cgconfig
-from ..resources import minutes
+from ..resources import DATASET_BYTES_PER_BEAD_FRAME, minutes
 
 # measured (benchmarks/RESULTS.md, "scale.py"): histograms, fit and the batched prior's
 # delta forces take 1.0 µs per bead-frame at 10 beads and 4.2 µs at 80 (more pairs per bead)
@@ -9,7 +9,6 @@ SECONDS_PER_BEAD_FRAME = 4.2e-6
 # streamed a block at a time: 487 MB at the paper's 1,868,861 chignolin frames, 0.4 GB at
 # 5×10⁵ frames of 80 beads, whatever the frames
 MEMORY_MB = 1000
-DATASET_BYTES_PER_BEAD_FRAME = 24  # float32 positions and forces in the dataset
 
 
 class PriorRules:

@@ -1,8 +1,13 @@
 """Resource functions of the train rules (memory, runtime, GPUs), for Snakemake and SLURM."""
 
-
 from .. import config as cgconfig
-from ..resources import input_mb, memory_from_inputs, minutes, position_shapes
+from ..resources import (
+    DATASET_BYTES_PER_BEAD_FRAME,
+    input_mb,
+    memory_from_inputs,
+    minutes,
+    position_shapes,
+)
 from .noisedata import noise_enabled
 from .settings import loader_workers
 
@@ -14,7 +19,6 @@ UNITS_PER_S = {"cpu": 4.8e6, "auto": 4.8e6, "gpu": 2.7e8}
 ACTIVATION_BYTES_PER_UNIT = 92
 LIBRARIES_MB = 700  # torch, Lightning, the network and its optimizer
 CUDA_HOST_MB = 3000  # what a CUDA context holds in host memory
-BYTES_PER_BEAD_FRAME = 24  # float32 positions and forces in a dataset file
 MIN_MINUTES, MAX_MINUTES = 30, 7 * 24 * 60
 PRELOAD_COPIES = 1.5  # a preloaded file becomes tensors of its own size, a field at a time
 INDEX_BYTES_PER_FRAME = 120  # torchmd-net's index of a file read from disk: a tuple a frame
@@ -90,7 +94,7 @@ class TrainRules:
         """The prior on every noised row (copies × levels per frame), 4× slack."""
         noise = self.settings.get("noise", {})
         rows = len(noise.get("sigmas", ())) * noise.get("copies", 1)
-        bead_frames = sum(input.size_files) / BYTES_PER_BEAD_FRAME  # every protein's dataset
+        bead_frames = sum(input.size_files) / DATASET_BYTES_PER_BEAD_FRAME  # every protein's dataset
         return minutes(4 * rows * bead_frames * NOISE_SECONDS_PER_BEAD_ROW / 60, attempt,
                        least=MIN_MINUTES)  # fmt: skip
 
