@@ -13,9 +13,11 @@ from .settings import loader_workers
 
 # Measured (benchmarks/RESULTS.md, "train_input.py" and "GPU readings"): the work of a
 # frame grows with its edges (beads × neighbours within the cutoff) × width × layers. One CPU
-# thread does 4.8e6 such units a second at 80 beads (2.2e7 at 10), one H200 2.7e8.
+# thread did 7.8e6 such units a second at 80 beads (2.0e7 at 10), one H200 2.7e8; the CPU
+# request assumes a slower 4.8e6.
 UNITS_PER_S = {"cpu": 4.8e6, "auto": 4.8e6, "gpu": 2.7e8}
-# each unit of a training batch holds about 92 bytes of activations for the backward pass
+# each unit of a training batch held 92 bytes of activations for the backward pass at 10
+# beads and 59 at 80; the request takes the larger
 ACTIVATION_BYTES_PER_UNIT = 92
 LIBRARIES_MB = 700  # torch, Lightning, the network and its optimizer
 CUDA_HOST_MB = 3000  # what a CUDA context holds in host memory
