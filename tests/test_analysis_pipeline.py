@@ -47,7 +47,7 @@ def results(tmp_path_factory):
         for m, (model, shift) in enumerate(MODELS.items()):
             synthetic.write_cg_run(
                 root / protein / "cgsim" / model, top, replicas=4, frames=200,
-                seed=100 * k + m, shift=shift, exploded_replica=3,
+                seed=100 * k + m, shift=shift, exploded={3: 100},
             )  # fmt: skip
         # cln has a native structure (the compact conformation), pep uses the MSM medoid
         native = cg / "topology.pdb" if protein == "cln" else None
@@ -82,10 +82,12 @@ def test_every_model_gets_metrics_and_figures(results):
             assert all(path.stat().st_size > 0 for path in files.values())
             data = json.loads(files["metrics"].read_text())
             assert data["protein"] == protein and data["model"] == model
-            # 4 replicas × 200 frames; 20 burn-in each; replica 3 exploded for its last 100
-            assert data["n_frames_cg_total"] == 800
-            assert data["n_frames_cg_burnin"] == 80
-            assert data["n_frames_cg_used"] == 800 - 80 - 100
+            # 4 replicas × 200 frames, but replica 3 exploded after 100 and is left out whole;
+            # 20 frames of burn-in in each of the other three
+            assert data["n_frames_cg_total"] == 700 and data["n_frames_cg_exploded"] == 100
+            assert data["n_frames_cg_burnin"] == 60
+            assert data["n_frames_cg_used"] == 700 - 60 - 100
+            assert data["n_replicas_cg"] == 4 and data["exploded_replicas_cg"] == "3"
             assert 0.0 <= data["js_divergence"] <= 1.0
             assert 0.0 < data["coverage"] <= 1.0
             # every shared bin is an all-atom-populated bin: at most the whole reference

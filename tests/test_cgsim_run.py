@@ -116,6 +116,34 @@ def test_exploding_replica_stops_alone(tmp_path, chignolin, caplog, how, reason)
                                   ref_xyz[(ref_frames.replica == 2).to_numpy()][:5])
 
 
+def test_an_injected_explosion_is_a_real_one(tmp_path, chignolin, monkeypatch, caplog):
+    """CGTHERMO_FAULT_EXPLODE breaks the named replica of the named run after the frame at
+    the given step: the integrator's guard stops it there, the other replicas run on as in
+    the intact run, and a run of another label is untouched."""
+    settings = short_run()
+    reference = outputs_in(tmp_path / "reference")
+    simulate(chignolin, settings, reference, tmp_path / "reference" / "work", label="cln/m")
+    monkeypatch.setenv("CGTHERMO_FAULT_EXPLODE", "other/m:0@20; cln/m:1@50")
+    broken = outputs_in(tmp_path / "broken")
+    with caplog.at_level(logging.WARNING, logger="cgthermo.cgsim"):
+        simulate(chignolin, settings, broken, tmp_path / "broken" / "work", label="cln/m")
+    assert "replica 1 exploded at step 61 (non-finite" in caplog.text
+    ref_xyz, ref_frames, _ = read_run(reference, chignolin.topology_pdb)
+    xyz, frames, _ = read_run(broken, chignolin.topology_pdb)
+    mine = (frames.replica == 1).to_numpy()
+    assert frames[mine].step.tolist() == [20, 40, 60] and frames[mine].exploded.all()
+    assert not frames[~mine].exploded.any()
+    np.testing.assert_array_equal(xyz[~mine], ref_xyz[(ref_frames.replica != 1).to_numpy()])
+
+
+@pytest.mark.parametrize("text", ["cln/m:1", "cln/m:x@20", ":1@20"])
+def test_a_malformed_injection_is_named(text):
+    from cgthermo.cgsim.faults import planned_faults
+
+    with pytest.raises(CgthermoError, match="is not LABEL:REPLICA@STEP"):
+        planned_faults("cln/m", text)
+
+
 def test_too_many_explosions_fail_without_outputs(tmp_path, chignolin):
     """The budget is the whole run's: two replicas in two different batches break it."""
     settings = short_run(max_exploded_fraction=0.25, batch_replicas=2)

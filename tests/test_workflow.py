@@ -120,6 +120,32 @@ def test_cg_trajectories_have_every_frame(run, config):
         assert 3.0 < np.median(bonds) < 4.6  # the chain holds together, in Å
 
 
+def test_a_forced_explosion_is_reported_and_left_out(run, test_config_run):
+    """The tests' workflow runs break pep/prior_only's replica 3 at step 300
+    (FORCED_EXPLOSION): cg_sim keeps its 30 earlier frames, flagged, and the analysis leaves
+    the replica out of every statistic, reports it and still has all four bootstrap units."""
+    import json
+
+    folder = run / "pep/cgsim/prior_only"
+    frames = pd.read_csv(folder / "frames.csv")
+    mine = frames.replica == 3
+    # at step 301 by the injection, or earlier where this CPU exploded it first
+    assert frames[mine].step.max() <= 300 and frames[mine].exploded.all()
+    assert json.loads((folder / "run.json").read_text())["trajectory_replicas"] == 4
+    log = (test_config_run / "logs/cg_sim/pep.prior_only.log").read_text()
+    assert "replica 3 exploded at step" in log
+    metrics = json.loads((run / "pep/analysis/prior_only/metrics.json").read_text())
+    assert "3" in metrics["exploded_replicas_cg"].split()
+    assert metrics["n_replicas_cg"] == 4
+    assert metrics["n_frames_cg_exploded"] >= mine.sum()
+    assert metrics["n_frames_cg_total"] == (metrics["n_frames_cg_used"]
+                                            + metrics["n_frames_cg_burnin"]
+                                            + metrics["n_frames_cg_exploded"])
+    summary = pd.read_csv(run / "summary.csv")
+    row = summary[(summary.protein == "pep") & (summary.model == "prior_only")]
+    assert row["n_replicas_cg_exploded"].iloc[0] >= 1
+
+
 def test_prior_yaml_is_torchmd_force_field(run):
     prior = yaml.safe_load((run / "multi/prior/prior.yaml").read_text())
     assert {"atomtypes", "bonds", "dihedrals", "lj", "masses"} <= set(prior)

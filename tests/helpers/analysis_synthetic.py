@@ -85,29 +85,34 @@ def write_dataset(path, protein: str, sequence: str, replicas: int, frames: int,
 
 
 def write_cg_run(folder, topology, replicas: int, frames: int, seed: int, shift: float = 0.0,
-                 exploded_replica=None):  # fmt: skip
-    """traj.xtc and frames.csv as cg_sim writes them (replica-major)."""
+                 exploded=None):  # fmt: skip
+    """traj.xtc, frames.csv and run.json as cg_sim writes them (replica-major).
+
+    `exploded`: {replica: frames it kept}. Such a replica stops after that many frames, and
+    every one it kept is flagged, as cg_sim does; with 0 it has no row at all. The frames
+    the other replicas draw do not depend on it.
+    """
+    import json
+
     import mdtraj as md
     import pandas as pd
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    pos = np.concatenate(
-        [switching_trajectory(rng, frames, topology.n_atoms, shift=shift) for _ in range(replicas)]
-    )
+    runs = [switching_trajectory(rng, frames, topology.n_atoms, shift=shift)
+            for _ in range(replicas)]  # fmt: skip
+    kept = {r: (exploded or {}).get(r, frames) for r in range(replicas)}
+    pos = np.concatenate([run[: kept[r]] for r, run in enumerate(runs)])
     md.Trajectory(pos / ANGSTROM_PER_NM, topology).save_xtc(str(folder / "traj.xtc"))
-    replica = np.repeat(np.arange(replicas), frames)
-    exploded = np.zeros(len(pos), dtype=bool)
-    if exploded_replica is not None:
-        exploded[
-            (replica == exploded_replica) & (np.tile(np.arange(frames), replicas) >= frames // 2)
-        ] = True
     pd.DataFrame({
-        "replica": replica,
-        "frame": np.tile(np.arange(frames), replicas),
-        "step": np.tile(np.arange(frames) * 10, replicas),
-        "time_fs": np.tile(np.arange(frames) * 10.0, replicas),
-        "exploded": exploded,
+        "replica": np.concatenate([np.full(kept[r], r) for r in range(replicas)]),
+        "frame": np.concatenate([np.arange(kept[r]) for r in range(replicas)]),
+        "step": np.concatenate([np.arange(kept[r]) * 10 for r in range(replicas)]),
+        "time_fs": np.concatenate([np.arange(kept[r]) * 10.0 for r in range(replicas)]),
+        "exploded": np.concatenate([np.full(kept[r], r in (exploded or {}))
+                                    for r in range(replicas)]),
     }).to_csv(folder / "frames.csv", index=False)  # fmt: skip
+    (folder / "run.json").write_text(json.dumps({"sampler": "langevin", "replicas": replicas,
+                                                 "trajectory_replicas": replicas}))
     return pos

@@ -79,7 +79,7 @@ def model_floor(ref: dict, cg_tics, ensemble, m_cg: np.ndarray | None = None,
     grid = fes.Grid(ref["x_edges"], ref["y_edges"])
     weights, T = np.ones(len(cg_tics)), float(ref["temperature_K"])
     earlier, later = metrics.time_halves(lengths)
-    n_replicas = int(max(ensemble.replicas)) + 1
+    n_replicas = ensemble.n_units
     if m_cg is None:
         m_cg = bootstrap.multiplicities(np.random.default_rng(seed), DEFAULT_RESAMPLES,
                                         n_replicas)
@@ -241,7 +241,9 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
             "rerun analysis_reference",
         )
     burnin_fraction = float(settings["cg_burnin_fraction"])
-    ensemble, counts = inputs.load_cg(traj, frames_csv, topology, burnin_fraction)
+    run = speedup.read_run_record(run_json)
+    ensemble, counts = inputs.load_cg(traj, frames_csv, topology, burnin_fraction,
+                                      run.get("trajectory_replicas"))  # fmt: skip
     cg_tics = project_cg(ref, ensemble, topology)
     md_grid = emulation.grid_for_reference(ref["tics"], ref["weights"])
     cg = {
@@ -269,7 +271,6 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
         reasons.update(held_why)
     warn_undefined(protein, model, reasons)
     floor, floor_rows = model_floor(ref, cg_tics, ensemble, m_cg, seed)
-    run = speedup.read_run_record(run_json)
     aa_rate = float("nan") if dataset is None else speedup.aa_throughput(dataset, protein)
     pieces = np.split(cg_tics, np.cumsum([len(p) for p in ensemble.pieces])[:-1])
     speed, speed_why, speed_rows = speedup.speedup_metrics(

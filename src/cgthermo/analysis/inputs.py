@@ -4,6 +4,7 @@ Positions inside the analysis are in Å; mdtraj works in nm, so crossing into md
 goes through `to_mdtraj`/`from_mdtraj` with the constant from `cgthermo.units`.
 """
 
+import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,8 @@ from ..errors import CgthermoError
 from ..io import require_file
 from ..units import ANGSTROM_PER_NM
 
+log = logging.getLogger("cgthermo.analysis")
+
 
 @dataclass
 class Ensemble:
@@ -24,6 +27,12 @@ class Ensemble:
     source: str
     frame_fs: float = float("nan")  # time between saved frames
     replicas: list | None = None  # the replica of each piece (a replica with gaps has several)
+    n_replicas: int | None = None  # the run's replicas, with those that hold no piece
+
+    @property
+    def n_units(self) -> int:
+        """Bootstrap units: every replica of the run, also one without frames."""
+        return self.n_replicas if self.n_replicas is not None else int(max(self.replicas)) + 1
 
     @property
     def n_frames(self) -> int:
@@ -177,35 +186,73 @@ def frame_time(table) -> float:
     return float(steps.median()) if len(steps) else float("nan")
 
 
-def load_cg(traj_path, frames_path, topology, burnin_fraction: float) -> tuple:
-    """CG replicas as an Ensemble, minus burn-in and exploded frames, plus frame counts."""
+def exploded_flags(table) -> np.ndarray:
+    """The `exploded` column of a frames.csv table as booleans (CSV writes True/False)."""
+    return table["exploded"].astype(str).str.lower().isin(["1", "true", "1.0"]).to_numpy()
+
+
+def replica_count(table, n_replicas: int | None, path) -> int:
+    """The run's trajectory replicas: `n_replicas` (cg_sim's run.json), else the table's.
+
+    A replica that exploded before its first saved frame has no row in frames.csv, so only
+    the run's own record knows it; the table may never name a replica beyond that count.
+    """
+    in_table = int(table["replica"].max()) + 1 if len(table) else 0
+    if n_replicas is None:
+        return in_table
+    if in_table > n_replicas:
+        raise CgthermoError(
+            f"{path} has replica {in_table - 1} but its run.json records {n_replicas} "
+            f"trajectory replicas", "rerun cg_sim so both are written together")
+    return int(n_replicas)
+
+
+def load_cg(traj_path, frames_path, topology, burnin_fraction: float,
+            n_replicas: int | None = None) -> tuple:
+    """CG replicas as an Ensemble, minus burn-in and exploded frames, plus frame counts.
+
+    A replica with a frame flagged `exploded` is left out whole (cg_sim flags every kept frame
+    of a replica that later exploded): it contributes no frame to any statistic, however late
+    it exploded, so one rule holds for the metrics, their intervals, the convergence
+    numbers, the speed-up and predictions. It stays a bootstrap unit of weight zero, so every
+    model of a protein keeps the same units and their resamples pair up replica by replica.
+    Frame counts: total = used + burn-in (of the replicas used) + exploded.
+    """
     pos = read_xtc_angstrom(traj_path, topology)
     table = read_frames_table(frames_path, len(pos))
-    exploded = table["exploded"].astype(str).str.lower().isin(["1", "true", "1.0"]).to_numpy()
+    n_replicas = replica_count(table, n_replicas, frames_path)
+    exploded = exploded_flags(table)
+    flagged = set(table.loc[exploded, "replica"].astype(int))
+    unsaved = set(range(n_replicas)) - set(table["replica"].astype(int))  # exploded at once
+    gone = sorted(flagged | unsaved)
     pieces, replicas, n_burnin = [], [], 0
     for replica, rows in table.groupby("replica", sort=True):
+        if int(replica) in flagged:
+            continue
         idx = rows.index.to_numpy()  # file order is time order within a replica
         skip = int(np.floor(burnin_fraction * len(idx)))
         n_burnin += skip
-        kept = idx[skip:]
-        # exploded frames are cut out, and the piece with them, so no lag spans an explosion
-        for run in np.split(kept, np.flatnonzero(exploded[kept])):
-            run = run[~exploded[run]]
-            if run.size:
-                pieces.append(pos[run])
-                replicas.append(int(replica))
+        if len(idx) > skip:
+            pieces.append(pos[idx[skip:]])
+            replicas.append(int(replica))
     counts = {
         "n_frames_cg_total": int(len(pos)),
         "n_frames_cg_burnin": int(n_burnin),
-        "n_frames_cg_exploded": int(exploded.sum()),
-        "n_replicas_cg": int(table["replica"].max()) + 1,
+        "n_frames_cg_exploded": int(table["replica"].isin(flagged).sum()),
+        "n_replicas_cg": n_replicas,
+        "n_replicas_cg_exploded": len(gone),
+        "exploded_replicas_cg": " ".join(str(r) for r in gone),
     }
     if not pieces:
         raise CgthermoError(
             f"{traj_path} has no frames left after burn-in and exploded frames",
             "run cg_sim longer or check why the model explodes",
         )
-    return Ensemble(pieces, str(traj_path), frame_time(table), replicas=replicas), counts
+    if gone:
+        log.warning("%s: CG replica(s) %s exploded; their %d frames enter no statistic",
+                    traj_path, counts["exploded_replicas_cg"], counts["n_frames_cg_exploded"])
+    return Ensemble(pieces, str(traj_path), frame_time(table), replicas=replicas,
+                    n_replicas=n_replicas), counts
 
 
 def load_native_ca(path, topology):

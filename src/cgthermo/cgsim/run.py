@@ -451,10 +451,13 @@ def simulate(inputs: SimInputs, settings: SimSettings, outputs: SimOutputs, work
     the network's many small tensor operations do not speed up with threads, so
     separate batches use the cores far better (benchmarks/RESULTS.md). A GPU runs
     the batches in one process (set `cgsim.batch_replicas` to the replicas for one batch).
-    The trajectories are the same for every `workers`.
+    The trajectories are the same for every `workers`. A test may break a replica on
+    purpose (`faults`).
     """
+    from .faults import explosion_hook
+
     with attempt_record(WorkFolder(work_dir), LOG_FORMAT):
         sim = CGSimulation(inputs, settings, work_dir, label)
-        sim.run(workers)
+        sim.run(workers, after_frame=explosion_hook(sim.label))
         return sim.write(outputs)
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..analysis import bootstrap, inputs, structure
 from ..analysis.compare import _finite_or_none, analyse_model
+from ..analysis.speedup import read_run_record
 from ..analysis.summary import read_resamples
 from ..errors import CgthermoError
 from ..io import atomic_path
@@ -88,12 +89,14 @@ def add_interval(result: dict, key: str, triple) -> None:
 
 def analyse_prediction(name: str, traj, frames_csv, topology_path, starts_h5, settings: dict,
                        temperature_K: float, seed: int, native=None, parent=None,
-                       slots: int = 1) -> tuple:  # fmt: skip
+                       slots: int = 1, run_json=None) -> tuple:  # fmt: skip
     """(metrics dict, figure data) of one prediction; `parent`: dict with reference,
     dataset, run_json, model, metrics, resamples (or None); `slots`: simulated replicas per
     trajectory replica (the ladder size under replica exchange, else 1)."""
     topology = inputs.load_topology(topology_path)
-    ensemble, counts = inputs.load_cg(traj, frames_csv, topology, settings["cg_burnin_fraction"])
+    run = read_run_record(run_json)
+    ensemble, counts = inputs.load_cg(traj, frames_csv, topology, settings["cg_burnin_fraction"],
+                                      run.get("trajectory_replicas"))  # fmt: skip
     pos = np.concatenate(ensemble.pieces)
     n_replicas = counts["n_replicas_cg"]
     frame_replica = np.repeat(ensemble.replicas, [len(p) for p in ensemble.pieces])

@@ -39,7 +39,7 @@ def predict_analysis(job) -> None:
         prediction.name, job.input.traj, job.input.frames, job.input.topology, job.input.starts,
         job.params.settings, prediction.temperature, job.params.seed,
         native=job.input.get("native"), parent=parent,
-        slots=rungs(job.config["cgsim"]))  # fmt: skip
+        slots=rungs(job.config["cgsim"]), run_json=job.input.run)  # fmt: skip
     result.update(model=prediction.model, starts=prediction.starts)
     write_prediction(result, figure, job.output.metrics, job.output.figure)
     log.info("prediction %s: %s", prediction.name, result)
