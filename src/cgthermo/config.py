@@ -74,6 +74,19 @@ PLAIN_WORDS = {
 }
 
 
+def refused_paths(config: dict) -> list[tuple]:
+    """The paths (as key tuples) of every value the schema refuses in `config`."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(load_schema())
+    return [tuple(err.absolute_path) for err in validator.iter_errors(config)]
+
+
+def is_refused(refused: list[tuple], *path) -> bool:
+    """Whether a refused value lies at or under `path` (e.g. 'proteins', 0)."""
+    return any(found[: len(path)] == path for found in refused)
+
+
 def _schema_problem(config: dict, err) -> CgthermoError:
     key = key_name(config, err.absolute_path)
     plain = PLAIN_WORDS.get((key, err.validator))
@@ -84,15 +97,25 @@ def _schema_problem(config: dict, err) -> CgthermoError:
             f"config key '{key}' gives {_sources(err.instance)}",
             "give exactly one of 'sequence', 'pdb' or 'import'",
         )
+    if err.validator == "oneOf" and list(err.absolute_path)[:1] == ["predict"]:
+        return CgthermoError(
+            f"config key '{key}' gives {_sources(err.instance, ('sequence', 'pdb'))}",
+            "give exactly one of 'sequence' or 'pdb'",
+        )
+    if err.validator == "not" and list(err.absolute_path)[-1:] == ["name"]:
+        return CgthermoError(
+            f"config key '{key}' is '{err.instance}', a name the multi-protein models use",
+            "choose another name",
+        )
     return CgthermoError(
         f"config key '{key}' is invalid: {err.message}",
         "correct it as config/README.md describes",
     )
 
 
-def _sources(entry) -> str:
-    given = [k for k in ("sequence", "pdb", "import") if isinstance(entry, dict) and k in entry]
-    return "none of sequence, pdb, import" if not given else " and ".join(given)
+def _sources(entry, keys=("sequence", "pdb", "import")) -> str:
+    given = [k for k in keys if isinstance(entry, dict) and k in entry]
+    return f"none of {', '.join(keys)}" if not given else " and ".join(given)
 
 
 def key_name(config: dict, path) -> str:

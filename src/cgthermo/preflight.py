@@ -12,6 +12,7 @@ from .aa import pdbinput
 from .cgmap import importer
 from .errors import CgthermoError, InputErrors, raise_all
 from .residues import min_residues, tokenize_sequence
+from .settingchecks import setting_problems
 
 
 def check_config(config: dict) -> dict:
@@ -22,22 +23,43 @@ def check_config(config: dict) -> dict:
         raise_all(err.problems + content_problems(config))
     except CgthermoError as err:
         raise_all([err, *content_problems(config)])
-    raise_all(content_problems(validated))
+    raise_all(content_problems(validated) + setting_problems(validated))
     return validated
 
 
 def content_problems(config: dict) -> list[CgthermoError]:
-    """The content problems of every protein whose entry is well-formed enough to read."""
+    """The content problems of every protein whose entry the schema accepts (the schema's
+    own lines say what to fix in the others). A check that fails in a way it did not foresee
+    is reported as a problem of its own: nothing goes unchecked in silence."""
     config = cgconfig.fill_defaults(config)
     separation = config.get("analysis", {}).get("min_sequence_separation")
     shortest = min_residues(separation if isinstance(separation, int) else 3)
-    problems = sampler_problems(config.get("cgsim", {}))
-    for entry in config.get("proteins") or []:
-        try:
-            problems += protein_problems(config, entry, shortest)
-        except (TypeError, KeyError, AttributeError, ValueError):
-            continue  # an entry the schema refused: its schema problems say what to fix
-    return problems + loo_problems(config) + prediction_problems(config)
+    refused = cgconfig.refused_paths(config)
+    problems = []
+    if not cgconfig.is_refused(refused, "cgsim"):
+        problems += unforeseen("cgsim", sampler_problems, config["cgsim"])
+    for index, entry in enumerate(config.get("proteins") or []):
+        if not cgconfig.is_refused(refused, "proteins", index):
+            problems += unforeseen(f"proteins.{entry['name']}", protein_problems, config, entry,
+                                   shortest)  # fmt: skip
+    if not cgconfig.is_refused(refused, "models"):
+        problems += loo_problems(config)
+    if not any(cgconfig.is_refused(refused, key) for key in ("predict", "proteins", "models")):
+        problems += unforeseen("predict", prediction_problems, config)
+    return problems
+
+
+def unforeseen(key: str, check, *args) -> list[CgthermoError]:
+    """`check(*args)`'s problems, or one naming the key when the check itself broke."""
+    try:
+        return check(*args)
+    except CgthermoError as err:
+        return [err]
+    except Exception as err:  # noqa: BLE001  (reported, never swallowed)
+        return [CgthermoError(f"config key '{key}' could not be checked "
+                              f"({type(err).__name__}: {err})".replace("\n", " "),
+                              "correct the files or values it names; if they look right, "
+                              "report this line as a bug")]
 
 
 def loo_problems(config: dict) -> list[CgthermoError]:
@@ -53,10 +75,7 @@ def prediction_problems(config: dict) -> list[CgthermoError]:
     """The `predict` entries' problems (names, parents, models, files, starts)."""
     from .predict.entries import problems
 
-    try:
-        return problems(config)
-    except (TypeError, KeyError, AttributeError, ValueError):
-        return []  # a section the schema refused: its schema problems say what to fix
+    return problems(config)
 
 
 def sampler_problems(sim: dict) -> list[CgthermoError]:
@@ -65,12 +84,7 @@ def sampler_problems(sim: dict) -> list[CgthermoError]:
 
     if sim.get("sampler") != "exchange":
         return []
-    try:
-        check_ladders(sim["replicas"], sim["batch_replicas"], sim["exchange"]["temperatures"])
-    except CgthermoError as err:
-        return [err]
-    except (TypeError, KeyError):
-        pass  # a block the schema refused: its schema problems say what to fix
+    check_ladders(sim["replicas"], sim["batch_replicas"], sim["exchange"]["temperatures"])
     return []
 
 
@@ -83,7 +97,7 @@ def protein_problems(config: dict, entry: dict, shortest: int) -> list[CgthermoE
         hetero = cgconfig.aa_settings(config, name)["hetero"]
         found += keyed(name, "pdb", pdbinput.problems(entry["pdb"], hetero, shortest))
     if entry.get("native"):
-        found += keyed(name, "native", native_problems(entry["native"]))
+        found += keyed(name, "native", native_problems(entry, shortest))
     if "import" in entry:
         found += keyed(name, "import", import_problems(entry))
     return found
@@ -107,12 +121,32 @@ def sequence_problems(sequence: str, shortest: int) -> list[CgthermoError]:
     return problems
 
 
-def native_problems(path) -> list[CgthermoError]:
+def native_problems(entry: dict, shortest: int) -> list[CgthermoError]:
+    """A readable native structure with one Cα per residue of the protein."""
+    from .predict.structure import pdb_chain
+
+    path = entry["native"]
     try:
         pdbinput.read_text(Path(path))
+        residues = len(pdb_chain(path)[0])
+        expected = protein_residues(entry)
     except CgthermoError as err:
         return [err]
+    if expected is not None and residues != expected:
+        return [CgthermoError(f"{path} has {residues} amino-acid residues, the protein "
+                              f"{expected}", "give the folded structure of the same sequence")]
     return []
+
+
+def protein_residues(entry: dict) -> int | None:
+    """The residues of a sequence or pdb protein (None for imported data: read by cg_map)."""
+    from .predict.structure import pdb_chain
+
+    if "sequence" in entry:
+        return len(tokenize_sequence(entry["sequence"])[0])
+    if "pdb" in entry:
+        return len(pdb_chain(entry["pdb"])[0])
+    return None
 
 
 def import_problems(entry: dict) -> list[CgthermoError]:

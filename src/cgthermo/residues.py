@@ -36,8 +36,12 @@ def min_residues(min_sequence_separation: int) -> int:
     return max(MIN_RESIDUES, min_sequence_separation + 2)
 
 
-def tokenize_sequence(sequence: str) -> tuple[list[str], list[CgthermoError]]:
-    """Residue names of 'YYD(NLE)…' and every problem of its syntax and content, all at once."""
+def tokenize_sequence(sequence: str,
+                      all_atom: bool = True) -> tuple[list[str], list[CgthermoError]]:
+    """Residue names of 'YYD(NLE)…' and every problem of its syntax and content, all at once.
+
+    `all_atom`: the sequence is built and simulated in the all-atom force fields; a CG
+    prediction (False) needs a bead type for every residue, nothing more."""
     residues, problems, bad_letters, i = [], [], [], 0
     seq = sequence.strip().upper()
     while i < len(seq):
@@ -81,6 +85,12 @@ def tokenize_sequence(sequence: str) -> tuple[list[str], list[CgthermoError]]:
             f"use the 20 one-letter codes ({AMINO_ACIDS}) and bracketed three-letter names",
         ))  # fmt: skip
     for name in dict.fromkeys(residues):
+        if not all_atom:
+            if name not in BEAD_TYPE:
+                problems.append(CgthermoError(
+                    f"residue {name} in sequence '{sequence}' has no CG bead type",
+                    "use a standard amino acid, or NLE (its own bead type)"))
+            continue
         try:
             check_parameterizable(name)
         except CgthermoError as err:
@@ -109,9 +119,9 @@ def sequence_text(names) -> str:
     return "".join(one_letter_of(name) or f"({name})" for name in names)
 
 
-def parse_sequence(sequence: str) -> list[str]:
+def parse_sequence(sequence: str, all_atom: bool = True) -> list[str]:
     """Turn 'YYD(NLE)…' into three-letter residue names; every problem is raised at once."""
-    residues, problems = tokenize_sequence(sequence)
+    residues, problems = tokenize_sequence(sequence, all_atom)
     raise_all(problems)
     if not residues:
         raise CgthermoError("the sequence is empty", "give at least one residue")

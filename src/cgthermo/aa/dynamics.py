@@ -16,16 +16,6 @@ class SimulationBlewUp(CgthermoError):
     """Non-finite coordinates or energies: the run is unrecoverable from its own state."""
 
 
-def steps_for(length_ps: float, timestep_fs: float, what: str, exact: bool = False) -> int:
-    steps = length_ps * 1000.0 / timestep_fs
-    if exact and abs(steps - round(steps)) > 1e-6 * max(1.0, steps):
-        raise CgthermoError(
-            f"aa.{what} ({length_ps} ps) is not a whole number of {timestep_fs} fs time steps",
-            f"make aa.{what} a multiple of aa.timestep_fs",
-        )
-    return int(round(steps))
-
-
 def load_start(pdb_path):
     """Topology, positions (nm, numpy) and box vectors (or None) of a start structure."""
     pdb = app.PDBFile(str(require_file(pdb_path)))

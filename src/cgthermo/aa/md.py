@@ -37,9 +37,9 @@ from .dynamics import (
     protein_atom_table,
     set_start,
     state_arrays,
-    steps_for,
 )
 from .system import load_system
+from .timing import saved_frames, steps_for
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class Plan:
 def make_plan(settings: dict) -> Plan:
     save_every = settings["save_every_ps"]
     save_steps = steps_for(save_every, settings["timestep_fs"], "save_every_ps", exact=True)
-    n_frames = int(math.floor(settings["length_ns"] * 1000.0 / save_every + 1e-9))
+    n_frames = saved_frames(settings["length_ns"], save_every)
     if n_frames < 1:
         raise CgthermoError(
             f"aa.length_ns ({settings['length_ns']} ns) is shorter than one save stride",

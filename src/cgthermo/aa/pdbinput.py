@@ -28,6 +28,13 @@ from ..residues import BEAD_TYPE, CAPS, SUBSTITUTIONS
 MMCIF_SUFFIXES = {".cif", ".mmcif"}
 # Consecutive Cα are 3.8 Å apart (2.9 Å for a cis peptide bond); farther means residues are missing.
 MAX_CA_STEP_ANGSTROM = 4.5
+CA_STEP_ANGSTROM = 3.8
+# the median consecutive Cα distance of a chain in Å must lie here: 0.38 is a chain in nm
+PLAUSIBLE_CA_STEP_ANGSTROM = (3.0, 4.2)
+# heavy atoms of a hetero residue this close to a protein heavy atom are covalently bonded to it
+# (C–N 1.33–1.47, C–C 1.54 Å; a metal ion's coordination bonds are 2.0 Å and longer)
+COVALENT_ANGSTROM = 1.75
+WATERS = {"HOH", "WAT", "H2O", "DOD", "TIP", "TIP3", "SOL"}
 END_RECORDS = ("TER", "END", "ENDMDL", "CONECT", "MASTER")
 
 
@@ -40,6 +47,7 @@ class Contents:
     caps: list = field(default_factory=list)
     hetero: list = field(default_factory=list)  # ligands, waters and ions, as 'NAME chain id'
     modified: list = field(default_factory=list)  # HETATM amino acids, as 'NAME chain id'
+    linked: list = field(default_factory=list)  # hetero residues bonded into the chain
     unparameterized: list = field(default_factory=list)  # e.g. NLE
     sequences: dict = field(default_factory=dict)  # chain id → SEQRES residue names
     breaks: list = field(default_factory=list)  # 'chain A between … and … (9.1 Å)'
@@ -136,9 +144,93 @@ def inspect(path) -> Contents:
             contents.hetero.append(label(residue))
     # SEQRES (PDB) or entity_poly_seq (mmCIF) records, by chain
     contents.sequences = {s.chainId: list(s.residues) for s in fixer.sequences}
+    contents.linked = linked_hetero(fixer.topology, positions, contents.sequences)
     for chain, residues in contents.chains.items():
         contents.breaks += _breaks(chain, residues, positions)
     return contents
+
+
+def linked_hetero(topology, positions_angstrom, sequences: dict) -> list[str]:
+    """Hetero residues that are part of the chain: named in its SEQRES, or covalently bonded
+    to an amino acid. A modified residue (e.g. GFP's chromophore CRO) whose atoms are not
+    named N, CA and C is one of them: dropping it would join its neighbours by a false bond."""
+    in_sequence = {name.upper() for names in sequences.values() for name in names}
+    protein, candidates = [], []
+    for residue in topology.residues():
+        name = residue.name.upper()
+        heavy = [a.index for a in residue.atoms() if a.element is None or a.element.symbol != "H"]
+        if name in BEAD_TYPE or name in CAPS:
+            protein += heavy
+        elif name not in WATERS and len(heavy) > 1:  # ions have one atom and no covalent bond
+            candidates.append((residue, heavy))
+    linked = []
+    protein_xyz = positions_angstrom[protein] if protein else np.zeros((0, 3))
+    for residue, heavy in candidates:
+        if residue.name.upper() in in_sequence:
+            linked.append(label(residue))
+            continue
+        near = np.linalg.norm(positions_angstrom[heavy][:, None] - protein_xyz[None], axis=-1)
+        if near.size and near.min() < COVALENT_ANGSTROM:
+            linked.append(label(residue))
+    return linked
+
+
+def residue_number(residue) -> int | None:
+    try:
+        return int(str(residue.id).strip())
+    except ValueError:
+        return None
+
+
+def ca_of(residue, positions_angstrom):
+    index = next((a.index for a in residue.atoms() if a.name == "CA"), None)
+    return None if index is None else np.asarray(positions_angstrom[index])
+
+
+def geometry_problems(contents: Contents) -> list[CgthermoError]:
+    """Coordinates in Å with Cα chains of the right spacing, and residue numbering that a
+    break's Cα distance can span: two chains given one chain id fail the second."""
+    path = contents.path
+    found = []
+    for chain, residues in contents.chains.items():
+        ca = [ca_of(r, contents.positions) for r in residues]
+        steps = [float(np.linalg.norm(b - a)) for a, b in zip(ca, ca[1:], strict=False)
+                 if a is not None and b is not None]  # fmt: skip
+        if not steps:
+            continue
+        median = float(np.median(steps))
+        low, high = PLAUSIBLE_CA_STEP_ANGSTROM
+        if not low <= median <= high:
+            found.append(CgthermoError(
+                f"{path}: consecutive Cα atoms of chain {chain} are {median:.3g} Å apart (median), "
+                f"not ~{CA_STEP_ANGSTROM} Å" + (" (coordinates in nm?)" if 0.2 < median < 0.6 else ""),
+                "give coordinates in Å, as PDB and mmCIF files store them (multiply nm by 10)"))
+            continue
+        found += numbering_problems(path, chain, residues, ca)
+    return found
+
+
+def numbering_problems(path, chain: str, residues: list, ca: list) -> list[CgthermoError]:
+    for before, after, x, y in zip(residues, residues[1:], ca, ca[1:], strict=False):
+        first, second = residue_number(before), residue_number(after)
+        if x is None or y is None or first is None or second is None:
+            continue
+        distance = float(np.linalg.norm(y - x))
+        if second < first:
+            return [CgthermoError(
+                f"{path}: chain {chain}'s residue numbers go back from {label(before)} to "
+                f"{label(after)} ({distance:.1f} Å apart): two chains with one chain id?",
+                "give each chain its own id and keep one chain in the file")]
+        # insertion codes (52, 52A) repeat a number for consecutive residues
+        spanned = max(1, second - first) * CA_STEP_ANGSTROM + 1.0
+        if distance > spanned:
+            return [CgthermoError(
+                f"{path}: chain {chain} has {label(before)} and {label(after)} {distance:.1f} Å "
+                f"apart, farther than the {max(0, second - first - 1)} residues missing between "
+                f"them can reach ({spanned - 1.0:.1f} Å): two chains with one chain id, or wrong "
+                "residue numbers?",
+                "give each chain its own id and keep one chain in the file, or correct the numbering")]
+    return []
 
 
 def _md_unit_system():
@@ -207,6 +299,15 @@ def contents_problems(contents: Contents, hetero: str, min_residues: int) -> lis
             f"{path} has modified amino acids in the chain ({', '.join(contents.modified)})",
             "replace each with its standard parent residue (e.g. MSE by MET) in the file",
         ))
+    if contents.linked:
+        found.append(CgthermoError(
+            f"{path} has hetero residues that are part of the chain (in its SEQRES, or bonded to "
+            f"an amino acid): {_listed(contents.linked)}; dropping them would join their "
+            "neighbours by a false peptide bond",
+            "replace each with the standard residues it stands for (e.g. GFP's CRO by the "
+            "residues of its sequence), or give the chain without it as separate proteins",
+        ))
+    found += geometry_problems(contents)
     if contents.hetero and hetero == "refuse":
         found.append(CgthermoError(
             f"{path} holds ligands, waters or ions ({_listed(contents.hetero)}) and aa.hetero is 'refuse'",
@@ -215,7 +316,7 @@ def contents_problems(contents: Contents, hetero: str, min_residues: int) -> lis
     # one protein chain is allowed, and mmCIF names its sequences by label_asym_id, not by
     # the chain id the reader reports: any sequence record covers the chain
     unfilled = contents.breaks if not contents.sequences else []
-    if unfilled and not contents.modified:  # a modified residue leaves a gap of its own
+    if unfilled and not (contents.modified or contents.linked):  # they leave gaps of their own
         found.append(CgthermoError(
             f"{path} has a break in {unfilled[0]}{' and more' if len(unfilled) > 1 else ''} "
             "and no SEQRES records to fill it from",

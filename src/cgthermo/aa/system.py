@@ -8,7 +8,7 @@ from openmm import app, unit
 
 from ..errors import CgthermoError
 from ..io import atomic_path
-from . import build, pdbinput
+from . import build, pdbinput, stereo
 from .platform import select_platform
 
 log = logging.getLogger(__name__)
@@ -159,13 +159,19 @@ def prepare_protein(entry: dict, settings: dict, structure_path, system_path, th
     """
     fixer = starting_fixer(entry, settings.get("hetero", "drop"))
     select_platform(settings["platform"], settings["precision"], threads)  # fail before work
+    input_cis = stereo.cis_bonds(stereo.omega_degrees(fixer.topology, _nm(fixer.positions)))
     topology, positions = build.complete_protein(fixer, seed)
     log.info("protein %s: %d residues", entry["name"], topology.getNumResidues())
     topology, positions, system = create_system(topology, positions, settings)
     log.info("system: %d atoms (%s solvent)", system.getNumParticles(), settings["solvent"])
     positions = minimize(system, topology, positions, settings, threads)
+    stereo.check_stereo(entry["name"], topology, _nm(positions), input_cis)
     write_structure(topology, positions, structure_path)
     write_system(system, system_path)
+
+
+def _nm(positions) -> np.ndarray:
+    return np.asarray(positions.value_in_unit(unit.nanometer))
 
 
 def write_structure(topology, positions, path) -> None:

@@ -12,9 +12,9 @@ from .dynamics import (
     load_start,
     new_context,
     set_start,
-    steps_for,
 )
 from .system import load_system
+from .timing import steps_for
 
 log = logging.getLogger(__name__)
 CHUNK_PS = 1.0

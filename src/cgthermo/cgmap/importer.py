@@ -41,6 +41,11 @@ BOND_RANGE_ANGSTROM = (3.0, 4.6)
 # kJ/mol/nm make it ~42, kcal/mol/nm ~10.
 VIRIAL_RATIO_RANGE = (0.2, 5.0)
 CHECK_FRAMES = 1000  # frames sampled for the unit checks
+SETTING_KEYS = {"timestep_ps", "nonequilibrium_forces"}  # import keys that name no file
+
+
+def file_keys(spec: dict) -> set:
+    return set(spec) - SETTING_KEYS
 
 
 def residue_names_from_types(types) -> list[str]:
@@ -61,7 +66,7 @@ def import_protein(
     name: str, spec: dict, temperature: float, force_map: str, max_bond: float
 ) -> CGData:
     """Dispatch on the keys of a protein's `import` block."""
-    keys = set(spec) - {"timestep_ps"}
+    keys = file_keys(spec)
     timestep_fs = float(units.ps_to_fs(spec.get("timestep_ps", 0.1)))
     if keys == NPY_KEYS:
         return import_npy(name, spec, temperature, timestep_fs, max_bond)
@@ -85,12 +90,20 @@ def _path(name: str, spec: dict, key: str) -> Path:
 def _load_npy(name: str, spec: dict, key: str) -> np.ndarray:
     path = _path(name, spec, key)
     try:
-        return np.load(path, mmap_mode="r", allow_pickle=False)
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError) as err:
         raise CgthermoError(
             f"protein '{name}': import.{key} file {path} is not a .npy array ({err})",
             "save it with numpy.save",
         ) from None
+    if not isinstance(array, np.ndarray):  # an .npz archive loads as a lazy dict of arrays
+        if hasattr(array, "close"):
+            array.close()
+        raise CgthermoError(
+            f"protein '{name}': import.{key} file {path} is an .npz archive, not one .npy array",
+            "save each array on its own with numpy.save (coords, forces and embeddings)",
+        )
+    return array
 
 
 def import_npy(name, spec, temperature, timestep_fs, max_bond) -> CGData:
@@ -98,7 +111,8 @@ def import_npy(name, spec, temperature, timestep_fs, max_bond) -> CGData:
     resnames = residue_names_from_types(types)
     _check_finite(name, "coords", coords)
     _check_finite(name, "forces", forces)
-    check_plausible_units(name, coords, forces, temperature)
+    check_plausible_units(name, coords, forces, temperature,
+                          spec.get("nonequilibrium_forces", False))
     keep = kept_frames(name, coords, max_bond)
     square_sum = sum(float(np.sum(np.asarray(forces[s], dtype=np.float64)[keep[s]] ** 2))
                      for s in _blocks(len(forces)))  # fmt: skip
@@ -178,10 +192,11 @@ def open_npy_import(name, spec) -> tuple:
 def check_import_before_jobs(name, spec, temperature) -> None:
     """What can be judged from the files alone, fast: the .npy layout's shapes, types and
     units on a sample of frames; the trajectory layout's files and force array shape."""
-    keys = set(spec) - {"timestep_ps"}
+    keys = file_keys(spec)
     if keys == NPY_KEYS:
         coords, forces, _ = open_npy_import(name, spec)
-        check_plausible_units(name, coords, forces, temperature)
+        check_plausible_units(name, coords, forces, temperature,
+                              spec.get("nonequilibrium_forces", False))
     elif keys == TRAJECTORY_KEYS:
         _path(name, spec, "topology")
         _path(name, spec, "trajectory")
@@ -216,7 +231,8 @@ def _check_finite(name, key, array, stride=1) -> None:
             )
 
 
-def check_plausible_units(name, coords_angstrom, forces_kcal, temperature) -> None:
+def check_plausible_units(name, coords_angstrom, forces_kcal, temperature,
+                          nonequilibrium: bool = False) -> None:
     """Catch nm coordinates and kJ/mol/nm forces given where Å and kcal/mol/Å are expected.
 
     Coordinates: consecutive Cα are ~3.8 Å apart. Forces: for any equilibrium sample,
@@ -246,8 +262,9 @@ def check_plausible_units(name, coords_angstrom, forces_kcal, temperature) -> No
         raise CgthermoError(
             f"protein '{name}': the forces along the Cα bonds are {ratio:.3g} ± {error:.2g} times "
             f"what the bond-length fluctuations imply at {temperature:g} K, not ~1 "
-            "(forces in kJ/mol/nm?)",
-            "give forces in kcal/mol/Å (divide kJ/mol/nm by 41.84)",
+            f"({force_unit_guess(ratio)})",
+            "give forces in kcal/mol/Å (divide kcal/mol/nm by 10, kJ/mol/nm by 41.84, "
+            "kJ/mol/Å by 4.184)",
         )
     if ratio + 3 * error < 0:
         raise CgthermoError(
@@ -257,12 +274,21 @@ def check_plausible_units(name, coords_angstrom, forces_kcal, temperature) -> No
             "give each frame's forces in kcal/mol/Å as −dU/dx",
         )
     if ratio + 3 * error < low:
-        log.warning(
-            "protein '%s': the forces along the Cα bonds are %.3g ± %.2g times what the "
-            "bond-length fluctuations imply at %g K, not ~1: not an equilibrium sample at that "
-            "temperature, or forces of other frames",
-            name, ratio, error, temperature,
-        )  # fmt: skip
+        what = (f"protein '{name}': the forces along the Cα bonds are {ratio:.3g} ± {error:.2g} "
+                f"times what the bond-length fluctuations imply at {temperature:g} K, not ~1: "
+                "not an equilibrium sample at that temperature, noise, or forces of other frames")
+        if not nonequilibrium:
+            raise CgthermoError(what, "give each frame's own forces at the protein's temperature, "
+                                      "or set import.nonequilibrium_forces: true if the sample "
+                                      "is knowingly not at equilibrium")
+        log.warning("%s (import.nonequilibrium_forces: true)", what)
+
+
+def force_unit_guess(ratio: float) -> str:
+    """The force unit a bond-virial ratio well above 1 points to."""
+    known = {"kJ/mol/Å": 4.184, "kcal/mol/nm": 10.0, "kJ/mol/nm": 41.84}
+    unit, factor = min(known.items(), key=lambda item: abs(np.log(ratio / item[1])))
+    return f"forces in {unit}? they give ~{factor:g}"
 
 
 def bond_virial_ratio(coords, forces, temperature) -> tuple[float, float]:
@@ -315,7 +341,8 @@ def import_trajectory(name, spec, temperature, timestep_fs, force_map, max_bond)
         )
     }
     pos, mapped = map_frames(traj.xyz[:, atoms], atom_forces, coord_weights, force_weights)
-    check_plausible_units(name, pos, mapped[force_map], temperature)
+    check_plausible_units(name, pos, mapped[force_map], temperature,
+                          spec.get("nonequilibrium_forces", False))
     block = MappedBlock(pos, mapped, 0, np.arange(traj.n_frames) * timestep_fs)
     data = assemble(name, table.residue_names, [block], temperature, force_map, max_bond)
     data.force_weights = force_weights[force_map]

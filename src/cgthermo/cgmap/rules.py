@@ -2,6 +2,7 @@
 
 from .. import config as cgconfig
 from ..resources import BASE_MEMORY_MB, memory_from_inputs
+from .importer import file_keys
 
 NPY_BASE_MB, NPY_PER_INPUT_MB = 500, 1.5
 # the all-atom block grows with the atoms (~0.1 GB per 1,000 atoms): the base covers
@@ -42,5 +43,5 @@ class CgMapRules:
         name = wildcards.protein
         if cgconfig.is_imported(self.config, name):
             spec = cgconfig.protein(self.config, name)["import"]
-            return {"imported": [path for key, path in spec.items() if key != "timestep_ps"]}
+            return {"imported": [path for key, path in spec.items() if key in file_keys(spec)]}
         return {"md": self.aa_md_paths(name), "system": f"{self.results}/{name}/aa/system.xml"}

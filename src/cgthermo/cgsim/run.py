@@ -355,7 +355,8 @@ class CGSimulation:
             if replica not in self._reported:
                 self._reported.add(int(replica))
                 log.warning("%s: replica %d exploded at step %d (%s); it is stopped, its frames "
-                            "before that step are kept and flagged", self.label, replica,
+                            "before that step stay in the trajectory, flagged, and the analysis "
+                            "leaves the replica out", self.label, replica,
                             stop_step[replica], REASONS[int(reasons[replica])])
         fraction = self.settings.max_exploded_fraction
         # under replica exchange the trajectory is the target slots: they get the same budget

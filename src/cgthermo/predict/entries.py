@@ -61,7 +61,7 @@ def entry(config: dict, name: str) -> dict:
 def residues_of(item: dict) -> list[str]:
     """Residue names from the entry's sequence, else from its pdb's amino-acid residues."""
     if "sequence" in item:
-        return parse_sequence(item["sequence"])
+        return parse_sequence(item["sequence"], all_atom=False)
     from .structure import pdb_chain
 
     return pdb_chain(item["pdb"])[0]
@@ -160,7 +160,7 @@ def resolve_starts(item: dict, key: str, parent, parent_length, beads) -> str:
 
 
 def problems(config: dict) -> list[CgthermoError]:
-    """Every prediction's problems at once (for the load-time check)."""
+    """Every prediction's problems at once (for the load-time check), each naming its entry."""
     found = []
     proteins = set(cgconfig.protein_names(config))
     seen = set()
@@ -174,16 +174,108 @@ def problems(config: dict) -> list[CgthermoError]:
             continue
         seen.add(name)
         try:
-            prediction = resolve(config, name)
-            for path_key in ("native", "pdb"):
-                if item.get(path_key) and not Path(item[path_key]).is_file():
-                    raise CgthermoError(f"config key 'predict.{name}.{path_key}': "
-                                        f"{item[path_key]} does not exist", "fix the path")
-            if prediction.starts == "trajectory":
-                for k in ("file", "topology"):
-                    if not Path(item["trajectory"][k]).is_file():
-                        raise CgthermoError(f"config key 'predict.{name}.trajectory.{k}': "
-                                            f"{item['trajectory'][k]} does not exist", "fix the path")
+            entry_problems(config, item)
         except CgthermoError as err:
-            found.append(err)
+            found.append(named(err, name))
     return found
+
+
+def named(err: CgthermoError, name: str) -> CgthermoError:
+    """`err` with the entry's key in front, unless it names it already."""
+    if f"'predict.{name}" in err.what:
+        return err
+    return CgthermoError(f"config key 'predict.{name}': {err.what}", err.fix)
+
+
+def entry_problems(config: dict, item: dict) -> None:
+    """Raise the first problem of one entry: its resolution, files, length and starts."""
+    from ..residues import min_residues
+
+    name = item["name"]
+    for path_key in ("native", "pdb"):
+        if item.get(path_key) and not Path(item[path_key]).is_file():
+            raise CgthermoError(f"config key 'predict.{name}.{path_key}': "
+                                f"{item[path_key]} does not exist", "fix the path")
+    prediction = resolve(config, name)
+    shortest = min_residues(config["analysis"]["min_sequence_separation"])
+    if prediction.beads < shortest:
+        raise CgthermoError(f"config key 'predict.{name}': {prediction.beads} residue(s); the "
+                            f"prior and the analysis need at least {shortest}",
+                            "give a longer protein")
+    if prediction.model == "checkpoint":
+        check_checkpoint_file(f"predict.{name}.checkpoint", prediction.checkpoint)
+        check_prior_file(f"predict.{name}.prior", prediction.prior)
+    if prediction.native:
+        check_native_length(f"predict.{name}.native", prediction.native, prediction.beads)
+    if prediction.starts == "trajectory":
+        for k in ("file", "topology"):
+            if not Path(item["trajectory"][k]).is_file():
+                raise CgthermoError(f"config key 'predict.{name}.trajectory.{k}': "
+                                    f"{item['trajectory'][k]} does not exist", "fix the path")
+        check_trajectory_start(f"predict.{name}.trajectory", item["trajectory"],
+                               prediction.resnames)
+
+
+def check_checkpoint_file(key: str, path) -> None:
+    """A torch checkpoint is a zip archive (torch.save) or, written by old releases, a pickle."""
+    import zipfile
+
+    with open(path, "rb") as fh:
+        head = fh.read(2)
+    if not (zipfile.is_zipfile(path) or head[:1] == b"\x80"):
+        raise CgthermoError(f"config key '{key}': {path} is not a torch checkpoint",
+                            "give the model.ckpt file torchmd-net's training wrote")
+
+
+def check_prior_file(key: str, path) -> None:
+    """A prior YAML readable as text, with the bond term every CG run needs."""
+    import yaml
+
+    try:
+        sections = yaml.safe_load(Path(path).read_text())
+    except (UnicodeDecodeError, yaml.YAMLError) as err:
+        raise CgthermoError(f"config key '{key}': {path} is not a YAML file "
+                            f"({type(err).__name__})",
+                            "give the prior.yaml the checkpoint was trained with") from None
+    if not isinstance(sections, dict) or not sections.get("bonds"):
+        raise CgthermoError(f"config key '{key}': {path} has no bonds section",
+                            "give a torchmd prior YAML with bonds (as the prior stage writes)")
+
+
+def check_native_length(key: str, path, beads: int) -> None:
+    from .structure import pdb_chain
+
+    residues = len(pdb_chain(path)[0])
+    if residues != beads:
+        raise CgthermoError(f"config key '{key}': {path} has {residues} amino-acid residues, "
+                            f"the entry {beads}", "give the folded structure of the same sequence")
+
+
+def check_trajectory_start(key: str, spec: dict, resnames) -> None:
+    """The trajectory's Cα atoms are the entry's residues, with bonds of ~3.8 Å (frame 0)."""
+    import numpy as np
+
+    from ..aa.pdbinput import PLAUSIBLE_CA_STEP_ANGSTROM
+    from ..residues import BEAD_TYPE
+    from .structure import trajectory_ca
+
+    names, positions = trajectory_ca(spec["file"], spec["topology"], frames=1)
+    if [BEAD_TYPE.get(n) for n in names] != [BEAD_TYPE[n] for n in resnames]:
+        raise CgthermoError(f"config key '{key}': its {len(names)} Cα atoms are "
+                            f"{sequence_of(names)}, the entry's residues {sequence_of(resnames)}",
+                            "give a trajectory of the entry's sequence")
+    median = float(np.median(np.linalg.norm(np.diff(positions[0], axis=0), axis=1)))
+    low, high = PLAUSIBLE_CA_STEP_ANGSTROM
+    if not low <= median <= high:
+        raise CgthermoError(f"config key '{key}': consecutive Cα atoms of its first frame are "
+                            f"{median:.3g} Å apart, not ~3.8 Å",
+                            "give a trajectory in the units its format stores (nm for xtc and "
+                            "dcd as mdtraj reads them), with Cα atoms in chain order")
+
+
+def sequence_of(names) -> str:
+    """Residue names as a sequence where each has a bead type, else as they are."""
+    from ..residues import BEAD_TYPE, sequence_text
+
+    names = list(names)
+    return sequence_text(names) if set(names) <= set(BEAD_TYPE) else " ".join(names)

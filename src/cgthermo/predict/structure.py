@@ -34,13 +34,17 @@ def pdb_chain(path) -> tuple[list[str], np.ndarray]:
     return names, np.asarray(positions, dtype=np.float64)
 
 
-def trajectory_ca(path, topology) -> tuple[list[str], np.ndarray]:
-    """(residue names, Cα positions (frames, beads, 3) Å) of every frame of a trajectory
-    mdtraj reads (xtc, dcd, … with a topology): mdtraj's nm become Å here."""
+def trajectory_ca(path, topology, frames: int | None = None) -> tuple[list[str], np.ndarray]:
+    """(residue names, Cα positions (frames, beads, 3) Å) of every frame (or the first
+    `frames`) of a trajectory mdtraj reads (xtc, dcd, … with a topology): mdtraj's nm
+    become Å here."""
     import mdtraj
 
     try:
-        traj = mdtraj.load(str(path), top=str(topology))
+        if frames is None:
+            traj = mdtraj.load(str(path), top=str(topology))
+        else:
+            traj = next(mdtraj.iterload(str(path), top=str(topology), chunk=frames))
     except Exception as err:  # mdtraj raises assorted IOError/ValueError types
         raise CgthermoError(f"trajectory {path} with topology {topology} cannot be read ({err})",
                             "give a trajectory and topology mdtraj reads, with the same atoms") from None

@@ -1,0 +1,141 @@
+"""Checks of settings that constrain each other, on a config the schema accepted.
+
+The schema gives every number its own range; what it cannot say is how keys bound each
+other (a cutoff pair, a lag against the run it lags, a stride against a time step). Each
+check returns one line per problem naming the keys, the values and the fix
+(docs/inputs.md), so a run that would fail or compute nothing stops when the workflow
+loads.
+"""
+
+from pathlib import Path
+
+from . import config as cgconfig
+from .aa.timing import saved_frames
+from .errors import CgthermoError
+
+# the longest stable all-atom time step (fs) without HBonds constraints, with them, and with
+# them and hydrogen mass repartitioning
+MAX_AA_TIMESTEP_FS = {"none": 2.0, "HBonds": 2.5, "HBonds+HMR": 5.0}
+
+
+def setting_problems(config: dict) -> list[CgthermoError]:
+    """Every cross-key problem of a validated config (defaults filled in)."""
+    problems = results_problems(config["results"])
+    problems += train_problems(config["train"], config["cgsim"])
+    problems += prior_problems(config["prior"])
+    problems += cgsim_problems(config["cgsim"])
+    for entry in config["proteins"]:
+        if "import" not in entry:
+            problems += aa_problems(config, entry["name"])
+    return problems
+
+
+def results_problems(results: str) -> list[CgthermoError]:
+    path = Path(results).expanduser()
+    if path.resolve() == Path(path.resolve().anchor):
+        return [CgthermoError(f"config key 'results' is '{results}', the filesystem root",
+                              "name a folder of its own for the artifacts, e.g. results: results")]
+    if path.exists() and not path.is_dir():
+        return [CgthermoError(f"config key 'results' is '{results}', which is a file",
+                              "name a folder for the artifacts")]
+    return []
+
+
+def ordered_pair(low_key: str, low, high_key: str, high, what: str) -> list[CgthermoError]:
+    """A problem unless low < high."""
+    if low < high:
+        return []
+    return [CgthermoError(f"config key '{low_key}' ({low}) is not below '{high_key}' ({high}): "
+                          f"{what}", f"make {low_key} smaller than {high_key}")]
+
+
+def train_problems(train: dict, cgsim: dict) -> list[CgthermoError]:
+    problems = ordered_pair("train.cutoff_lower", train["cutoff_lower"], "train.cutoff_upper",
+                            train["cutoff_upper"],
+                            "the network would see no pair and learn nothing")
+    if train["lr_min"] > train["lr"]:
+        problems.append(CgthermoError(
+            f"config key 'train.lr_min' ({train['lr_min']}) is above 'train.lr' ({train['lr']})",
+            "make lr_min at most lr"))
+    if train["val_size"] + train["test_size"] >= 1:
+        problems.append(CgthermoError(
+            f"config keys 'train.val_size' ({train['val_size']}) and 'train.test_size' "
+            f"({train['test_size']}) leave no frame for training",
+            "make val_size + test_size smaller than 1 (e.g. 0.05 and 0.1)"))
+    if cgsim["cuda_graph"] and train["model"] not in ("tensornet", "tensornet2"):
+        problems.append(CgthermoError(
+            f"config key 'cgsim.cuda_graph' is true but 'train.model' is {train['model']}, "
+            "whose shapes change from step to step and cannot be captured",
+            "set train.model: tensornet, or cgsim.cuda_graph: false"))
+    return problems
+
+
+def prior_problems(prior: dict) -> list[CgthermoError]:
+    problems = []
+    for key in ("bond_range", "repulsion_range"):
+        low, high = prior[key]
+        if low >= high:
+            problems.append(CgthermoError(f"config key 'prior.{key}' is [{low}, {high}]: its "
+                                          "low end is not below its high end",
+                                          f"give prior.{key} as [low, high], e.g. [{high}, {low}]"
+                                          if high < low else f"widen prior.{key}"))
+    return problems
+
+
+def cgsim_problems(sim: dict) -> list[CgthermoError]:
+    if sim["save_every"] > sim["steps"]:
+        return [CgthermoError(
+            f"config key 'cgsim.save_every' ({sim['save_every']}) is longer than the run "
+            f"('cgsim.steps': {sim['steps']}): no frame would be saved",
+            "make cgsim.steps at least cgsim.save_every")]
+    return []
+
+
+def aa_problems(config: dict, name: str) -> list[CgthermoError]:
+    """The all-atom run of one protein (with its overrides) and the analysis of its frames."""
+    aa = cgconfig.aa_settings(config, name)
+    where = f"proteins.{name}.aa" if cgconfig.protein(config, name).get("aa") else "aa"
+    problems = timestep_problems(aa, where)
+    steps = aa["save_every_ps"] * 1000.0 / aa["timestep_fs"]
+    if abs(steps - round(steps)) > 1e-6 * max(1.0, steps):
+        problems.append(CgthermoError(
+            f"config key '{where}.save_every_ps' ({aa['save_every_ps']} ps) is not a whole "
+            f"number of {aa['timestep_fs']} fs time steps",
+            f"make {where}.save_every_ps a multiple of {where}.timestep_fs"))
+    frames = saved_frames(aa["length_ns"], aa["save_every_ps"])
+    if frames < 1:
+        return problems + [CgthermoError(
+            f"config key '{where}.save_every_ps' ({aa['save_every_ps']} ps) is longer than the "
+            f"run ('{where}.length_ns': {aa['length_ns']} ns): no frame would be saved",
+            f"make {where}.length_ns at least {where}.save_every_ps / 1000")]
+    return problems + lag_problems(config["analysis"], name, frames, aa["replicas"])
+
+
+def timestep_problems(aa: dict, where: str) -> list[CgthermoError]:
+    scheme = "none" if aa["constraints"] == "none" else ("HBonds+HMR" if aa["hmr"] else "HBonds")
+    limit = MAX_AA_TIMESTEP_FS[scheme]
+    if aa["timestep_fs"] <= limit:
+        return []
+    return [CgthermoError(
+        f"config key '{where}.timestep_fs' ({aa['timestep_fs']} fs) is above {limit} fs, the "
+        f"longest stable step with constraints: {aa['constraints']} and hmr: {str(aa['hmr']).lower()}",
+        f"make it at most {limit} fs, or use constraints: HBonds with hmr: true for up to 4 fs")]
+
+
+def lag_problems(analysis: dict, name: str, frames: int, replicas: int) -> list[CgthermoError]:
+    """TICA and MSM lags shorter than a replica's frames; fewer microstates than frames."""
+    problems = []
+    lags = [("tica_lag", analysis["tica_lag"]), ("msm_lag", analysis["msm_lag"])]
+    lags += [("its_lags", lag) for lag in analysis["its_lags"]]
+    for key, lag in lags:
+        if lag >= frames:
+            problems.append(CgthermoError(
+                f"config key 'analysis.{key}' ({lag} frames) is not shorter than protein "
+                f"{name}'s all-atom replicas ({frames} frames each)",
+                f"make analysis.{key} at most {frames - 1}, or run aa longer"))
+    if analysis["n_clusters"] >= frames * replicas:
+        problems.append(CgthermoError(
+            f"config key 'analysis.n_clusters' ({analysis['n_clusters']}) asks for as many "
+            f"microstates as protein {name} has all-atom frames ({frames * replicas})",
+            "make analysis.n_clusters far smaller than the frames (e.g. frames / 20)"))
+    return problems
