@@ -11,8 +11,8 @@ from cgthermo.errors import CgthermoError
 from cgthermo.rulelog import rule_logging
 
 
-def rules(**aa) -> AaRules:
-    cfg = cgconfig.validate({"proteins": [{"name": "p", "sequence": "KAAWAE"}], "aa": aa})
+def rules(sequence="KAAWAE", **aa) -> AaRules:
+    cfg = cgconfig.validate({"proteins": [{"name": "p", "sequence": sequence}], "aa": aa})
     return AaRules(cfg)
 
 
@@ -41,6 +41,19 @@ def test_runtime_request_grows_with_length():
     assert minutes[0] < minutes[1] < minutes[2]
     # 10 ns of implicit solvent on a CPU at the assumed 20 ns/day, with 50 % margin
     assert minutes[1] == pytest.approx(10 + 1.5 * 10.0 / 20.0 * 1440, abs=2)
+
+
+@pytest.mark.parametrize("solvent, exponent", [("implicit", 2), ("explicit", 1)])
+def test_runtime_request_grows_with_the_protein(solvent, exponent):
+    """Generalized Born without a cutoff costs ∝ residues², PME in a padded box ∝ residues:
+    a 200-residue protein asks for 20^exponent times the MD time of a 10-residue one."""
+    def md_minutes(sequence):
+        return int(rules(sequence, solvent=solvent).md_runtime(job()).rstrip("m")) - 10
+
+    small, large = md_minutes("YYDPETGTWY"), md_minutes("YYDPETGTWY" * 20)
+    assert large / small == pytest.approx(20.0**exponent, rel=1e-3)
+    assert md_minutes("KAAWAE") == small  # below the reference size: never less
+    assert rules("YYDPETGTWY" * 50).prepare_runtime(job()) == "150m"
 
 
 def test_script_errors_end_the_job_with_one_logged_line(tmp_path, capfd):

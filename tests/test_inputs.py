@@ -33,8 +33,8 @@ def protein(**entry) -> dict:
     return {"proteins": [{"name": "p", "temperature": 340, **entry}]}
 
 
-def imported(folder, change=lambda c, f, t: (c, f, t)) -> dict:
-    coords, forces = harmonic_chain_sample(200, 6, 340, np.random.default_rng(3))
+def imported(folder, change=lambda c, f, t: (c, f, t), frames: int = 200) -> dict:
+    coords, forces = harmonic_chain_sample(frames, 6, 340, np.random.default_rng(3))
     coords, forces, types = change(coords, forces, np.array([4, 4, 5, 8, 6, 13]))
     spec = {}
     for key, value in (("coords", coords), ("forces", forces), ("embeddings", types)):
@@ -118,10 +118,99 @@ REFUSED = {
                                  r"bead type 18 is not in the paper numbering"),
     "import coordinates in nm": (lambda d: imported(d, lambda c, f, t: (c / 10, f, t)), r"coordinates in nm\?"),
     "import forces in kJ/mol/nm": (lambda d: imported(d, lambda c, f, t: (c, f * 41.84, t)),
-                                   r"forces in kJ/mol/nm\?\)\. Fix: give forces in kcal/mol/Å"),
+                                   r"forces in kJ/mol/nm\? they give ~41\.84\)\. Fix: give forces in kcal/mol/Å"),
     "import forces of the wrong sign": (lambda d: imported(d, lambda c, f, t: (c, -f, t)), r"forces of the wrong sign\?"),
     "import NaN in the sample": (lambda d: imported(d, lambda c, f, t: (c, np.where(np.arange(200)[:, None, None] == 50, np.nan, f), t)),
                                  r"import\.forces has NaN/inf values \(first at frame 50\)"),
+    # keys that bound each other, and every numeric key's physical range
+    "results at the filesystem root": (lambda d: {**protein(sequence="YYDPETGTWY"), "results": "/"},
+                                       r"config key 'results' is '/', the filesystem root"),
+    "cutoffs reversed": (lambda d: {**protein(sequence="YYDPETGTWY"), "train": {"cutoff_upper": 2.0}},
+                         r"'train\.cutoff_lower' \(3\.0\) is not below 'train\.cutoff_upper' \(2\.0\)"),
+    "no training frames": (lambda d: {**protein(sequence="YYDPETGTWY"), "train": {"val_size": 0.5, "test_size": 0.5}},
+                           r"'train\.val_size' \(0\.5\) and 'train\.test_size' \(0\.5\) leave no frame"),
+    "negative learning rate": (lambda d: {**protein(sequence="YYDPETGTWY"), "train": {"lr": -1e-3}},
+                               r"'train\.lr' is invalid: -0\.001 is less than or equal to the minimum of 0"),
+    "zero batch": (lambda d: {**protein(sequence="YYDPETGTWY"), "train": {"batch_size": 0}},
+                   r"'train\.batch_size' is invalid: 0 is less than the minimum of 1"),
+    "zero embedding": (lambda d: {**protein(sequence="YYDPETGTWY"), "train": {"embedding_dimension": 0}},
+                       r"'train\.embedding_dimension' is invalid: 0 is less than the minimum of 1"),
+    "misspelt activation": (lambda d: {**protein(sequence="YYDPETGTWY"), "train": {"activation": "tahn"}},
+                            r"'train\.activation' is invalid: 'tahn' is not one of"),
+    "unknown architecture": (lambda d: {**protein(sequence="YYDPETGTWY"), "train": {"model": "schnet"}},
+                             r"'train\.model' is invalid: 'schnet' is not one of"),
+    "CUDA graph of a graph network": (lambda d: {**protein(sequence="YYDPETGTWY"), "cgsim": {"cuda_graph": True}},
+                                      r"'cgsim\.cuda_graph' is true but 'train\.model' is graph-network"),
+    "bond range reversed": (lambda d: {**protein(sequence="YYDPETGTWY"), "prior": {"bond_range": [4.2, 3.55]}},
+                            r"'prior\.bond_range' is \[4\.2, 3\.55\]: its low end is not below its high end"),
+    "no dihedral terms": (lambda d: {**protein(sequence="YYDPETGTWY"), "prior": {"dihedral_terms": []}},
+                          r"'prior\.dihedral_terms' is invalid: \[\] should be non-empty"),
+    "negative native cutoff": (lambda d: {**protein(sequence="YYDPETGTWY"), "analysis": {"native_cutoff": -8.0}},
+                               r"'analysis\.native_cutoff' is invalid: -8\.0 is less than or equal"),
+    "negative folded RMSD": (lambda d: {**protein(sequence="YYDPETGTWY"), "analysis": {"folded_rmsd": -2.0}},
+                             r"'analysis\.folded_rmsd' is invalid: -2\.0 is less than or equal"),
+    "negative solvent padding": (lambda d: {**protein(sequence="YYDPETGTWY"), "aa": {"solvent": "explicit", "padding_nm": -1.0}},
+                                 r"'aa\.padding_nm' is invalid: -1\.0 is less than or equal"),
+    "CG bond limit below a bond": (lambda d: {**protein(sequence="YYDPETGTWY"), "cgsim": {"max_bond": -1}},
+                                   r"'cgsim\.max_bond' is invalid: -1 is less than the minimum of 4"),
+    "50 fs all-atom step": (lambda d: {**protein(sequence="YYDPETGTWY"), "aa": {"timestep_fs": 50}},
+                            r"'aa\.timestep_fs' is invalid: 50 is greater than the maximum of 5"),
+    "4 fs without HMR": (lambda d: {**protein(sequence="YYDPETGTWY"), "aa": {"hmr": False}},
+                         r"'aa\.timestep_fs' \(4\.0 fs\) is above 2\.5 fs.*Fix: make it at most 2\.5 fs"),
+    "save stride beyond the run": (lambda d: {**protein(sequence="YYDPETGTWY"), "aa": {"length_ns": 0.001, "save_every_ps": 10}},
+                                   r"'aa\.save_every_ps' \(10 ps\) is longer than the run"),
+    "save stride not whole steps": (lambda d: {**protein(sequence="YYDPETGTWY"), "aa": {"save_every_ps": 0.006}},
+                                    r"'aa\.save_every_ps' \(0\.006 ps\) is not a whole number of 4\.0 fs time steps"),
+    "per-protein stride beyond the run": (lambda d: protein(sequence="YYDPETGTWY", aa={"length_ns": 0.005}),
+                                          r"'proteins\.p\.aa\.save_every_ps' \(10\.0 ps\) is longer than the run"),
+    "TICA lag beyond the run": (lambda d: {**protein(sequence="YYDPETGTWY"), "aa": {"length_ns": 0.1}},
+                                r"'analysis\.tica_lag' \(20 frames\) is not shorter than protein p's all-atom replicas \(10 frames"),
+    "implied-timescale lag beyond the run": (lambda d: {**protein(sequence="YYDPETGTWY"), "analysis": {"its_lags": [5000]}},
+                                             r"'analysis\.its_lags' \(5000 frames\) is not shorter than"),
+    "more microstates than frames": (lambda d: {**protein(sequence="YYDPETGTWY"), "analysis": {"n_clusters": 4000}},
+                                     r"'analysis\.n_clusters' \(4000\) asks for as many microstates as protein p has all-atom frames \(4000\)"),
+    "CG stride beyond the run": (lambda d: {**protein(sequence="YYDPETGTWY"), "cgsim": {"steps": 50}},
+                                 r"'cgsim\.save_every' \(100\) is longer than the run \('cgsim\.steps': 50\)"),
+    "native of another length": (lambda d: protein(sequence="YYDPETGTW", native=str(structures.chignolin(d))),
+                                 r"'proteins\.p\.native': .*cln\.pdb has 10 amino-acid residues, the protein 9"),
+    "reserved protein name": (lambda d: {"proteins": [{**CLN, "name": "multi"}]},
+                              r"'proteins\.multi\.name' is 'multi', a name the multi-protein models use"),
+    "TICA lag beyond imported data": (lambda d: {**imported(d), "analysis": {"tica_lag": 500}},
+                                      r"'analysis\.tica_lag' \(500 frames\) is not shorter than protein p's all-atom replicas \(200 frames"),
+    # structure geometry
+    "pdb in nm": (lambda d: protein(pdb=str(structures.scaled(d, 0.1, "nm.pdb"))),
+                  r"nm\.pdb: consecutive Cα atoms of chain A are 0\.38 Å apart .*\(coordinates in nm\?\)"),
+    "pdb of zeros": (lambda d: protein(pdb=str(structures.scaled(d, 0.0, "zero.pdb"))),
+                     r"zero\.pdb: consecutive Cα atoms of chain A are 0 Å apart"),
+    "two chains with one id": (lambda d: protein(pdb=str(structures.two_chains_one_id(d))),
+                               r"one-id\.pdb: chain A's residue numbers go back from TYR A 10 to TYR A 1"),
+    "chromophore bonded into the chain": (lambda d: protein(pdb=str(structures.linked_chromophore(d))),
+                                          r"cro\.pdb has hetero residues that are part of the chain .*: CRO A 5"),
+    # imported data
+    "import as .npz": (lambda d: _npz_import(d), r"import\.coords file .*coords\.npz is an \.npz archive"),
+    "import forces in kcal/mol/nm": (lambda d: imported(d, lambda c, f, t: (c, f * 10.0, t)),
+                                     r"forces in kcal/mol/nm\? they give ~10\)"),
+    "import forces of other frames": (lambda d: imported(d, _other_frames, 1000),
+                                      r"not an equilibrium sample .*Fix: .*import\.nonequilibrium_forces: true"),
+    # predictions
+    "prediction with sequence and pdb": (lambda d: _predicting({"name": "x", "sequence": "AYDPETGTWY", "pdb": "x.pdb"}),
+                                         r"config key 'predict\.x' gives sequence and pdb\. Fix: give exactly one"),
+    "prediction of 3 residues": (lambda d: _predicting({"name": "x", "pdb": str(_first_residues(d, 3))}),
+                                 r"config key 'predict\.x': 3 residue\(s\); the prior and the analysis need at least 5"),
+    "prediction letters not amino acids": (lambda d: _predicting({"name": "x", "sequence": "AYDBZTGTWY"}),
+                                           r"config key 'predict\.x': sequence 'AYDBZTGTWY' has 2 letter"),
+    "prediction checkpoint not a checkpoint": (lambda d: _predicting(_checkpoint_entry(d, ckpt=b"not a model")),
+                                               r"'predict\.x\.checkpoint': .*model\.ckpt is not a torch checkpoint"),
+    "prediction prior binary": (lambda d: _predicting(_checkpoint_entry(d, prior=bytes(range(256)))),
+                                r"'predict\.x\.prior': .*prior\.yaml is not a YAML file"),
+    "prediction prior without bonds": (lambda d: _predicting(_checkpoint_entry(d, prior=b"lj: {}\n")),
+                                       r"'predict\.x\.prior': .*prior\.yaml has no bonds section"),
+    "prediction trajectory 10x too large": (lambda d: _predicting(_trajectory_entry(d, 10.0, "YYDPETGTWY")),
+                                            r"'predict\.x\.trajectory': consecutive Cα atoms of its first frame are 38(\.\d+)? Å apart"),
+    "prediction trajectory of another sequence": (lambda d: _predicting(_trajectory_entry(d, 1.0, "AYDPETGTWY")),
+                                                  r"'predict\.x\.trajectory': its 10 Cα atoms are YYDPETGTWY, the entry's residues AYDPETGTWY"),
+    "prediction native of another length": (lambda d: _predicting({"name": "x", "sequence": "YYDPETGTW", "native": str(structures.chignolin(d))}),
+                                            r"'predict\.x\.native': .*cln\.pdb has 10 amino-acid residues, the entry 9"),
 }  # fmt: skip
 
 ACCEPTED = {
@@ -133,7 +222,65 @@ ACCEPTED = {
     "chain break with SEQRES": lambda d: protein(pdb=str(structures.broken(d, True))),
     "alternate location and insertion code": lambda d: protein(pdb=str(structures.altloc_and_insertion(d))),
     "import in kcal/mol/Å": imported,
+    "import of other frames' forces, knowingly": lambda d: _knowingly(imported(d, _other_frames, 1000)),
+    "prediction with a bracketed NLE": lambda d: _predicting({"name": "x", "sequence": "YYD(NLE)ETGTWY"}),
 }
+
+
+def _other_frames(coords, forces, types):
+    """Each frame given the forces of another: no equilibrium sample has them."""
+    return coords, np.roll(forces, 1, axis=0), types
+
+
+def _knowingly(config: dict) -> dict:
+    config["proteins"][0]["import"]["nonequilibrium_forces"] = True
+    return config
+
+
+def _predicting(entry: dict) -> dict:
+    return {"proteins": [CLN], "predict": [entry]}
+
+
+def _npz_import(folder) -> dict:
+    config = imported(folder)
+    spec = config["proteins"][0]["import"]
+    path = folder / "coords.npz"
+    np.savez(path, coords=np.load(spec["coords"]))
+    spec["coords"] = str(path)
+    return config
+
+
+def _first_residues(folder, count: int):
+    lines = [line for line in structures.chignolin(folder).read_text().splitlines()
+             if line.startswith("ATOM") and structures.residue_number(line) <= count]
+    return structures.write(folder, f"first{count}.pdb", lines)
+
+
+def _checkpoint_entry(folder, ckpt: bytes | None = None,
+                      prior: bytes = b"bonds: {(X, X): {k0: 1, req: 3.8}}\n"):
+    """A model entry whose checkpoint is `ckpt`'s bytes, or a zip archive as torch.save writes."""
+    import zipfile
+
+    if ckpt is None:
+        with zipfile.ZipFile(folder / "model.ckpt", "w") as archive:
+            archive.writestr("archive/data.pkl", b"")
+    else:
+        (folder / "model.ckpt").write_bytes(ckpt)
+    (folder / "prior.yaml").write_bytes(prior)
+    return {"name": "x", "sequence": "AYDPETGTWY", "model": "checkpoint",
+            "checkpoint": str(folder / "model.ckpt"), "prior": str(folder / "prior.yaml")}
+
+
+def _trajectory_entry(folder, scale: float, sequence: str) -> dict:
+    import mdtraj
+
+    pdb = mdtraj.load(str(structures.chignolin(folder)))
+    ca = pdb.atom_slice(pdb.topology.select("name CA"))
+    ca.save_pdb(str(folder / "ca.pdb"))
+    ca.xyz *= scale
+    ca.save_xtc(str(folder / "starts.xtc"))
+    return {"name": "x", "sequence": sequence, "starts": "trajectory",
+            "trajectory": {"file": str(folder / "starts.xtc"), "topology": str(folder / "ca.pdb")}}
 
 
 def _text(folder, name, text):

@@ -25,9 +25,26 @@ def setting_problems(config: dict) -> list[CgthermoError]:
     problems += prior_problems(config["prior"])
     problems += cgsim_problems(config["cgsim"])
     for entry in config["proteins"]:
-        if "import" not in entry:
+        if "import" in entry:
+            problems += imported_problems(config, entry)
+        else:
             problems += aa_problems(config, entry["name"])
     return problems
+
+
+def imported_problems(config: dict, entry: dict) -> list[CgthermoError]:
+    """The analysis lags against imported data: one trajectory of as many frames as its
+    force array has rows (its files' own problems are the content check's)."""
+    import numpy as np
+
+    path = Path(entry["import"].get("forces", ""))
+    if not path.is_file():
+        return []
+    try:
+        frames = int(np.load(path, mmap_mode="r", allow_pickle=False).shape[0])
+    except (ValueError, OSError, AttributeError, IndexError):
+        return []  # not an .npy array: the content check names it
+    return lag_problems(config["analysis"], entry["name"], frames, 1)
 
 
 def results_problems(results: str) -> list[CgthermoError]:

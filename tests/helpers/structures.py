@@ -130,3 +130,33 @@ def modified_residue(folder) -> Path:
             line = "HETATM" + line[6:17] + "MSE" + line[20:]
         lines.append(line)
     return write(folder, "mse.pdb", lines)
+
+
+def scaled(folder, factor: float, name: str) -> Path:
+    """Chignolin with every coordinate multiplied by `factor` (0.1: nm written as Å)."""
+    lines = []
+    for line in atom_lines(extended_peptide_pdb(SEQUENCE)):
+        x, y, z = (float(line[c : c + 8]) * factor for c in (30, 38, 46))
+        lines.append(f"{line[:30]}{x:8.3f}{y:8.3f}{z:8.3f}{line[54:]}")
+    return write(folder, name, lines)
+
+
+def two_chains_one_id(folder) -> Path:
+    """Two copies of chignolin 30 Å apart, both chain A, and SEQRES listing all 20 residues."""
+    a = atom_lines(extended_peptide_pdb(SEQUENCE))
+    b = [_shifted(line, 30.0) for line in a]
+    return write(folder, "one-id.pdb", seqres("A", NAMES + NAMES) + a + b)
+
+
+def linked_chromophore(folder) -> Path:
+    """Residues 5–6 as one hetero residue CRO whose atoms are not named N, CA and C, bonded
+    into the chain and listed in SEQRES, as GFP's chromophore is."""
+    lines, count = [], 0
+    for line in atom_lines(extended_peptide_pdb(SEQUENCE)):
+        if residue_number(line) in (5, 6):
+            count += 1
+            atom = f"{line[12:16].strip()[0]}{count}"  # N1, C2, …: never N, CA or C
+            line = f"HETATM{line[6:12]} {atom:<3} CRO A   5{line[26:]}"
+        lines.append(line)
+    names = [*NAMES[:4], "CRO", *NAMES[6:]]
+    return write(folder, "cro.pdb", seqres("A", names) + lines)

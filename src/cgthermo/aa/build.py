@@ -4,6 +4,9 @@ import io
 import logging
 import random
 
+import numpy as np
+import openmm
+
 from ..errors import raise_all
 from ..residues import BEAD_TYPE, CAPS, MIN_RESIDUES, ONE_TO_THREE, parse_sequence
 from . import pdbinput
@@ -50,8 +53,6 @@ def complete_protein(fixer, seed: int) -> tuple:
     threads) the result depended on the thread count, so one seed gave different
     structures, and from them different all-atom trajectories, on different runs.
     """
-    import openmm
-
     random.seed(seed)
     fixer.platform = openmm.Platform.getPlatformByName("Reference")
     drop_hetero(fixer)
@@ -59,8 +60,72 @@ def complete_protein(fixer, seed: int) -> tuple:
     _skip_terminal_gaps(fixer)
     fixer.findMissingAtoms()
     fixer.addMissingAtoms(seed=seed or 1)
+    restore_l_handedness(fixer)
     fixer.addMissingHydrogens(PH)
     return fixer.topology, fixer.positions
+
+
+BACKBONE = {"N", "CA", "C", "O", "OXT"}
+
+
+def restore_l_handedness(fixer) -> list[str]:
+    """Move the side chain of every D-handed Cα to the other side of its N–CA–C plane;
+    return the residues.
+
+    PDBFixer's loop building can place a residue's template as its mirror image, and its
+    soft refinement cannot tell the two apart, so a filled gap may hold D residues. The
+    side-chain heavy atoms (hydrogens come after) are mirrored through the backbone plane,
+    which keeps every bond, proline's ring included. A Thr or Ile whose Cβ centre is right
+    although its Cα is not has its side chain rotated instead, rigidly about the Cα, so the
+    Cβ keeps its handedness. The minimization that follows relaxes what the move strained.
+    """
+    from openmm import unit
+
+    from .stereo import beta_is_l, chiral_volumes, residue_label
+
+    xyz = np.asarray(fixer.positions.value_in_unit(unit.nanometer))
+    inverted = {label for label, volume in chiral_volumes(fixer.topology, xyz).items()
+                if volume < 0}  # fmt: skip
+    for residue in fixer.topology.residues():
+        if residue_label(residue) in inverted:
+            atoms = {a.name: a.index for a in residue.atoms()}
+            side = [a.index for a in residue.atoms()
+                    if a.name not in BACKBONE and not _is_hydrogen(a)]  # fmt: skip
+            move = _rotate_side_chain if beta_is_l(residue, xyz) else _mirror_side_chain
+            xyz[side] = move(xyz[side], *(xyz[atoms[k]] for k in ("N", "CA", "C", "CB")))
+    if inverted:
+        log.warning("moved the side chains of %d D-handed residue(s) PDBFixer built: %s",
+                    len(inverted), ", ".join(sorted(inverted)))
+        fixer.positions = unit.Quantity([openmm.Vec3(*p) for p in xyz], unit.nanometer)
+    return sorted(inverted)
+
+
+def _is_hydrogen(atom) -> bool:
+    return atom.element is not None and atom.element.symbol == "H"
+
+
+def _backbone_normal(n, ca, c) -> np.ndarray:
+    normal = np.cross(n - ca, c - ca)
+    return normal / np.linalg.norm(normal)
+
+
+def _mirror_side_chain(points, n, ca, c, cb) -> np.ndarray:
+    normal = _backbone_normal(n, ca, c)
+    return points - 2.0 * np.outer((points - ca) @ normal, normal)
+
+
+def _rotate_side_chain(points, n, ca, c, cb) -> np.ndarray:
+    """The rigid rotation about the Cα that takes the Cβ to its mirror image."""
+    u = cb - ca
+    v = _mirror_side_chain(cb[None], n, ca, c, cb)[0] - ca
+    axis = np.cross(u, v)
+    if np.linalg.norm(axis) < 1e-12:  # Cβ in the backbone plane: nothing to turn
+        return points
+    axis /= np.linalg.norm(axis)
+    angle = np.arccos(np.clip(u @ v / (np.linalg.norm(u) * np.linalg.norm(v)), -1.0, 1.0))
+    k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    rotation = np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * k @ k
+    return (points - ca) @ rotation.T + ca
 
 
 def drop_hetero(fixer) -> None:

@@ -219,7 +219,7 @@ def numbering_problems(path, chain: str, residues: list, ca: list) -> list[Cgthe
         if second < first:
             return [CgthermoError(
                 f"{path}: chain {chain}'s residue numbers go back from {label(before)} to "
-                f"{label(after)} ({distance:.1f} Å apart): two chains with one chain id?",
+                f"{label(after)} ({distance:.1f} Å apart), as when two chains share one chain id",
                 "give each chain its own id and keep one chain in the file")]
         # insertion codes (52, 52A) repeat a number for consecutive residues
         spanned = max(1, second - first) * CA_STEP_ANGSTROM + 1.0
@@ -227,8 +227,8 @@ def numbering_problems(path, chain: str, residues: list, ca: list) -> list[Cgthe
             return [CgthermoError(
                 f"{path}: chain {chain} has {label(before)} and {label(after)} {distance:.1f} Å "
                 f"apart, farther than the {max(0, second - first - 1)} residues missing between "
-                f"them can reach ({spanned - 1.0:.1f} Å): two chains with one chain id, or wrong "
-                "residue numbers?",
+                f"them can reach ({spanned - 1.0:.1f} Å), as when two chains share one chain id "
+                "or residues are misnumbered",
                 "give each chain its own id and keep one chain in the file, or correct the numbering")]
     return []
 

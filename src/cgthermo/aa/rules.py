@@ -17,9 +17,15 @@ DYNAMICS_KEYS = ("timestep_fs", "friction_per_ps")
 UNFOLD_KEYS = (*DYNAMICS_KEYS, "unfold_temperature", "unfold_ps")
 MD_KEYS = (*DYNAMICS_KEYS, "length_ns", "save_every_ps", "equilibration_ps")
 GPU_PLATFORMS = ("CUDA", "OpenCL", "HIP")
-# Conservative speeds for the runtime request (ns/day); a SLURM profile can override them.
+# Conservative speeds for the runtime request (ns/day) of a protein of REFERENCE_RESIDUES;
+# a SLURM profile can override them.
 EXPECTED_NS_PER_DAY = {("implicit", False): 20.0, ("implicit", True): 300.0,
                        ("explicit", False): 1.0, ("explicit", True): 100.0}  # fmt: skip
+REFERENCE_RESIDUES = 10
+# How the cost of a step grows with the protein: generalized Born without a cutoff sums over
+# every atom pair (∝ residues²); PME in a box padded around the protein grows with the atoms
+# (∝ residues, the water growing with the protein).
+COST_EXPONENT = {"implicit": 2.0, "explicit": 1.0}
 DEFAULT_THREADS = {"prepare": 1, "unfold": 1, "aa_md": 2}
 
 
@@ -29,6 +35,7 @@ class AaRules:
     def __init__(self, config: dict):
         self.config = config
         self._settings = {}
+        self._residues = {}
 
     def settings(self, protein: str) -> dict:
         # Snakemake calls these functions for every job; merging reads the schema file
@@ -80,20 +87,46 @@ class AaRules:
     def mem_mb(self, wildcards) -> int:
         return 8000 if self.settings(wildcards.protein)["solvent"] == "explicit" else 2000
 
+    def residues(self, protein: str) -> int:
+        """The protein's residues (its sequence, or the amino acids of its pdb)."""
+        if protein not in self._residues:
+            self._residues[protein] = protein_residues(cgconfig.protein(self.config, protein))
+        return self._residues[protein]
+
     def prepare_runtime(self, wildcards) -> str:
         explicit = self.settings(wildcards.protein)["solvent"] == "explicit"
-        return "2h" if explicit else "30m"
+        size = max(1.0, self.residues(wildcards.protein) / 100.0)  # PDBFixer, minimization
+        return f"{math.ceil((120 if explicit else 30) * size)}m"
 
     def unfold_runtime(self, wildcards) -> str:
         settings = self.settings(wildcards.protein)
-        return _runtime(settings, settings["unfold_ps"] / 1000.0)
+        return _runtime(settings, settings["unfold_ps"] / 1000.0,
+                        self.residues(wildcards.protein))
 
     def md_runtime(self, wildcards) -> str:
         settings = self.settings(wildcards.protein)
-        return _runtime(settings, settings["length_ns"] + settings["equilibration_ps"] / 1000.0)
+        return _runtime(settings, settings["length_ns"] + settings["equilibration_ps"] / 1000.0,
+                        self.residues(wildcards.protein))
 
 
-def _runtime(settings: dict, ns: float) -> str:
+def protein_residues(entry: dict) -> int:
+    from ..residues import tokenize_sequence
+
+    if "sequence" in entry:
+        return len(tokenize_sequence(entry["sequence"])[0])
+    from .pdbinput import inspect
+
+    return inspect(entry["pdb"]).n_residues
+
+
+def expected_ns_per_day(settings: dict, residues: int) -> float:
+    """The conservative speed of one replica of a protein of `residues`."""
     gpu = settings["platform"] in GPU_PLATFORMS
-    days = ns / EXPECTED_NS_PER_DAY[(settings["solvent"], gpu)]
+    speed = EXPECTED_NS_PER_DAY[(settings["solvent"], gpu)]
+    scale = max(1.0, residues / REFERENCE_RESIDUES) ** COST_EXPONENT[settings["solvent"]]
+    return speed / scale
+
+
+def _runtime(settings: dict, ns: float, residues: int = REFERENCE_RESIDUES) -> str:
+    days = ns / expected_ns_per_day(settings, residues)
     return f"{10 + math.ceil(1.5 * days * 1440)}m"

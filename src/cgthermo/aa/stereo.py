@@ -11,6 +11,13 @@ import numpy as np
 from ..errors import CgthermoError
 
 CIS_DEGREES = 30.0  # |ω| below this is a cis peptide bond
+# side chains with a stereocentre of their own at Cβ, and the two Cβ substituents besides
+# Cα whose volume (CA − CB)·((X − CB) × (CG2 − CB)) is positive in the L amino acid
+CHIRAL_SIDE_CHAINS = {"THR": "OG1", "ILE": "CG1"}
+
+
+class StereoError(CgthermoError):
+    """A prepared structure with an inverted Cα or a new cis peptide bond."""
 
 
 def _atoms(residue) -> dict:
@@ -48,6 +55,19 @@ def omega_degrees(topology, positions) -> dict:
     return omegas
 
 
+def beta_is_l(residue, xyz) -> bool:
+    """Whether a Thr or Ile has its Cβ centre as in the L amino acid (False for others)."""
+    other = CHIRAL_SIDE_CHAINS.get(residue.name.upper())
+    atoms = {a.name: a.index for a in residue.atoms()}
+    if other is None or not {"CA", "CB", other, "CG2"} <= atoms.keys():
+        return False
+    cb = xyz[atoms["CB"]]
+    arms = (xyz[atoms[k]] - cb for k in ("CA", other, "CG2"))
+    ca, x, cg2 = arms
+    return float(np.dot(ca, np.cross(x, cg2))) > 0
+
+
+
 def dihedral_degrees(p0, p1, p2, p3) -> float:
     b0, b1, b2 = p0 - p1, p2 - p1, p3 - p2
     b1 = b1 / np.linalg.norm(b1)
@@ -69,6 +89,9 @@ def check_stereo(name: str, topology, positions, input_cis: set = frozenset()) -
     """Refuse a prepared structure with a D residue, or a non-proline cis peptide bond the
     input did not have; one line naming them."""
     inverted = sorted(label for label, v in chiral_volumes(topology, positions).items() if v < 0)
+    xyz = np.asarray(positions, dtype=np.float64)
+    inverted += sorted(f"{residue_label(r)} Cβ" for r in topology.residues()
+                       if r.name.upper() in CHIRAL_SIDE_CHAINS and not beta_is_l(r, xyz))
     new_cis = sorted(cis_bonds(omega_degrees(topology, positions)) - set(input_cis))
     if not (inverted or new_cis):
         return
@@ -78,7 +101,7 @@ def check_stereo(name: str, topology, positions, input_cis: set = frozenset()) -
     if new_cis:
         parts.append("cis peptide bonds not before a proline at "
                      + ", ".join(f"{a}–{b}" for a, b in new_cis))
-    raise CgthermoError(
+    raise StereoError(
         f"protein {name}: the prepared structure has {'; '.join(parts)}",
         "check the input structure (coordinates in Å, no overlapping atoms); a sequence start "
         "never has them, so report it if the input was a sequence")

@@ -151,14 +151,37 @@ def _potential(context) -> float:
     return state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
 
 
+# PDBFixer builds missing residues at random (seeded); a build whose minimization ends with a
+# new cis peptide bond is tried again with the next seeds, up to this many builds in all
+BUILD_ATTEMPTS = 4
+
+
 def prepare_protein(entry: dict, settings: dict, structure_path, system_path, threads: int = 1,
                     seed: int = 1) -> None:  # fmt: skip
     """Build or repair, parameterize, minimize, then write both artifacts atomically.
 
-    `seed` fixes where PDBFixer and Modeller put new atoms and ions.
+    `seed` fixes where PDBFixer and Modeller put new atoms and ions. A structure that comes
+    out of the minimization with a D-handed Cα or a new non-proline cis peptide bond
+    (`stereo`) is built again with the following seeds; the first seed's structure is kept
+    whenever it is sound, so only such builds change.
     """
-    fixer = starting_fixer(entry, settings.get("hetero", "drop"))
     select_platform(settings["platform"], settings["precision"], threads)  # fail before work
+    for attempt in range(BUILD_ATTEMPTS):
+        try:
+            topology, positions, system = build_minimized(entry, settings, threads, seed + attempt)
+            break
+        except stereo.StereoError as err:
+            if attempt == BUILD_ATTEMPTS - 1:
+                raise
+            log.warning("%s; building again with seed %d", err.what, seed + attempt + 1)
+    write_structure(topology, positions, structure_path)
+    write_system(system, system_path)
+
+
+def build_minimized(entry: dict, settings: dict, threads: int, seed: int) -> tuple:
+    """(topology, positions, system) of the protein built with `seed`, solvated, minimized and
+    checked for its stereochemistry."""
+    fixer = starting_fixer(entry, settings.get("hetero", "drop"))
     input_cis = stereo.cis_bonds(stereo.omega_degrees(fixer.topology, _nm(fixer.positions)))
     topology, positions = build.complete_protein(fixer, seed)
     log.info("protein %s: %d residues", entry["name"], topology.getNumResidues())
@@ -166,8 +189,7 @@ def prepare_protein(entry: dict, settings: dict, structure_path, system_path, th
     log.info("system: %d atoms (%s solvent)", system.getNumParticles(), settings["solvent"])
     positions = minimize(system, topology, positions, settings, threads)
     stereo.check_stereo(entry["name"], topology, _nm(positions), input_cis)
-    write_structure(topology, positions, structure_path)
-    write_system(system, system_path)
+    return topology, positions, system
 
 
 def _nm(positions) -> np.ndarray:

@@ -41,6 +41,9 @@ BOND_RANGE_ANGSTROM = (3.0, 4.6)
 # kJ/mol/nm make it ~42, kcal/mol/nm ~10.
 VIRIAL_RATIO_RANGE = (0.2, 5.0)
 CHECK_FRAMES = 1000  # frames sampled for the unit checks
+ERROR_BLOCKS = 20  # contiguous blocks of the sample that give the ratio's standard error
+# fewer sampled frames than this cannot rule out an equilibrium sample (a WARNING instead)
+MIN_FRAMES_TO_REFUSE = 100
 SETTING_KEYS = {"timestep_ps", "nonequilibrium_forces"}  # import keys that name no file
 
 
@@ -277,11 +280,12 @@ def check_plausible_units(name, coords_angstrom, forces_kcal, temperature,
         what = (f"protein '{name}': the forces along the Cα bonds are {ratio:.3g} ± {error:.2g} "
                 f"times what the bond-length fluctuations imply at {temperature:g} K, not ~1: "
                 "not an equilibrium sample at that temperature, noise, or forces of other frames")
-        if not nonequilibrium:
+        if not nonequilibrium and len(sample) >= MIN_FRAMES_TO_REFUSE:
             raise CgthermoError(what, "give each frame's own forces at the protein's temperature, "
                                       "or set import.nonequilibrium_forces: true if the sample "
                                       "is knowingly not at equilibrium")
-        log.warning("%s (import.nonequilibrium_forces: true)", what)
+        log.warning("%s (%s)", what, "import.nonequilibrium_forces: true" if nonequilibrium
+                    else f"only {len(sample)} frames, too few to refuse them")
 
 
 def force_unit_guess(ratio: float) -> str:
@@ -300,7 +304,9 @@ def bond_virial_ratio(coords, forces, temperature) -> tuple[float, float]:
     deviation = length - length.mean(axis=0)
     scale = units.kT_kcal(temperature) * np.mean(1.0 + 2.0 * deviation / length)
     per_frame = -np.mean(deviation * along, axis=1) / scale
-    error = per_frame.std(ddof=1) / np.sqrt(len(per_frame)) if len(per_frame) > 1 else np.inf
+    # consecutive frames are correlated: the error comes from the means of contiguous blocks
+    blocks = [b.mean() for b in np.array_split(per_frame, min(ERROR_BLOCKS, len(per_frame)))]
+    error = np.std(blocks, ddof=1) / np.sqrt(len(blocks)) if len(blocks) > 1 else np.inf
     return float(per_frame.mean()), float(error)
 
 
