@@ -38,7 +38,7 @@ from helpers.untrained import write_untrained_checkpoint
 
 from cgthermo import config as cgconfig
 from cgthermo.cgsim import CGSimulation, SimInputs, SimOutputs, SimSettings
-from cgthermo.priorforces import build_forces, zero_box
+from cgthermo.forcefield.torchmd import build_forces, zero_box
 from cgthermo.residues import parse_sequence
 
 CHIGNOLIN = "YYDPETGTWY"

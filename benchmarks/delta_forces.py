@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from helpers.cgsim_toy import CHIGNOLIN, write_prior
 
 from cgthermo.cgtopology import CGTopology
-from cgthermo.priorforces import build_forces, evaluate, prior_forces
+from cgthermo.forcefield.evaluate import prior_forces
+from cgthermo.forcefield.torchmd import build_forces, evaluate
 
 PAPER_CHIGNOLIN_FRAMES = 1_868_861
 

@@ -43,9 +43,9 @@ from helpers.cgsim_toy import write_prior
 from helpers.untrained import write_untrained_checkpoint
 
 from cgthermo import config as cgconfig
-from cgthermo.cgsim.batched import build_batched_forces
 from cgthermo.cgsim.nnp import NoBoxExternal, load_network, make_external
 from cgthermo.cgtopology import CGTopology
+from cgthermo.forcefield.batched import build_batched_forces
 from cgthermo.residues import parse_sequence
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,8 +19,10 @@ import numpy as np
 from cgthermo.analysis import fes, inputs
 from cgthermo.analysis.reference import load_reference_npz
 from cgthermo.cgtopology import CGTopology
+from cgthermo.forcefield.evaluate import prior_forces
+from cgthermo.forcefield.torchmd import load_parameters
+from cgthermo.forcefield.yamlio import prior_terms
 from cgthermo.prior.statistics import nonbonded_pairs
-from cgthermo.priorforces import load_parameters, prior_forces, prior_terms
 from cgthermo.units import kT_kcal
 
 

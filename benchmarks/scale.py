@@ -120,8 +120,9 @@ def stage_prior(folder: Path, spec: dict):
 def stage_delta(folder: Path, spec: dict):
     from cgthermo.cgmap.dataset import open_dataset, write_dataset
     from cgthermo.cgtopology import CGTopology
+    from cgthermo.forcefield.evaluate import PriorEvaluator
+    from cgthermo.forcefield.yamlio import PRIOR_TERMS, prior_terms
     from cgthermo.prior.delta import delta_data
-    from cgthermo.priorforces import PRIOR_TERMS, PriorEvaluator, prior_terms
 
     with open_dataset(folder / "dataset.h5") as groups:
         write_dataset(folder / "delta.h5", [delta_data(d, folder / "prior.yaml") for d in groups])

@@ -9,11 +9,11 @@ from helpers.chains import random_chain
 from helpers.untrained import write_untrained_checkpoint
 
 from cgthermo.cgsim import CGSimulation, SimInputs, SimSettings
-from cgthermo.cgsim.batched import build_batched_forces
 from cgthermo.cgsim.nnp import NetworkForces, NoBoxExternal, load_network, make_external
 from cgthermo.cgtopology import CGTopology
 from cgthermo.errors import CgthermoError
-from cgthermo.priorforces import build_forces, evaluate, zero_box
+from cgthermo.forcefield.batched import build_batched_forces
+from cgthermo.forcefield.torchmd import build_forces, evaluate, zero_box
 
 CHIGNOLIN = ["TYR", "TYR", "ASP", "PRO", "GLU", "THR", "GLY", "THR", "TRP", "TYR"]
 PAIR_BONDS = {("TYR", "TYR"): (30.0, 3.85), ("ASP", "PRO"): (90.0, 3.8),

@@ -351,13 +351,13 @@ def test_noised_copies_labels_and_several_sigmas():
 
 
 def test_the_project_prior_evaluator_is_subtracted_at_the_noised_positions(tmp_path):
-    """subtract_prior takes cgthermo.priorforces.PriorEvaluator as it is: labels minus the
+    """subtract_prior takes cgthermo.forcefield.evaluate.PriorEvaluator as it is: labels minus the
     prior's forces at x̃, not at the clean frames."""
     from helpers.cgsim_toy import write_prior
     from helpers.chains import random_chains
 
     from cgthermo.cgtopology import CGTopology
-    from cgthermo.priorforces import PriorEvaluator
+    from cgthermo.forcefield.evaluate import PriorEvaluator
 
     resnames = ["ALA", "GLY", "LEU", "TYR", "ALA"]
     evaluator = PriorEvaluator(write_prior(tmp_path / "prior.yaml", resnames), CGTopology(resnames))

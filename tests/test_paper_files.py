@@ -13,12 +13,14 @@ from helpers.chains import random_chain
 from helpers.untrained import write_untrained_checkpoint
 
 from cgthermo.cgsim import SimInputs, SimSettings
-from cgthermo.cgsim.batched import build_batched_forces
 from cgthermo.cgsim.nnp import NetworkForces, load_network
 from cgthermo.cgsim.run import simulate
-from cgthermo.cgtopology import CA_CODES, RESIDUE_NAMES, CGTopology, prior_atomtype, prior_naming
+from cgthermo.cgtopology import CA_CODES, RESIDUE_NAMES, CGTopology, prior_atomtype
 from cgthermo.errors import CgthermoError
-from cgthermo.priorforces import build_forces, evaluate, prior_forces, zero_box
+from cgthermo.forcefield.batched import build_batched_forces
+from cgthermo.forcefield.evaluate import prior_forces
+from cgthermo.forcefield.naming import prior_naming
+from cgthermo.forcefield.torchmd import build_forces, evaluate, zero_box
 from cgthermo.residues import AMINO_ACIDS, ONE_TO_THREE, parse_sequence
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

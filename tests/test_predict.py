@@ -7,8 +7,9 @@ import yaml
 from cgthermo.cgtopology import CGTopology
 from cgthermo.config import validate
 from cgthermo.errors import CgthermoError
+from cgthermo.forcefield.evaluate import PriorEvaluator
+from cgthermo.forcefield.torchmd import load_parameters
 from cgthermo.predict import entries, prior, structure
-from cgthermo.priorforces import PriorEvaluator, load_parameters
 
 WILD = ["TYR", "TYR", "ASP", "PRO", "GLU", "THR", "GLY", "THR", "TRP", "TYR"]
 

@@ -10,6 +10,7 @@ from torchmd.forces import Forces
 import cgthermo.config as cgconfig
 from cgthermo.cgtopology import CGTopology
 from cgthermo.errors import CgthermoError
+from cgthermo.forcefield.torchmd import build_forces, evaluate, load_parameters
 from cgthermo.prior.fitting import (
     angular_free_energy,
     bend_free_energy,
@@ -28,7 +29,6 @@ from cgthermo.prior.statistics import (
     dihedral_angles,
     dihedral_quadruple,
 )
-from cgthermo.priorforces import build_forces, evaluate, load_parameters
 from cgthermo.units import kT_kcal
 
 torch.set_num_threads(1)
@@ -356,7 +356,7 @@ def test_prior_yaml_has_every_term_torchmd_needs(fitted):
 
 def test_delta_forces_are_mapped_minus_prior(datasets, fitted):
     from cgthermo.cgmap.dataset import read_dataset
-    from cgthermo.priorforces import prior_forces
+    from cgthermo.forcefield.evaluate import prior_forces
 
     (mapped,) = read_dataset(datasets["one"])
     (delta,) = read_dataset(fitted / "delta.h5")
@@ -371,8 +371,8 @@ def test_delta_prior_equals_torchmds_own_terms_on_fitted_priors(datasets, fitted
     from all-atom data (paper terms; angles and per-quadruple dihedrals) it equals torchmd's
     own force terms to 1e-6."""
     from cgthermo.cgmap.dataset import read_dataset
+    from cgthermo.forcefield.evaluate import prior_forces
     from cgthermo.prior.stage import run_prior
-    from cgthermo.priorforces import prior_forces
 
     settings = dict(SETTINGS, min_pair_samples=20, angles=True, dihedral_types="per_quadruple")
     run_prior([datasets["one"]], settings, tmp_path / "prior.yaml", tmp_path / "fit.png",
@@ -392,7 +392,7 @@ def test_delta_prior_equals_torchmds_own_terms_on_fitted_priors(datasets, fitted
 
 def test_multi_prior_covers_all_proteins_with_one_delta_group_each(datasets, fitted):
     from cgthermo.cgmap.dataset import read_dataset
-    from cgthermo.priorforces import prior_forces
+    from cgthermo.forcefield.evaluate import prior_forces
 
     multi = fitted / "multi"
     document = yaml.safe_load((multi / "prior.yaml").read_text())
@@ -416,8 +416,8 @@ def test_too_short_chain_for_dihedrals_is_a_clear_error(tmp_path):
 
 
 def test_stage_with_angles_writes_a_term_torchmd_applies(datasets, tmp_path):
+    from cgthermo.forcefield.yamlio import prior_terms
     from cgthermo.prior.stage import run_prior
-    from cgthermo.priorforces import prior_terms
 
     settings = dict(SETTINGS, min_pair_samples=20, angles=True)
     run_prior([datasets["one"]], settings, tmp_path / "prior.yaml", tmp_path / "fit.png",

@@ -85,8 +85,17 @@ def test_model_names_the_config_does_not_define(tmp_path, good):
     expect_error(tmp_path, config_for(["p"], models=["prior_only", "specific"]), "multi", *args,
                  "model 'multi' is not in the config")  # fmt: skip
     expect_error(tmp_path, config_for(["p"]), "prior_only", *args, "not trained by the train stage")
-    expect_error(tmp_path, config_for(["p"], model="graph-net"), "specific", *args,
-                 "'graph-net', not a torchmd-net architecture")  # fmt: skip
+
+
+def test_the_schema_lists_torchmd_nets_architectures():
+    """train.model is refused at load unless torchmd-net builds it: the schema's list is
+    torchmd-net's own."""
+    from torchmdnet.models import __all_models__
+
+    from cgthermo.config import load_schema
+
+    listed = load_schema()["properties"]["train"]["properties"]["model"]["enum"]
+    assert sorted(listed) == sorted(__all_models__)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")

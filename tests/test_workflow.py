@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from cgthermo.cgtopology import CGTopology
-from cgthermo.priorforces import prior_forces
+from cgthermo.forcefield.evaluate import prior_forces
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,8 @@ def _worker_main(conn, parent_pid, inputs, settings, replicas, start_positions, 
     torch.set_num_threads(1)
     if not logging.getLogger().handlers:  # a spawned process: log to the inherited stderr
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    from .run import BlockGroup
+    # after die_with_parent: a parent killed while this process loads torch takes it along
+    from .engine import BlockGroup
 
     try:
         batch = BlockGroup(inputs, settings, start_positions, replicas)

@@ -1,7 +1,7 @@
 """predict_prepare: the Cα topology, the extended prior and the starts of one prediction.
 
 Outputs, under predictions/{name}/: `cg/topology.pdb` (the chain, bead types from its
-residues), `prior/prior.yaml` (the model's prior extended to the chain, predict.prior),
+residues), `prior/prior.yaml` (the model's prior extended to the chain, forcefield.extend),
 `cg/starts.h5` (the replicas' starting frames in the dataset layout, Å, replica k starting
 from frame k), `prepare.json` (where the starts came from and what the prior lacked).
 """
@@ -15,11 +15,11 @@ import numpy as np
 from .. import config as cgconfig
 from ..cgtopology import CGTopology, write_ca_pdb
 from ..errors import CgthermoError
+from ..forcefield.extend import write_extended_prior
+from ..forcefield.yamlio import read_prior
 from ..io import atomic_path
-from ..priorforces import read_prior
 from ..residues import bead_type, sequence_text
 from .entries import Prediction
-from .prior import write_extended_prior
 from .structure import pdb_chain, random_coils, trajectory_ca
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def relax_under_prior(positions: np.ndarray, prior_yaml, resnames) -> np.ndarray
     """Steepest descent of every chain on the prior's energy (each bead moving at most
     RELAX_MAX_MOVE Å a step, RELAX_STEPS steps): random coils lose the strain of their
     ideal geometry and close contacts before the first integration step."""
-    from ..priorforces import PriorEvaluator
+    from ..forcefield.evaluate import PriorEvaluator
 
     prior = PriorEvaluator(prior_yaml, CGTopology(list(resnames)))
     x = np.array(positions, dtype=np.float64)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..cgmap.dataset import CGData, LazyFrames
 from ..cgtopology import CGTopology
-from ..priorforces import PriorEvaluator
+from ..forcefield.evaluate import PriorEvaluator
 
 
 class DeltaForces(LazyFrames):

@@ -62,7 +62,7 @@ def loo_prior_extended(job) -> None:
     """The prior of the proteins but one, extended to that one's chain (docs/predict.md):
     what the multi_loo model simulates it with."""
     from ..cgmap.dataset import open_dataset
-    from ..predict.prior import write_extended_prior
+    from ..forcefield.extend import write_extended_prior
 
     with open_dataset(job.input.dataset) as groups:
         resnames = groups[0].resnames

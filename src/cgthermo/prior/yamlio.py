@@ -1,10 +1,9 @@
-"""The prior as a torchmd force-field YAML (written atomically)."""
+"""A fitted prior as the sections of a torchmd force-field YAML (forcefield.yamlio writes them)."""
 
 import numpy as np
-import yaml
 
 from ..cgtopology import BEAD_MASS_AMU
-from ..io import atomic_path
+from ..forcefield.yamlio import write_prior_sections
 from .fitting import SIGMA, Prior
 
 
@@ -48,5 +47,4 @@ def write_prior_yaml(path, prior: Prior) -> None:
         "# (pair: 4 sqrt(eps_i eps_j)), Dihedrals V = sum phi_k (1 + cos(per phi - phase))"
         + (", Angles V = k0 (theta - theta0)^2, theta in rad.\n" if prior.angle else ".\n")
     )
-    with atomic_path(path) as tmp:
-        tmp.write_text(header + yaml.safe_dump(prior_document(prior), sort_keys=False))
+    write_prior_sections(path, prior_document(prior), header)

@@ -194,7 +194,7 @@ def subtract_prior(positions, labels, prior: PriorForces) -> np.ndarray:
     """Delta labels: labels − the prior's force at the same (noised) positions x̃.
 
     `prior(positions_angstrom) -> (energies, forces)`, the interface of
-    cgthermo.priorforces.PriorEvaluator. The prior must be evaluated at x̃, where the label
+    cgthermo.forcefield.evaluate.PriorEvaluator. The prior must be evaluated at x̃, where the label
     estimates the mean force, not at the clean x of the dataset's delta forces: a network
     trained on these labels plus the prior is then the PMF of p_σ.
     """

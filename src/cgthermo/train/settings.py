@@ -74,14 +74,6 @@ def check_model_request(config: dict, kind: str) -> None:
             f"model '{kind}' is not in the config's 'models' ({', '.join(config['models'])})",
             f"add {kind} to 'models' in the config",
         )
-    from torchmdnet.models import __all_models__
-
-    architecture = config["train"]["model"]
-    if architecture not in __all_models__:
-        raise CgthermoError(
-            f"config key 'train.model' is '{architecture}', not a torchmd-net architecture",
-            f"use one of {', '.join(__all_models__)}",
-        )
 
 
 def usable_cpus() -> int:

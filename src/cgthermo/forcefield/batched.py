@@ -12,7 +12,7 @@ import torch
 from torchmd.forces import Forces, evaluate_angles
 
 from ..errors import CgthermoError
-from ..priorforces import PRIOR_EXCLUSIONS, force_terms, load_parameters
+from .torchmd import PRIOR_EXCLUSIONS, force_terms, load_parameters
 
 
 def _columns(index):
@@ -160,6 +160,6 @@ def build_batched_forces(prior_yaml, topology, device="cpu", precision=torch.flo
                          external=None) -> BatchedPriorForces:
     """Batched prior forces (plus an optional external NNP) of our Cα chain."""
     params = load_parameters(prior_yaml, topology, device=device, precision=precision)
-    # torchmd 1.1.2 fills the pair tables only for 'lj'; RepulsionCG needs B (see priorforces)
+    # torchmd 1.1.2 fills the pair tables only for 'lj'; RepulsionCG needs B (see torchmd.build_forces)
     params.A, params.B = params.get_AB()
     return BatchedPriorForces(params, external=external)

@@ -22,7 +22,8 @@ import numpy as np
 
 from ..cgtopology import CGTopology
 from ..errors import CgthermoError
-from ..priorforces import prior_types, read_prior
+from .naming import prior_types
+from .yamlio import read_prior, write_prior_sections
 
 log = logging.getLogger(__name__)
 
@@ -134,15 +135,10 @@ def pooled_dihedral(entries: list) -> list:
 
 def write_extended_prior(prior_yaml, resnames, out_yaml) -> list[str]:
     """Write the prior extended to `resnames` to `out_yaml`; log and return what was filled."""
-    import yaml
-
-    from ..io import atomic_path
-
     sections, filled = extend_prior(read_prior(prior_yaml), resnames, prior_yaml)
     for line in filled:
         log.warning("prior %s lacks %s", prior_yaml, line)
     header = f"# {prior_yaml} extended to {len(resnames)} beads; filled: {len(filled)} entries\n"
     header += "".join(f"#   {line}\n" for line in filled)
-    with atomic_path(out_yaml) as tmp:
-        tmp.write_text(header + yaml.safe_dump(sections, sort_keys=False))
+    write_prior_sections(out_yaml, sections, header)
     return filled
