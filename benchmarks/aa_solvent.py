@@ -30,6 +30,7 @@ import openmm
 import yaml
 
 from cgthermo import config as cgconfig
+from cgthermo import seeds
 from cgthermo.aa.md import run_replica
 from cgthermo.aa.system import prepare_protein
 
@@ -61,7 +62,7 @@ def run_solvent(args, solvent: str, work: Path) -> dict:
     structure, system_xml = folder / "structure.pdb", folder / "system.xml"
     began = time.perf_counter()
     prepare_protein(PROTEIN, s, structure, system_xml, threads=args.threads,
-                    seed=cgconfig.stage_seed(cfg, "prepare", PROTEIN["name"]))  # fmt: skip
+                    seed=seeds.prepare(cfg["seed"], PROTEIN["name"]))  # fmt: skip
     prepared = time.perf_counter() - began
     atoms = openmm.XmlSerializer.deserialize(system_xml.read_text()).getNumParticles()
     repeats = args.repeats_implicit if solvent == "implicit" else args.repeats_explicit
@@ -101,7 +102,7 @@ def timed_run(cfg, s: dict, structure: Path, system_xml: Path, out: Path, thread
 
     began = time.perf_counter()
     run_replica(system_xml, structure, out / "0.h5", out / "0.xtc", s, PROTEIN["temperature"],
-                replica=0, seed=cgconfig.stage_seed(cfg, "aa_md", PROTEIN["name"], 0),
+                replica=0, seed=seeds.aa_md(cfg["seed"], PROTEIN["name"], 0),
                 threads=threads, on_frame=on_frame)  # fmt: skip
     ran = time.perf_counter() - began
     first, last = min(cpu_at_frame), max(cpu_at_frame)

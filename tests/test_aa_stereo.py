@@ -28,8 +28,8 @@ def test_a_built_chain_is_all_L_and_trans(chignolin):
 
 def test_a_mirror_image_is_refused_by_name(chignolin):
     topology, xyz = chignolin
-    with pytest.raises(CgthermoError, match=r"protein cln: the prepared structure has D-handed "
-                                            r"Cα at ASP3, GLU5, .*TYR2") as err:
+    with pytest.raises(CgthermoError, match=r"protein cln: the prepared structure has inverted "
+                                            r"stereocentres .* at ASP3, GLU5, .*TYR2") as err:
         stereo.check_stereo("cln", topology, xyz * np.array([-1.0, 1.0, 1.0]))
     assert "\n" not in str(err.value)
 
@@ -84,3 +84,24 @@ def test_a_residue_built_with_a_D_centre_is_turned_back_to_L(chignolin, name, ho
         assert np.linalg.norm(fixed[i] - fixed[j]) == pytest.approx(np.linalg.norm(xyz[i] - xyz[j]))
     if name == "THR6":
         assert stereo.beta_is_l(residue, fixed) and stereo.beta_is_l(residue, xyz)
+
+
+def test_a_threonine_with_its_own_centre_inverted_gets_it_back(chignolin):
+    """PDBFixer's soft refinement can turn a Thr Cβ over alone (allo-threonine): its OG1 and
+    CG2 trade places back, the Cα and every other atom untouched."""
+    from types import SimpleNamespace
+
+    from openmm import Vec3, unit
+
+    topology, xyz = chignolin
+    residue = next(r for r in topology.residues() if stereo.residue_label(r) == "THR6")
+    atoms = {a.name: a.index for a in residue.atoms()}
+    allo = xyz.copy()
+    allo[[atoms["OG1"], atoms["CG2"]]] = xyz[[atoms["CG2"], atoms["OG1"]]]
+    assert not stereo.beta_is_l(residue, allo)
+    with pytest.raises(CgthermoError, match=r"inverted stereocentres \(the Cα unless a Cβ is named\) at THR6 Cβ"):
+        stereo.check_stereo("cln", topology, allo)
+    fixer = SimpleNamespace(topology=topology,
+                            positions=unit.Quantity([Vec3(*p) for p in allo], unit.nanometer))
+    assert build.restore_l_handedness(fixer) == ["THR6 Cβ"]
+    np.testing.assert_allclose(np.asarray(fixer.positions.value_in_unit(unit.nanometer)), xyz)

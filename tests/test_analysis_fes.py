@@ -119,13 +119,11 @@ def test_js_divergence_of_disjoint_distributions_is_one_bit():
 
 
 def test_folding_free_energy_known_answer():
-    folded = np.array([True, False, False, False])
-    fraction, dg = metrics.folding_free_energy(folded, None, T)
-    assert fraction == 0.25
-    assert dg == pytest.approx(kT_kcal(T) * np.log(3.0))
-    fraction, dg = metrics.folding_free_energy(folded, np.array([3.0, 1.0, 1.0, 1.0]), T)
-    assert fraction == 0.5 and dg == pytest.approx(0.0)
-    assert np.isnan(metrics.folding_free_energy(np.zeros(3, bool), None, T)[1])
+    """A quarter folded is 1 : 3 folded to unfolded: ΔG = kT ln 3 (0.65 kcal/mol at 300 K)."""
+    assert metrics.folding_dg_kcal(0.25, T) == pytest.approx(kT_kcal(T) * np.log(3.0))
+    assert metrics.folding_dg_kcal(0.5, T) == pytest.approx(0.0)
+    assert metrics.folding_dg_kcal(0.75, T) == pytest.approx(-metrics.folding_dg_kcal(0.25, T))
+    assert all(np.isnan(metrics.folding_dg_kcal(f, T)) for f in (0.0, 1.0, float("nan")))
 
 
 def test_split_floor_separates_converged_from_trapped_replicas():

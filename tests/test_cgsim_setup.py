@@ -9,6 +9,7 @@ import yaml
 from helpers.chains import random_chain
 
 from cgthermo import config as cgconfig
+from cgthermo import seeds
 from cgthermo.cgsim import CGSimulation, SimInputs
 from cgthermo.cgsim.settings import SimSettings, model_input_paths
 from cgthermo.cgsim.starts import StartData, kcenter_frames, maxwell_boltzmann, start_frames
@@ -100,7 +101,7 @@ def test_settings_come_from_the_config():
     settings = SimSettings.from_config(config, "pep", "specific")
     assert settings.temperature_K == 340.0
     assert settings.dtype == torch.float32 and settings.replicas == config["cgsim"]["replicas"]
-    assert settings.seed == cgconfig.stage_seed(config, "cg_sim", "pep", "specific")
+    assert settings.seed == seeds.cg_sim(config["seed"], "pep", "specific")
     assert settings.seed != SimSettings.from_config(config, "pep", "multi").seed
     assert settings.frames == config["cgsim"]["steps"] // config["cgsim"]["save_every"]
     with pytest.raises(CgthermoError, match="unknown CG model 'big'"):

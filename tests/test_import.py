@@ -12,7 +12,7 @@ from cgthermo.cgmap.stage import run_cg_map
 from cgthermo.errors import CgthermoError
 
 TYPES = [4, 4, 5, 8, 6]  # YYDPE in the paper numbering
-FRAMES = 30
+FRAMES = 100
 
 
 def write_npy(folder, coords, forces, types=TYPES) -> dict:

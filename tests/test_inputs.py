@@ -40,7 +40,8 @@ def imported(folder, change=lambda c, f, t: (c, f, t), frames: int = 200) -> dic
     for key, value in (("coords", coords), ("forces", forces), ("embeddings", types)):
         spec[key] = str(folder / f"{key}.npy")
         np.save(spec[key], value)
-    return protein(**{"import": spec})
+    # microstates far fewer than the frames (the default 200 would be refused at 200 frames)
+    return {**protein(**{"import": spec}), "analysis": {"n_clusters": frames // 20}}
 
 
 # (config maker, the line the user sees): the rows of docs/inputs.md caught at load
@@ -175,7 +176,7 @@ REFUSED = {
                                  r"'proteins\.p\.native': .*cln\.pdb has 10 amino-acid residues, the protein 9"),
     "reserved protein name": (lambda d: {"proteins": [{**CLN, "name": "multi"}]},
                               r"'proteins\.multi\.name' is 'multi', a name the multi-protein models use"),
-    "TICA lag beyond imported data": (lambda d: {**imported(d), "analysis": {"tica_lag": 500}},
+    "TICA lag beyond imported data": (lambda d: {**imported(d), "analysis": {"tica_lag": 500, "n_clusters": 10}},
                                       r"'analysis\.tica_lag' \(500 frames\) is not shorter than protein p's all-atom replicas \(200 frames"),
     # structure geometry
     "pdb in nm": (lambda d: protein(pdb=str(structures.scaled(d, 0.1, "nm.pdb"))),

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from helpers import train_synthetic as synthetic
 
+from cgthermo import seeds
 from cgthermo.cgmap.dataset import CGData
 from cgthermo.train import noise, noisedata, splits
 from cgthermo.units import kT_kcal
@@ -120,14 +121,14 @@ def test_no_noise_level_is_a_clear_error(tmp_path, protein):
 
 def test_replica_split_is_the_proteins_whatever_the_model():
     replicas = np.repeat(np.arange(8), 5)
-    seed = splits.replica_seed(1, "chignolin")
+    seed = seeds.replica_split(1, "chignolin")
     roles = splits.replica_roles(replicas, 0.05, 0.25, seed)
     assert [len(roles[k]) for k in ("train", "val", "test")] == [5, 1, 2]
     assert sorted(roles["train"] + roles["val"] + roles["test"]) == list(range(8))
     assert splits.held_out_replicas(replicas, 0.05, 0.25, seed) == sorted(roles["val"] + roles["test"])
     # the protein and the run's seed choose it; another protein gets its own
-    assert splits.replica_seed(1, "chignolin") != splits.replica_seed(1, "trpcage")
-    assert splits.replica_seed(1, "chignolin") != splits.replica_seed(2, "chignolin")
+    assert seeds.replica_split(1, "chignolin") != seeds.replica_split(1, "trpcage")
+    assert seeds.replica_split(1, "chignolin") != seeds.replica_split(2, "chignolin")
 
 
 def test_training_on_noise_labels_learns_the_clean_delta_forces(tmp_path):
@@ -152,7 +153,7 @@ def test_training_on_noise_labels_learns_the_clean_delta_forces(tmp_path):
     outputs = Outputs.in_folder(tmp_path / "model")
     report = train_model(config, "specific", labels, paths["mapped"], outputs, "syn",
                          delta_path_clean=paths["delta"])  # fmt: skip
-    roles = splits.replica_roles(protein["replica"], 0.05, 0.25, splits.replica_seed(11, "syn"))
+    roles = splits.replica_roles(protein["replica"], 0.05, 0.25, seeds.replica_split(11, "syn"))
     assert report["split"]["replicas"]["syn"] == roles
     # the test errors are against the clean delta forces of the test replica's frames
     test_frames = np.flatnonzero(np.isin(protein["replica"], roles["test"]))

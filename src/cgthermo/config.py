@@ -30,6 +30,16 @@ def _fill_defaults(schema: dict, value):
     return value
 
 
+def schema_default(section: str, key: str):
+    """The schema's default of `section.key` (defaults live in the schema alone)."""
+    return load_schema()["properties"][section]["properties"][key]["default"]
+
+
+def model_names() -> tuple:
+    """Every CG model a config may list, in the schema's order (the one list of them)."""
+    return tuple(load_schema()["properties"]["models"]["items"]["enum"])
+
+
 def fill_defaults(config: dict) -> dict:
     """A copy of `config` with the schema's defaults filled in where keys are missing."""
     return _fill_defaults(load_schema(), config)
@@ -199,14 +209,6 @@ def group_pattern(config: dict) -> str:
 
 def is_imported(config: dict, name: str) -> bool:
     return "import" in protein(config, name)
-
-
-def stage_seed(config: dict, stage: str, *parts) -> int:
-    """A reproducible seed per stage and item, derived from the master seed."""
-    import zlib
-
-    key = "/".join([stage, *map(str, parts)]).encode()
-    return (int(config["seed"]) * 1_000_003 + zlib.crc32(key)) % (2**31 - 1)
 
 
 # Keys that choose where or how a job runs, never what it computes: left out of rule params.

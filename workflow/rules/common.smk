@@ -33,7 +33,7 @@ LOO = cgconfig.LOO
 wildcard_constraints:
     protein="|".join(PROTEINS),
     prediction="|".join(name for name in cgpredict.names(config)) or "(?!x)x",
-    model="prior_only|specific|multi|multi_loo",
+    model="|".join(cgconfig.model_names()),
     group=cgconfig.group_pattern(config),
     replica=r"\d+",
 

@@ -77,16 +77,21 @@ def restore_l_handedness(fixer) -> list[str]:
     side-chain heavy atoms (hydrogens come after) are mirrored through the backbone plane,
     which keeps every bond, proline's ring included. A Thr or Ile whose Cβ centre is right
     although its Cα is not has its side chain rotated instead, rigidly about the Cα, so the
-    Cβ keeps its handedness. The minimization that follows relaxes what the move strained.
+    Cβ keeps its handedness; one whose Cβ centre alone is inverted has its two Cβ
+    substituents trade places. The minimization that follows relaxes what a move strained.
     """
     from openmm import unit
 
-    from .stereo import beta_is_l, chiral_volumes, residue_label
+    from .stereo import CHIRAL_SIDE_CHAINS, beta_is_l, chiral_volumes, residue_label
 
     xyz = np.asarray(fixer.positions.value_in_unit(unit.nanometer))
     inverted = {label for label, volume in chiral_volumes(fixer.topology, xyz).items()
                 if volume < 0}  # fmt: skip
     for residue in fixer.topology.residues():
+        if residue.name.upper() in CHIRAL_SIDE_CHAINS and residue_label(residue) not in inverted \
+                and not beta_is_l(residue, xyz):  # fmt: skip
+            _swap_beta_substituents(residue, xyz)
+            inverted.add(f"{residue_label(residue)} Cβ")
         if residue_label(residue) in inverted:
             atoms = {a.name: a.index for a in residue.atoms()}
             side = [a.index for a in residue.atoms()
@@ -98,6 +103,20 @@ def restore_l_handedness(fixer) -> list[str]:
                     len(inverted), ", ".join(sorted(inverted)))
         fixer.positions = unit.Quantity([openmm.Vec3(*p) for p in xyz], unit.nanometer)
     return sorted(inverted)
+
+
+def _swap_beta_substituents(residue, xyz) -> None:
+    """Invert a Thr or Ile Cβ centre alone: its two heavy substituents besides Cα trade
+    places (Ile's Cδ1 moves with its Cγ1)."""
+    from .stereo import CHIRAL_SIDE_CHAINS
+
+    atoms = {a.name: a.index for a in residue.atoms()}
+    other = CHIRAL_SIDE_CHAINS[residue.name.upper()]
+    a, b = atoms[other], atoms["CG2"]
+    shift = xyz[b] - xyz[a]
+    xyz[[a, b]] = xyz[[b, a]]
+    if "CD1" in atoms and other == "CG1":
+        xyz[atoms["CD1"]] += shift
 
 
 def _is_hydrogen(atom) -> bool:

@@ -7,6 +7,7 @@ it when they change; where the job runs (platform, precision, threads) never doe
 import math
 
 from .. import config as cgconfig
+from .. import seeds
 
 RUNTIME_KEYS = ("platform", "precision", "threads")
 STRUCTURE_KEYS = (
@@ -61,13 +62,13 @@ class AaRules:
         return {**self._subset(wildcards.protein, MD_KEYS), "temperature": temperature}
 
     def prepare_seed(self, wildcards) -> int:
-        return cgconfig.stage_seed(self.config, "prepare", wildcards.protein)
+        return seeds.prepare(self.config["seed"], wildcards.protein)
 
     def unfold_seed(self, wildcards) -> int:
-        return cgconfig.stage_seed(self.config, "unfold", wildcards.protein, wildcards.replica)
+        return seeds.unfold(self.config["seed"], wildcards.protein, wildcards.replica)
 
     def md_seed(self, wildcards) -> int:
-        return cgconfig.stage_seed(self.config, "aa_md", wildcards.protein, wildcards.replica)
+        return seeds.aa_md(self.config["seed"], wildcards.protein, wildcards.replica)
 
     # inputs
     def pdb_input(self, wildcards) -> list[str]:

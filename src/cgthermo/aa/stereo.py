@@ -97,7 +97,8 @@ def check_stereo(name: str, topology, positions, input_cis: set = frozenset()) -
         return
     parts = []
     if inverted:
-        parts.append(f"D-handed Cα at {', '.join(inverted)}")
+        parts.append(f"inverted stereocentres (the Cα unless a Cβ is named) at "
+                     f"{', '.join(inverted)}")
     if new_cis:
         parts.append("cis peptide bonds not before a proline at "
                      + ", ".join(f"{a}–{b}" for a, b in new_cis))

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..units import kT_kcal
 from . import emulation, fes, metrics
 
 log = logging.getLogger(__name__)
@@ -187,7 +186,7 @@ def structure_values(ref: UnitStats, cg: UnitStats, T: float, why: Undefined) ->
                                             "dG_fold_abs_error_kcal"],
                      f"the {'all-atom' if side == 'aa' else 'CG'} frames are "
                      f"{'all' if fraction >= 1 else 'never'} folded"):
-            dg[side] = float(-kT_kcal(T) * np.log(fraction / (1.0 - fraction)))
+            dg[side] = metrics.folding_dg_kcal(fraction, T)
             values[f"dG_fold_{side}_kcal"] = dg[side]
     if len(dg) == 2:
         values["dG_fold_error_kcal"] = dg["cg"] - dg["aa"]

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..config import schema_default
 from ..errors import CgthermoError
 from ..io import atomic_path
 from . import (
@@ -24,10 +25,9 @@ from . import (
 from .reference import load_reference_npz
 
 log = logging.getLogger("cgthermo.analysis")
-DEFAULT_RESAMPLES = 200  # the schema's analysis.bootstrap_resamples, for callers outside a run
 
 
-def _finite_or_none(value):
+def finite_or_none(value):
     """JSON has no NaN/inf: undefined numbers become null."""
     if isinstance(value, (float, np.floating)) and not math.isfinite(float(value)):
         return None
@@ -81,7 +81,7 @@ def model_floor(ref: dict, cg_tics, ensemble, m_cg: np.ndarray | None = None,
     earlier, later = metrics.time_halves(lengths)
     n_replicas = ensemble.n_units
     if m_cg is None:
-        m_cg = bootstrap.multiplicities(np.random.default_rng(seed), DEFAULT_RESAMPLES,
+        m_cg = bootstrap.multiplicities(np.random.default_rng(seed), schema_default("analysis", "bootstrap_resamples"),
                                         n_replicas)
     js, resampled = convergence.convergence_metrics(cg_tics, frame_replica, earlier, n_replicas,
                                                    grid, m_cg, seed)
@@ -298,7 +298,7 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
         **speed,
         **held,
     }
-    result = {k: _finite_or_none(v) for k, v in result.items()}
+    result = {k: finite_or_none(v) for k, v in result.items()}
     result["undefined"] = reasons
     figures = {"surfaces": s, "ref": ref, "cg": cg}
     return result, figures, resample_table(rows, {**floor_rows, **speed_rows, **held_rows})

@@ -103,14 +103,13 @@ def coverage(p_ref, p_model) -> float:
     return float(np.sum(ref & (np.asarray(p_model) > 0)) / max(1, ref.sum()))
 
 
-def folding_free_energy(folded, weights, temperature_K: float) -> tuple:
-    """(folded fraction, ΔG = −kB T ln(p_f / p_u) in kcal/mol; NaN when one side is empty)."""
-    folded = np.asarray(folded, dtype=bool)
-    w = np.ones(len(folded)) if weights is None else np.asarray(weights, dtype=np.float64)
-    p_f = float(w[folded].sum() / w.sum())
-    if p_f <= 0.0 or p_f >= 1.0:
-        return p_f, float("nan")
-    return p_f, float(-kT_kcal(temperature_K) * np.log(p_f / (1.0 - p_f)))
+def folding_dg_kcal(folded_fraction: float, temperature_K: float) -> float:
+    """ΔG_fold = −kT ln(f / (1 − f)) in kcal/mol of a folded fraction f; NaN where f is 0 or 1
+    (or not a number). The one definition the model analysis and predictions share."""
+    f = float(folded_fraction)
+    if not 0.0 < f < 1.0:
+        return float("nan")
+    return float(-kT_kcal(temperature_K) * np.log(f / (1.0 - f)))
 
 
 def split_halves(frame_replica) -> tuple:

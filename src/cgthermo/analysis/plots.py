@@ -8,7 +8,7 @@ FES_MAX_KCAL = 7.5  # contour range of the paper's figures
 DIFF_MAX_KCAL = 3.0
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -17,8 +17,8 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path):
-    plt = _pyplot()
+def save_figure(fig, path):
+    plt = pyplot()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
     plt.close(fig)
@@ -26,7 +26,7 @@ def _save(fig, path):
 
 def fes_panels(path, grid, f_ref, f_model, diff, title: str):
     """All-atom FES, model FES and their aligned difference, side by side."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(
         1, 3, figsize=(13.5, 4.0), sharex=True, sharey=True, layout="constrained"
     )
@@ -48,11 +48,11 @@ def fes_panels(path, grid, f_ref, f_model, diff, title: str):
         ax.set_xlabel("TIC 1")
     axes[0].set_ylabel("TIC 2")
     fig.suptitle(title)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def fes_1d(path, edges, f_ref, f_model, title: str):
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     centres = 0.5 * (edges[1:] + edges[:-1])
     ax.plot(centres, f_ref, "k-", lw=2, label="all-atom")
@@ -62,12 +62,12 @@ def fes_1d(path, edges, f_ref, f_model, title: str):
     ax.set_ylim(0, FES_MAX_KCAL + 1)
     ax.legend()
     ax.set_title(title)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def structure_distributions(path, ref, model, folded_rmsd: float, title: str):
     """Histograms of RMSD and native-contact fraction; `ref`/`model` are dicts of arrays."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     top = max(np.nanmax(ref["rmsd"]), np.nanmax(model["rmsd"]))
     rmsd_bins = np.linspace(0, top * 1.05 + 1e-6, 50)
@@ -90,12 +90,12 @@ def structure_distributions(path, ref, model, folded_rmsd: float, title: str):
         if ax.get_legend_handles_labels()[0]:
             ax.legend()
     fig.suptitle(title)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def implied_timescales(path, lags, timescales, chosen_lag: int, frame_ns: float, title: str):
     """Implied timescales over lag (both in ns when the frame time is known, else frames)."""
-    plt = _pyplot()
+    plt = pyplot()
     if not (np.isfinite(frame_ns) and frame_ns > 0):
         scale, unit = 1.0, "frames"
     elif frame_ns * max(lags) < 1.0:
@@ -113,4 +113,4 @@ def implied_timescales(path, lags, timescales, chosen_lag: int, frame_ns: float,
     ax.set_ylabel(f"implied timescale ({unit})")
     ax.legend(fontsize=8)
     ax.set_title(title)
-    _save(fig, path)
+    save_figure(fig, path)

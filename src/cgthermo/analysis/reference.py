@@ -8,6 +8,7 @@ import logging
 
 import numpy as np
 
+from ..config import schema_default
 from ..errors import CgthermoError
 from ..io import atomic_path
 from ..units import FS_PER_PS
@@ -15,7 +16,6 @@ from . import features, fes, inputs, kinetics, metrics, plots, structure
 
 log = logging.getLogger(__name__)
 FS_PER_NS = FS_PER_PS * 1000.0
-KMEANS_MAX_FRAMES = 200_000  # the schema's analysis.kmeans_max_frames, for callers outside a run
 
 
 def all_atom_weights(dtrajs, n_states: int, msm, method: str):
@@ -92,7 +92,7 @@ def reference_arrays(ensemble, topology, protein, settings, temperature_K, nativ
              len(pairs), tica.dim, np.round(tica.timescales[: tica.dim], 2))  # fmt: skip
 
     stride = kinetics.kmeans_stride(ensemble.n_frames,
-                                    settings.get("kmeans_max_frames", KMEANS_MAX_FRAMES))  # fmt: skip
+                                    settings.get("kmeans_max_frames", schema_default("analysis", "kmeans_max_frames")))  # fmt: skip
     centres, dtrajs = kinetics.cluster(tics, settings["n_clusters"], seed=seed, stride=stride)
     longest = max(len(d) for d in dtrajs)
     lags = settings.get("its_lags") or kinetics.default_its_lags(settings["msm_lag"], longest)

@@ -2,8 +2,8 @@
 .smk files so the rule files hold rules only and pytest can check the functions)."""
 
 from .. import config as cgconfig
+from .. import seeds
 from ..resources import input_mb, minutes, position_shapes
-from ..train import splits
 from .features import distance_pairs
 
 PER_MODEL_FIGURES = ("fes", "tica_1d", "rmsd")
@@ -42,7 +42,7 @@ class AnalysisRules:
         return cgconfig.protein(self.config, wildcards.protein)["temperature"]
 
     def seed(self, wildcards) -> int:
-        return cgconfig.stage_seed(self.config, "analysis", wildcards.protein)
+        return seeds.analysis(self.config["seed"], wildcards.protein)
 
     def held_out(self, wildcards) -> dict:
         """With train.split: replica, what fixes the replicas no network of the protein was
@@ -51,11 +51,11 @@ class AnalysisRules:
         if train["split"] != "replica":
             return {}
         return {"val_size": train["val_size"], "test_size": train["test_size"],
-                "seed": splits.replica_seed(self.config["seed"], wildcards.protein)}  # fmt: skip
+                "seed": seeds.replica_split(self.config["seed"], wildcards.protein)}  # fmt: skip
 
     def bootstrap_seed(self, wildcards) -> int:
         """One seed per protein: every model of it is resampled alike (paired differences)."""
-        return cgconfig.stage_seed(self.config, "bootstrap", wildcards.protein)
+        return seeds.bootstrap(self.config["seed"], wildcards.protein)
 
     def reference_mem_mb(self, wildcards, input, attempt) -> int:
         """The libraries, TICA's covariance estimates (features² matrices), and the outputs

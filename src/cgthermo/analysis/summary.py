@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..config import model_names
 from ..errors import CgthermoError
 from ..io import atomic_path, require_file
 from . import bootstrap
 
 BASELINE = "prior_only"
-MODEL_ORDER = ("prior_only", "specific", "multi", "multi_loo")
+MODEL_ORDER = model_names()
 
 
 def read_metrics(paths) -> pd.DataFrame:

@@ -4,32 +4,37 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import config as cgconfig
+from .. import seeds
 from ..errors import CgthermoError
 
-MODELS = ("prior_only", "specific", "multi", "multi_loo")
+MODELS = cgconfig.model_names()
+
+
+def _default(key: str):
+    return cgconfig.schema_default("cgsim", key)
 
 
 @dataclass(frozen=True)
 class SimSettings:
     temperature_K: float
     seed: int
-    replicas: int = 32
-    batch_replicas: int = 16
-    steps: int = 100000
-    timestep_fs: float = 1.0
-    friction_per_ps: float = 1.0
-    save_every: int = 100
-    checkpoint_every: int = 10000
-    precision: str = "float64"
-    device: str = "auto"
-    max_bond: float = 10.0
-    max_temperature_factor: float = 3.0
-    max_exploded_fraction: float = 0.25
-    starts: str = "kcenters"
+    replicas: int = _default("replicas")
+    batch_replicas: int = _default("batch_replicas")
+    steps: int = _default("steps")
+    timestep_fs: float = _default("timestep_fs")
+    friction_per_ps: float = _default("friction_per_ps")
+    save_every: int = _default("save_every")
+    checkpoint_every: int = _default("checkpoint_every")
+    precision: str = _default("precision")
+    device: str = _default("device")
+    max_bond: float = _default("max_bond")
+    max_temperature_factor: float = _default("max_temperature_factor")
+    max_exploded_fraction: float = _default("max_exploded_fraction")
+    starts: str = _default("starts")
     # one seed per protein, so every model starts from the same all-atom frames
     start_seed: int = 0
-    sampler: str = "langevin"
-    cuda_graph: bool = False
+    sampler: str = _default("sampler")
+    cuda_graph: bool = _default("cuda_graph")
     exchange: dict = field(default_factory=dict)
 
     @classmethod
@@ -38,8 +43,8 @@ class SimSettings:
             raise CgthermoError(f"unknown CG model '{model}'", f"use one of {', '.join(MODELS)}")
         sim = dict(config["cgsim"])
         return cls(temperature_K=float(cgconfig.protein(config, protein)["temperature"]),
-                   seed=cgconfig.stage_seed(config, "cg_sim", protein, model),
-                   start_seed=cgconfig.stage_seed(config, "cg_starts", protein), **sim)
+                   seed=seeds.cg_sim(config["seed"], protein, model),
+                   start_seed=seeds.cg_starts(config["seed"], protein), **sim)
 
     @property
     def dtype(self):

@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from ..analysis import bootstrap, inputs, structure
-from ..analysis.compare import _finite_or_none, analyse_model
+from ..analysis.compare import analyse_model, finite_or_none
+from ..analysis.metrics import folding_dg_kcal
 from ..analysis.speedup import read_run_record
 from ..analysis.summary import read_resamples
 from ..errors import CgthermoError
 from ..io import atomic_path
-from ..units import kT_kcal
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +44,8 @@ def replica_intervals(values: np.ndarray, frame_replica: np.ndarray, n_replicas:
 
 
 def folding_dg(temperature_K: float):
-    """f ↦ −kT ln(f/(1 − f)) in kcal/mol (NaN where f is 0 or 1)."""
-    kT = kT_kcal(temperature_K)
-
-    def dg(f):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            value = -kT * np.log(f / (1.0 - f))
-        return value if np.isfinite(value) else np.nan
-
-    return dg
+    """f ↦ ΔG_fold in kcal/mol (metrics.folding_dg_kcal), for replica_intervals."""
+    return lambda f: folding_dg_kcal(f, temperature_K)
 
 
 def start_of_each_replica(starts_h5, name: str, n_replicas: int, slots: int = 1) -> np.ndarray:
@@ -119,7 +112,7 @@ def analyse_prediction(name: str, traj, frames_csv, topology_path, starts_h5, se
                                      frame_replica, n_replicas, m_cg, figure))  # fmt: skip
     if parent:
         result.update(parent_metrics(name, traj, frames_csv, topology_path, settings, parent))
-    return {k: _finite_or_none(v) for k, v in result.items()}, figure
+    return {k: finite_or_none(v) for k, v in result.items()}, figure
 
 
 def native_metrics(pos, native, topology, settings, temperature_K, frame_replica, n_replicas,
@@ -182,9 +175,9 @@ def ddg(metrics: dict, table, parent: dict) -> dict:
 
 
 def write_figure(path, name: str, figure: dict) -> None:
-    from ..analysis.plots import _pyplot, _save
+    from ..analysis.plots import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     native = "rmsd_native" in figure
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.8), layout="constrained")
     axes[0].hist(figure["rg"], 50, density=True, histtype="step", lw=2)
@@ -199,7 +192,7 @@ def write_figure(path, name: str, figure: dict) -> None:
     axes[2].set_xlabel("bead")
     fig.colorbar(image, ax=axes[2], shrink=0.9)
     fig.suptitle(f"prediction {name}")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def write_prediction(result: dict, figure: dict, metrics_json, figure_png) -> None:

@@ -13,6 +13,7 @@ import h5py
 import numpy as np
 
 from .. import config as cgconfig
+from .. import seeds
 from ..cgtopology import CGTopology, write_ca_pdb
 from ..errors import CgthermoError
 from ..forcefield.extend import write_extended_prior
@@ -56,7 +57,7 @@ def parent_starts(config: dict, prediction: Prediction, dataset_h5) -> np.ndarra
             f"prediction '{prediction.name}' has {prediction.beads} beads but its parent "
             f"'{prediction.parent}' {data.pos.shape[1]}", "use starts: pdb, trajectory or extended")
     sim = config["cgsim"]
-    seed = cgconfig.stage_seed(config, "cg_starts", prediction.parent)
+    seed = seeds.cg_starts(config["seed"], prediction.parent)
     return data.pos[start_frames(data, sim["replicas"], seed, sim["starts"])]
 
 
@@ -135,7 +136,7 @@ def prepare(config: dict, prediction: Prediction, outputs: dict, dataset_h5=None
         starts = parent_starts(config, prediction, dataset_h5)
     else:
         # keyed by the chain, not the entry: every model of one sequence gets the same coils
-        seed = cgconfig.stage_seed(config, "predict_starts", "".join(prediction.resnames))
+        seed = seeds.extended_starts(config["seed"], prediction.resnames)
         starts = given_starts(prediction, config["cgsim"]["replicas"], prior, seed)
         if prediction.starts == "extended":
             starts = relax_under_prior(starts, outputs["prior"], prediction.resnames)

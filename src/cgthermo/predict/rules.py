@@ -2,7 +2,7 @@
 
 from dataclasses import asdict
 
-from .. import config as cgconfig
+from .. import seeds
 from .entries import names, resolve
 from .prepare import model_files
 
@@ -79,8 +79,8 @@ class PredictRules:
         """The parent's bootstrap seed (its resamples pair with the parent's), else its own."""
         prediction = self.prediction(wildcards)
         if prediction.compares_to_parent:
-            return cgconfig.stage_seed(self.config, "bootstrap", prediction.parent)
-        return cgconfig.stage_seed(self.config, "bootstrap", "predict", prediction.name)
+            return seeds.bootstrap(self.config["seed"], prediction.parent)
+        return seeds.prediction_bootstrap(self.config["seed"], prediction.name)
 
     def metrics_files(self, wildcards=None) -> list:
         return [f"{self.folder(n)}/analysis/metrics.json" for n in self.names]

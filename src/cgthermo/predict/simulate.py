@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from .. import config as cgconfig
+from .. import seeds
 from ..cgsim.settings import SimInputs, SimOutputs, SimSettings
 from .entries import Prediction
 
@@ -14,8 +14,8 @@ def prediction_settings(config: dict, prediction: Prediction) -> SimSettings:
     replica by replica by their potentials alone, which narrows the ΔΔG interval."""
     sim = dict(config["cgsim"], starts="given")
     parent_run = prediction.starts == "parent" and prediction.model != "checkpoint"
-    seed = (cgconfig.stage_seed(config, "cg_sim", prediction.parent, prediction.model)
-            if parent_run else cgconfig.stage_seed(config, "predict_sim", prediction.name))
+    seed = (seeds.cg_sim(config["seed"], prediction.parent, prediction.model)
+            if parent_run else seeds.prediction_sim(config["seed"], prediction.name))
     return SimSettings(temperature_K=prediction.temperature, seed=seed, start_seed=0, **sim)
 
 

@@ -136,7 +136,9 @@ def write_group(h5: h5py.File, data: CGData, settings: NoiseSettings, prior: noi
 
 def yaml_prior(prior_yaml):
     """The prior of a torchmd YAML for a group (PriorEvaluator: the batched prior cg_sim uses)."""
-    from ..forcefield.evaluate import PriorEvaluator  # torch: not while Snakemake parses train.rules
+    from ..forcefield.evaluate import (
+        PriorEvaluator,  # torch: not while Snakemake parses train.rules
+    )
 
     return lambda data: PriorEvaluator(prior_yaml, CGTopology(data.resnames))
 

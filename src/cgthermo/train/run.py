@@ -8,7 +8,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import stage_seed
+from .. import seeds
 from ..io import atomic_path, require_file
 from . import curves, dataset, evaluate, fit, settings, splits
 
@@ -78,7 +78,7 @@ def train_model(
              device.devices, device.strategy)  # fmt: skip
     groups = prepare_inputs(delta_path, mapped_paths)
     work = Path(work_dir) if work_dir else work_dir_for(outputs)
-    seed = stage_seed(config, "train", seed_key)
+    seed = seeds.training(config["seed"], seed_key)
 
     frame_splits = splits.make_splits(
         groups,
@@ -87,7 +87,7 @@ def train_model(
         mode=train["split"],
         blocks_per_replica=train["split_blocks"],
         seed=seed,
-        replica_seeds={g.name: splits.replica_seed(config["seed"], g.name) for g in groups},
+        replica_seeds={g.name: seeds.replica_split(config["seed"], g.name) for g in groups},
         train_fraction=train["data_fraction"],
     )
     arguments = settings.torchmdnet_arguments(

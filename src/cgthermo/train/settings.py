@@ -12,9 +12,10 @@ from pathlib import Path
 
 import yaml
 
+from ..config import model_names
 from ..errors import CgthermoError
 
-MODEL_KINDS = ("specific", "multi", "multi_loo")
+MODEL_KINDS = tuple(m for m in model_names() if m != "prior_only")  # those with a network
 
 # keys of our `train` section that are ours, not torchmd-net arguments
 OWN_KEYS = {"split", "split_blocks", "device", "noise", "data_fraction"}

@@ -7,13 +7,12 @@ look better than it is. We split by contiguous time blocks within each replica
 multi-protein model has its own validation and test frames.
 
 A replica split depends only on the protein's replica numbers, the two fractions and the
-protein's own seed (`replica_seed`), never on the model: every model of a protein, and the
+protein's own seed (`seeds.replica_split`), never on the model: every model of a protein, and the
 analysis that evaluates against the replicas no model was trained on, see the same split.
 """
 
 import numpy as np
 
-from ..config import stage_seed
 from ..errors import CgthermoError
 from .dataset import GroupFrames
 
@@ -98,9 +97,6 @@ def held_out_replicas(replica_ids, val_size: float, test_size: float, seed: int)
     return sorted(roles["val"] + roles["test"])
 
 
-def replica_seed(config_seed: int, protein: str) -> int:
-    """The seed of a protein's replica split: the run's seed and the protein, not the model."""
-    return stage_seed({"seed": config_seed}, "split", protein)
 
 
 def _replica_split(group: GroupFrames, val_size: float, test_size: float, seed: int) -> dict:

@@ -33,11 +33,11 @@ def train(job) -> None:
 def noise_labels(job) -> None:
     """Entry point of the noise_labels rules: forces + noise rows of every protein group of
     the datasets, their labels less the prior (`job.input.prior`) at the noised positions."""
+    from .. import seeds as derived
     from ..cgmap.dataset import open_datasets
-    from ..config import stage_seed
     from .noisedata import NoiseSettings, write_noised_delta
 
     with open_datasets(job.input.datasets) as groups:
-        seeds = {g.name: stage_seed(job.config, "noise", g.name) for g in groups}
+        seeds = {g.name: derived.noise_labels(job.config["seed"], g.name) for g in groups}
         write_noised_delta(job.output.labels, groups, NoiseSettings.from_train(job.config["train"]),
                            job.input.prior, seeds)  # fmt: skip
