@@ -11,8 +11,9 @@ from helpers.chains import random_chain
 from cgthermo import config as cgconfig
 from cgthermo import seeds
 from cgthermo.cgsim import CGSimulation, SimInputs
+from cgthermo.cgsim.integrate import maxwell_boltzmann
 from cgthermo.cgsim.settings import SimSettings, model_input_paths
-from cgthermo.cgsim.starts import StartData, kcenter_frames, maxwell_boltzmann, start_frames
+from cgthermo.cgsim.starts import StartData, kcenter_frames, start_frames
 from cgthermo.errors import CgthermoError
 
 REPO = Path(__file__).resolve().parents[1]

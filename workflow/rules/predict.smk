@@ -16,6 +16,8 @@ rule predict_prepare:
         record=f"{RESULTS}/predictions/{{prediction}}/prepare.json",
     log:
         "logs/predict_prepare/{prediction}.log",
+    benchmark:
+        "logs/benchmarks/predict_prepare/{prediction}.tsv"
     conda:
         "../../envs/cg.yaml"
     threads: 1
@@ -69,6 +71,8 @@ rule predict_analysis:
         ),
     log:
         "logs/predict_analysis/{prediction}.log",
+    benchmark:
+        "logs/benchmarks/predict_analysis/{prediction}.tsv"
     conda:
         "../../envs/analysis.yaml"
     threads: 1
@@ -90,6 +94,8 @@ rule predictions_summary:
         f"{RESULTS}/predictions.csv",
     log:
         "logs/predictions_summary.log",
+    benchmark:
+        "logs/benchmarks/predictions_summary/predictions_summary.tsv"
     conda:
         "../../envs/analysis.yaml"
     threads: 1

@@ -63,6 +63,8 @@ rule loo_prior_extended:
         f"{RESULTS}/{LOO}/{{protein}}/prior/extended.yaml",
     log:
         "logs/loo_prior_extended/{protein}.log",
+    benchmark:
+        "logs/benchmarks/loo_prior_extended/{protein}.tsv"
     conda:
         "../../envs/cg.yaml"
     threads: 1

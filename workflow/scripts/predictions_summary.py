@@ -2,7 +2,7 @@
 
 from cgthermo.rulelog import rule_logging
 
-with rule_logging(snakemake, torch_threads=True):
+with rule_logging(snakemake):
     from cgthermo.predict.stage import predictions_summary
 
     predictions_summary(snakemake)

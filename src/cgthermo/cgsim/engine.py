@@ -15,10 +15,9 @@ from ..cgtopology import CGTopology
 from ..forcefield.batched import build_batched_forces
 from ..io import require_file
 from .exchange import Exchange
-from .integrate import GuardedLangevin, replica_generators
+from .integrate import GuardedLangevin, maxwell_boltzmann, replica_generators
 from .nnp import load_network, make_external
 from .settings import SimInputs, SimSettings
-from .starts import maxwell_boltzmann
 
 PER_REPLICA = ("pos", "vel", "forces", "active", "stop_step", "stop_reason", "walker",
                "accepted", "attempted")

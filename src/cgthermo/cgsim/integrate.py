@@ -154,3 +154,17 @@ class GuardedLangevin(Integrator):
         keep = self.active[:, None, None]
         system.vel.copy_(torch.where(keep, system.vel, 0.0))
         system.forces.copy_(torch.where(keep, system.forces, 0.0))
+
+
+def maxwell_boltzmann(masses: torch.Tensor, temperature: float, nreplicas: int,
+                      generator: torch.Generator) -> torch.Tensor:
+    """Velocities (replicas, beads, 3) in torchmd units drawn at `temperature`, on the
+    masses' device.
+
+    Drawn where the generator lives (the replicas' noise streams are CPU generators) and
+    then moved: a GPU run starts from the velocities a CPU run starts from.
+    """
+    sigma = torch.sqrt(temperature * BOLTZMAN / masses.reshape(1, -1, 1))
+    noise = torch.randn((nreplicas, masses.numel(), 3), generator=generator,
+                        device=generator.device, dtype=masses.dtype)
+    return sigma * noise.to(masses.device)

@@ -4,8 +4,6 @@ ensemble) and Maxwell–Boltzmann velocities."""
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-from torchmd.integrator import BOLTZMAN
 
 from ..errors import CgthermoError
 
@@ -117,17 +115,3 @@ def start_frames(data: StartData, count: int, seed: int, method: str) -> np.ndar
         return equilibrium_frames(len(data.pos), count, seed)
     raise CgthermoError(f"unknown cgsim.starts '{method}'",
                         f"use one of {', '.join(START_METHODS)}")
-
-
-def maxwell_boltzmann(masses: torch.Tensor, temperature: float, nreplicas: int,
-                      generator: torch.Generator) -> torch.Tensor:
-    """Velocities (replicas, beads, 3) in torchmd units drawn at `temperature`, on the
-    masses' device.
-
-    Drawn where the generator lives (the replicas' noise streams are CPU generators) and
-    then moved: a GPU run starts from the velocities a CPU run starts from.
-    """
-    sigma = torch.sqrt(temperature * BOLTZMAN / masses.reshape(1, -1, 1))
-    noise = torch.randn((nreplicas, masses.numel(), 3), generator=generator,
-                        device=generator.device, dtype=masses.dtype)
-    return sigma * noise.to(masses.device)
