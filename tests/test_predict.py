@@ -7,9 +7,10 @@ import yaml
 from cgthermo.cgtopology import CGTopology
 from cgthermo.config import validate
 from cgthermo.errors import CgthermoError
+from cgthermo.forcefield import extend
 from cgthermo.forcefield.evaluate import PriorEvaluator
 from cgthermo.forcefield.torchmd import load_parameters
-from cgthermo.predict import entries, prior, structure
+from cgthermo.predict import entries, structure
 
 WILD = ["TYR", "TYR", "ASP", "PRO", "GLU", "THR", "GLY", "THR", "TRP", "TYR"]
 
@@ -20,7 +21,7 @@ def fitted_like_prior(resnames) -> dict:
     types = sorted(set(resnames))
     bonds = {}
     for k, (a, b) in enumerate(zip(resnames, resnames[1:], strict=False)):
-        bonds.setdefault(prior.pair_key(a, b), {"k0": 90.0 + 3 * k, "req": 3.80 + 0.01 * k})
+        bonds.setdefault(extend.pair_key(a, b), {"k0": 90.0 + 3 * k, "req": 3.80 + 0.01 * k})
     return {
         "atomtypes": types,
         "bonds": bonds,
@@ -47,7 +48,7 @@ def test_a_point_mutant_changes_its_own_embedding_and_bonds_only(tmp_path):
     mutant = list(WILD)
     mutant[1] = "ALA"
     sections = fitted_like_prior(WILD)
-    extended, filled = prior.extend_prior(sections, mutant)
+    extended, filled = extend.extend_prior(sections, mutant)
     wt_bonds, _ = bond_parameters(sections, WILD, tmp_path, "wt")
     mut_bonds, _ = bond_parameters(extended, mutant, tmp_path, "mut")
     changed = np.flatnonzero(np.any(wt_bonds != mut_bonds, axis=1))
@@ -66,7 +67,7 @@ def test_a_point_mutant_changes_its_own_embedding_and_bonds_only(tmp_path):
 
 def test_the_wild_type_needs_nothing_filled():
     sections = fitted_like_prior(WILD)
-    extended, filled = prior.extend_prior(sections, WILD)
+    extended, filled = extend.extend_prior(sections, WILD)
     assert filled == [] and extended["bonds"] == sections["bonds"]
 
 
@@ -75,7 +76,7 @@ def test_the_extended_prior_gives_the_mutants_energy_term_by_term(tmp_path):
     computed by hand from the filled parameters (bonds, angles, dihedrals, repulsion)."""
     mutant = list(WILD)
     mutant[4] = "LYS"
-    extended, _ = prior.extend_prior(fitted_like_prior(WILD), mutant)
+    extended, _ = extend.extend_prior(fitted_like_prior(WILD), mutant)
     path = tmp_path / "mut.yaml"
     path.write_text(yaml.safe_dump(extended))
     rng = np.random.default_rng(2)
@@ -87,8 +88,8 @@ def test_the_extended_prior_gives_the_mutants_energy_term_by_term(tmp_path):
 
 def by_hand(sections, resnames, x) -> float:
     def bond(a, b):
-        entry = sections["bonds"].get(prior.pair_key(a, b)) or sections["bonds"].get(
-            prior.pair_key(b, a)) or sections["bonds"]["(X, X)"]  # fmt: skip
+        entry = sections["bonds"].get(extend.pair_key(a, b)) or sections["bonds"].get(
+            extend.pair_key(b, a)) or sections["bonds"]["(X, X)"]  # fmt: skip
         return entry["k0"], entry["req"]
 
     total = 0.0
@@ -125,7 +126,7 @@ def test_pooled_dihedral_is_the_mean_of_the_terms_up_to_a_constant():
                            {"phi_k": 0.8, "phase": -52.0, "per": 2}]},
                 {"terms": [{"phi_k": 1.1, "phase": 170.0, "per": 1}]},
                 {"terms": [{"phi_k": 0.2, "phase": 90.0, "per": 2}]}]  # fmt: skip
-    pooled = prior.pooled_dihedral(entries_)
+    pooled = extend.pooled_dihedral(entries_)
     phi = np.linspace(-np.pi, np.pi, 73)
 
     def energy(terms):
@@ -140,7 +141,7 @@ def test_a_prior_without_bonds_cannot_be_extended():
     sections = fitted_like_prior(WILD)
     sections["bonds"] = {}
     with pytest.raises(CgthermoError, match="has no bonds"):
-        prior.extend_prior(sections, WILD)
+        extend.extend_prior(sections, WILD)
 
 
 def test_paper_prior_types_are_extended_in_their_own_naming():
@@ -158,7 +159,7 @@ def test_paper_prior_types_are_extended_in_their_own_naming():
                        else [rename(t) for t in value]) for section, value in sections.items()}
     mutant = list(WILD)
     mutant[4] = "LYS"
-    extended, filled = prior.extend_prior(paper, mutant)
+    extended, filled = extend.extend_prior(paper, mutant)
     assert "CAK" in extended["lj"] and "CAK" in extended["atomtypes"]
     assert any("(CAE" not in line and "CAK" in line for line in filled)
 
@@ -274,7 +275,7 @@ def test_under_exchange_each_trajectory_replica_gets_its_ladders_start(tmp_path)
 def test_a_types_own_repulsion_is_kept_without_an_atomtypes_list():
     sections = fitted_like_prior(WILD)
     del sections["atomtypes"]
-    extended, filled = prior.extend_prior(sections, WILD)
+    extended, filled = extend.extend_prior(sections, WILD)
     assert extended["lj"] == sections["lj"] and filled == []
 
 
