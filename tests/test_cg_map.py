@@ -2,6 +2,7 @@
 
 import json
 import logging
+from types import SimpleNamespace
 
 import h5py
 import numpy as np
@@ -371,3 +372,21 @@ def test_imported_data_have_no_all_atom_speed(tmp_path, caplog):
     lines = [r for r in caplog.records if "aa_ns_per_day_per_core" in r.getMessage()]
     assert len(lines) == 1 and lines[0].levelno == logging.INFO
     assert "imported" in lines[0].getMessage()
+
+
+def test_an_imported_proteins_temperature_and_import_block_are_cg_map_params():
+    """The temperature and import block reach cg_map as its `source` param, so changing
+    either reruns cg_map (and the prior, training and runs that read its dataset)."""
+    from cgthermo import config as cgconfig
+    from cgthermo.cgmap.rules import CgMapRules
+
+    def source(temperature, timestep):
+        spec = {"coords": "c.npy", "forces": "f.npy", "embeddings": "e.npy", "timestep_ps": timestep}
+        config = cgconfig.fill_defaults({"proteins": [{"name": "imp", "import": spec,
+                                                       "temperature": temperature}]})
+        return CgMapRules(config).source(SimpleNamespace(protein="imp"))
+
+    base = source(350, 0.1)
+    assert base["temperature"] == 350.0 and base["import"]["timestep_ps"] == 0.1
+    assert source(360, 0.1) != base and source(350, 0.2) != base
+    assert source(350, 0.1) == base

@@ -184,6 +184,27 @@ def test_a_changed_force_map_reruns_from_cg_map(test_config_run, repo_root, tmp_
     assert not rules & {"prepare", "unfold", "aa_md"}
 
 
+# (config section, change, the first jobs it reruns, jobs it must leave alone): one key of
+# each block that shapes results, as docs/stages.md describes what each stage depends on
+RERUNS = [
+    ("aa", {"friction_per_ps": 2.0}, {"unfold", "aa_md", "cg_map"}, {"prepare"}),
+    ("aa", {"length_ns": 0.03}, {"aa_md", "cg_map"}, {"prepare", "unfold"}),
+    ("cg_map", {"max_bond": 12.0}, {"cg_map", "prior"}, {"aa_md"}),
+    ("prior", {"bond_bins": 30}, {"prior", "train", "cg_sim"}, {"cg_map"}),
+    ("train", {"num_epochs": 2}, {"train", "cg_sim", "analysis"}, {"prior", "cg_map"}),
+    ("cgsim", {"steps": 300}, {"cg_sim", "analysis"}, {"train", "prior"}),
+    ("analysis", {"msm_lag": 3}, {"analysis_reference", "analysis", "summary"}, {"cg_sim"}),
+]
+
+
+@pytest.mark.parametrize("section, change, reruns, untouched", RERUNS,
+                         ids=[f"{r[0]}.{next(iter(r[1]))}" for r in RERUNS])
+def test_a_changed_setting_reruns_exactly_its_stage_and_what_follows(
+        test_config_run, repo_root, tmp_path, section, change, reruns, untouched):  # fmt: skip
+    rules = plan_with(test_config_run, repo_root, tmp_path, section, change)
+    assert reruns <= rules and not rules & untouched, sorted(rules)
+
+
 def test_where_a_job_runs_does_not_rerun_it(test_config_run, repo_root, tmp_path):
     rules = plan_with(test_config_run, repo_root, tmp_path, "cgsim", {"device": "cpu"})
     rules |= plan_with(test_config_run, repo_root, tmp_path, "train", {"num_workers": 1})

@@ -25,5 +25,6 @@ rule cg_map:
         runtime="2h",
     params:
         settings=cgconfig.result_settings(config, "cg_map", seeded=False),
+        source=CGMAP.source,
     script:
         "../scripts/cg_map.py"

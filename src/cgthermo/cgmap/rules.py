@@ -18,6 +18,10 @@ class CgMapRules:
         self.config = config
         self.results = config["results"]
 
+    def source(self, wildcards) -> dict:
+        """The protein's temperature (and import block) as a param: see map_source."""
+        return map_source(self.config, wildcards.protein)
+
     def mem_mb(self, wildcards, input, attempt) -> int:
         """From measured peaks (benchmarks/RESULTS.md, "scale.py"): an .npy import holds its
         kept-frame mask and time axes beside one block (0.3 GB + 0.9 × its .npy files: 539
@@ -45,3 +49,14 @@ class CgMapRules:
             spec = cgconfig.protein(self.config, name)["import"]
             return {"imported": [path for key, path in spec.items() if key in file_keys(spec)]}
         return {"md": self.aa_md_paths(name), "system": f"{self.results}/{name}/aa/system.xml"}
+
+
+def map_source(config: dict, protein: str) -> dict:
+    """What the dataset of `protein` depends on beyond its input files and the cg_map
+    settings: the protein's temperature, and for imported data the import block (the rule's
+    `source` param, so a change of either reruns cg_map and everything after it)."""
+    entry = cgconfig.protein(config, protein)
+    source = {"temperature": float(entry["temperature"])}
+    if "import" in entry:
+        source["import"] = dict(sorted(entry["import"].items()))
+    return source

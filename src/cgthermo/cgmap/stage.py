@@ -2,11 +2,11 @@
 
 import logging
 
-from .. import config as cgconfig
 from ..cgtopology import write_ca_pdb
 from .dataset import write_dataset
 from .importer import import_protein
 from .mapping import map_aa_protein
+from .rules import map_source
 
 log = logging.getLogger(__name__)
 
@@ -14,8 +14,15 @@ log = logging.getLogger(__name__)
 def run_cg_map(
     config: dict, protein: str, md_files, system_xml, dataset_path, topology_path
 ) -> None:
-    settings = config["cg_map"]
-    entry = cgconfig.protein(config, protein)
+    """map_protein with the settings and source a config gives."""
+    map_protein(protein, map_source(config, protein), config["cg_map"], md_files, system_xml,
+                dataset_path, topology_path)  # fmt: skip
+
+
+def map_protein(protein: str, source: dict, settings: dict, md_files, system_xml, dataset_path,
+                topology_path) -> None:  # fmt: skip
+    """The dataset and topology of one protein from its all-atom runs or imported data."""
+    entry = {"name": protein, **source}
     if "import" in entry:
         data = import_protein(
             protein,
@@ -52,9 +59,10 @@ def run_cg_map(
 def cg_map(job) -> None:
     """Entry point of the cg_map rule (`job`: the rule script's Snakemake object)."""
     md = job.input.get("md", [])
-    run_cg_map(
-        job.config,
+    map_protein(
         job.wildcards.protein,
+        job.params.source,
+        job.params.settings,
         [md] if isinstance(md, str) else list(md),
         job.input.get("system"),
         job.output.dataset,
