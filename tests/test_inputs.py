@@ -393,3 +393,16 @@ def test_accepted_structures_are_prepared_as_documented(tmp_path, caplog, writer
 def test_check_config_is_what_the_workflow_runs(tmp_path):
     with pytest.raises(CgthermoError, match="2 protein chains"):
         preflight.check_config(protein(pdb=str(structures.two_chains(tmp_path))))
+
+
+def test_a_check_that_breaks_is_reported_not_skipped():
+    """A content check failing in a way it did not foresee becomes a problem line naming the
+    key, never a silent pass."""
+    def broken_check(config):
+        raise ValueError("cannot reshape array of size 5 into shape (3)")
+
+    (problem,) = preflight.unforeseen("proteins.p.import", broken_check, {})
+    assert str(problem).startswith("config key 'proteins.p.import' could not be checked "
+                                   "(ValueError: cannot reshape array")
+    assert "\n" not in str(problem) and "Fix: " in str(problem)
+    assert preflight.unforeseen("cgsim", lambda: []) == []
