@@ -79,7 +79,7 @@ def train_problems(train: dict, cgsim: dict) -> list[CgthermoError]:
             f"config keys 'train.val_size' ({train['val_size']}) and 'train.test_size' "
             f"({train['test_size']}) leave no frame for training",
             "make val_size + test_size smaller than 1 (e.g. 0.05 and 0.1)"))
-    if cgsim["cuda_graph"] and train["model"] not in ("tensornet", "tensornet2"):
+    if cgsim["cuda_graph"] and train["model"] != "tensornet":
         problems.append(CgthermoError(
             f"config key 'cgsim.cuda_graph' is true but 'train.model' is {train['model']}, "
             "whose shapes change from step to step and cannot be captured",
