@@ -44,9 +44,12 @@ def test_default_run_verdicts(tmp_path, repo_root, seed):
     )  # fmt: skip
     summary = pd.read_csv(tmp_path / "results/summary.csv").set_index(["protein", "model"])
     row = summary.loc[("chignolin", "specific")]
-    for metric in HEADLINE:
-        assert row[f"{metric}_verdict"] in ("better", "worse", "not resolved")
-        if pd.notna(row[metric]):
-            assert row[f"{metric}_ci_low"] < row[f"{metric}_ci_high"]
+    for metric in HEADLINE:  # every headline metric is defined on the demo, with its interval
+        value, low, high = (row[f"{metric}{k}"] for k in ("", "_ci_low", "_ci_high"))
+        assert pd.notna(value) and pd.notna(low) and low < high, metric
+        # the verdict is what the paired difference's interval says
+        d_low, d_high = row[f"{metric}_vs_prior_only_ci_low"], row[f"{metric}_vs_prior_only_ci_high"]
+        expected = "better" if d_high < 0 else "worse" if d_low > 0 else "not resolved"
+        assert row[f"{metric}_verdict"] == expected, metric
     for model, metric in VERDICTS_ON_EVERY_SEED + RECORDED_BETTER.get(seed, ()):
         assert summary.loc[("chignolin", model), f"{metric}_verdict"] == "better", metric

@@ -1,7 +1,6 @@
 """The speed-up factors: the dynamical acceleration recovers the ratio of known relaxation
 times, on different frame spacings; the throughput is the ratio of the runs' own records."""
 
-import json
 
 import h5py
 import numpy as np
@@ -88,8 +87,8 @@ def test_throughput_and_effective_acceleration_come_from_the_runs_records(tmp_pa
 
 def test_replica_exchange_has_no_dynamical_speedup(tmp_path):
     rng = np.random.default_rng(7)
-    run = json.loads(json.dumps({"sampler": "exchange", "ns_per_day_per_core": 900.0,
-                                 "replicas": 32, "trajectory_replicas": 8}))
+    run = {"sampler": "exchange", "ns_per_day_per_core": 900.0, "replicas": 32,
+           "trajectory_replicas": 8}
     values, why, rows = speedup.speedup_metrics(reference(rng), cg_pieces(rng), list(range(16)),
                                                 16, CG_FRAME_FS, run, 300.0, None, None)
     # only the target slot of each four-temperature ladder is trajectory
