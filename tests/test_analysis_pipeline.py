@@ -16,12 +16,7 @@ from cgthermo.errors import CgthermoError
 PROTEINS = {"cln": "YYDPETGTWY", "pep": "KAAWAEYW"}
 # shift of the CG mixing coordinate: prior_only far off, specific exact, multi a little off
 MODELS = {"prior_only": 0.5, "specific": 0.0, "multi": 0.15}
-SETTINGS = dict(
-    min_sequence_separation=3, tica_lag=2, tica_dim=4, n_clusters=10, msm_lag=2,
-    reweight="msm", fes_bins=20, fes_margin=0.1, its_lags=[], cg_burnin_fraction=0.1,
-    native_cutoff=8.0, folded_rmsd=2.0, bootstrap_resamples=40, min_shared_bins=10,
-    min_shared_bins_1d=5, min_aa_mass_shared=0.2, min_connected_fraction=0.5,
-)  # fmt: skip
+SETTINGS = synthetic.SETTINGS
 
 
 def outputs(results, protein, model):

@@ -18,12 +18,7 @@ from cgthermo.analysis import compare, inputs, reference
 from cgthermo.predict.analysis import analyse_prediction
 
 SEQUENCE = "YYDPETGTWY"
-SETTINGS = dict(
-    min_sequence_separation=3, tica_lag=2, tica_dim=4, n_clusters=10, msm_lag=2,
-    reweight="msm", fes_bins=20, fes_margin=0.1, its_lags=[], cg_burnin_fraction=0.1,
-    native_cutoff=8.0, folded_rmsd=2.0, bootstrap_resamples=40, min_shared_bins=10,
-    min_shared_bins_1d=5, min_aa_mass_shared=0.2, min_connected_fraction=0.5,
-)  # fmt: skip
+SETTINGS = synthetic.SETTINGS
 REPLICAS, FRAMES = 5, 120
 HELD_OUT = {"val_size": 0.25, "test_size": 0.25, "seed": 3}
 # a CG record as cg_sim writes it, with a speed, so the throughput and speed-up are defined

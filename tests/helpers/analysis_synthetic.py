@@ -11,6 +11,14 @@ import numpy as np
 from cgthermo.residues import BEAD_TYPE, parse_sequence
 from cgthermo.units import ANGSTROM_PER_NM
 
+# the analysis block of a small config: 20 × 20 bins, 10 microstates, short lags
+SETTINGS = dict(
+    min_sequence_separation=3, tica_lag=2, tica_dim=4, n_clusters=10, msm_lag=2,
+    reweight="msm", fes_bins=20, fes_margin=0.1, its_lags=[], cg_burnin_fraction=0.1,
+    native_cutoff=8.0, folded_rmsd=2.0, bootstrap_resamples=40, min_shared_bins=10,
+    min_shared_bins_1d=5, min_aa_mass_shared=0.2, min_connected_fraction=0.5,
+)  # fmt: skip
+
 
 def ca_topology(sequence: str):
     import mdtraj as md
