@@ -38,13 +38,24 @@ class SimSettings:
     exchange: dict = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, config: dict, protein: str, model: str) -> "SimSettings":
+    def from_params(cls, settings: dict, temperature_K: float, protein: str, model: str,
+                    placement: dict) -> "SimSettings":
+        """From what the cg_sim rule passes as params (`settings`: the cgsim block's keys that
+        shape the trajectory, with the run's master `seed`; the protein's temperature) and
+        the keys that only place the run (`placement`: device, checkpoint spacing)."""
         if model not in MODELS:
             raise CgthermoError(f"unknown CG model '{model}'", f"use one of {', '.join(MODELS)}")
-        sim = dict(config["cgsim"])
-        return cls(temperature_K=float(cgconfig.protein(config, protein)["temperature"]),
-                   seed=seeds.cg_sim(config["seed"], protein, model),
-                   start_seed=seeds.cg_starts(config["seed"], protein), **sim)
+        sim = {key: value for key, value in settings.items() if key != "seed"}
+        master = settings["seed"]
+        return cls(temperature_K=float(temperature_K), seed=seeds.cg_sim(master, protein, model),
+                   start_seed=seeds.cg_starts(master, protein), **sim, **placement)
+
+    @classmethod
+    def from_config(cls, config: dict, protein: str, model: str) -> "SimSettings":
+        """The settings the cg_sim rule gives a job of this config (from_params)."""
+        return cls.from_params(cgconfig.result_settings(config, "cgsim"),
+                               cgconfig.protein(config, protein)["temperature"], protein, model,
+                               placement(config))
 
     @property
     def dtype(self):
@@ -104,6 +115,12 @@ class SimSettings:
         if self.sampler != "exchange":
             ident.pop("exchange")  # unused settings do not make another run
         return ident
+
+
+def placement(config: dict) -> dict:
+    """The cgsim keys that choose where and how a run is carried out, never its trajectory:
+    a job reads them from the config, so changing them reruns nothing."""
+    return {key: config["cgsim"][key] for key in cgconfig.WHERE_KEYS["cgsim"]}
 
 
 def check_ladders(replicas: int, batch_replicas: int, rungs: int) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 def cg_sim(job) -> None:
     """Simulate one protein with one model (`job`: the rule script's Snakemake object)."""
     from .run import simulate
-    from .settings import SimInputs, SimOutputs, SimSettings
+    from .settings import SimInputs, SimOutputs, SimSettings, placement
 
     protein, model = job.wildcards.protein, job.wildcards.model
     checkpoint = job.input.get("checkpoint")
@@ -25,7 +25,8 @@ def cg_sim(job) -> None:
     )
     simulate(
         inputs,
-        SimSettings.from_config(job.config, protein, model),
+        SimSettings.from_params(job.params.settings, job.params.temperature, protein, model,
+                                placement(job.config)),
         outputs,
         job.params.work,
         label=f"{protein}/{model}",

@@ -51,7 +51,7 @@ def prior(job) -> None:
     prior_multi fits one prior on every protein and its delta.h5 holds a group per protein."""
     run_prior(
         job.input.datasets,
-        job.config["prior"],
+        job.params.settings,
         job.output.prior,
         job.output.fit,
         job.output.delta,
