@@ -13,7 +13,7 @@ PACKAGE = REPO / "src" / "cgthermo"
 # the rooms in the order they may import: each only from those before it (and itself).
 # Ground floor first, then the stages in pipeline order, then the load-time checks that
 # look at every stage's inputs.
-FLOORS = ["errors", "units", "seeds", "io", "residues", "config", "resources", "rulelog", "cgtopology",
+FLOORS = ["errors", "units", "seeds", "paths", "io", "residues", "config", "resources", "rulelog", "cgtopology",
           "forcefield",
           "aa", "cgmap", "prior", "train", "cgsim", "analysis", "predict",
           "settingchecks", "preflight", "configdoc"]  # fmt: skip

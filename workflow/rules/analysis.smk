@@ -9,7 +9,7 @@ rule analysis_reference:
     input:
         unpack(ANALYSIS.reference_inputs),
     output:
-        npz=f"{RESULTS}/{{protein}}/analysis/reference.npz",
+        npz=paths.reference(RESULTS, "{protein}"),
         its=report(
             f"{RESULTS}/{{protein}}/analysis/msm_its.png",
             caption="../report/msm_its.rst",
@@ -37,30 +37,30 @@ rule analysis_reference:
 rule analysis:
     input:
         reference=rules.analysis_reference.output.npz,
-        topology=f"{RESULTS}/{{protein}}/cg/topology.pdb",
-        traj=f"{RESULTS}/{{protein}}/cgsim/{{model}}/traj.xtc",
-        frames=f"{RESULTS}/{{protein}}/cgsim/{{model}}/frames.csv",
-        run=f"{RESULTS}/{{protein}}/cgsim/{{model}}/run.json",
-        dataset=f"{RESULTS}/{{protein}}/cg/dataset.h5",
+        topology=paths.cg_topology(RESULTS, "{protein}"),
+        traj=paths.cg_run(RESULTS, "{protein}", "{model}", "traj.xtc"),
+        frames=paths.cg_run(RESULTS, "{protein}", "{model}", "frames.csv"),
+        run=paths.cg_run(RESULTS, "{protein}", "{model}", "run.json"),
+        dataset=paths.dataset(RESULTS, "{protein}"),
     output:
-        metrics=f"{RESULTS}/{{protein}}/analysis/{{model}}/metrics.json",
-        resamples=f"{RESULTS}/{{protein}}/analysis/{{model}}/resamples.npz",
+        metrics=paths.model_analysis(RESULTS, "{protein}", "{model}", "metrics.json"),
+        resamples=paths.model_analysis(RESULTS, "{protein}", "{model}", "resamples.npz"),
         fes=report(
-            f"{RESULTS}/{{protein}}/analysis/{{model}}/fes.png",
+            paths.model_analysis(RESULTS, "{protein}", "{model}", "fes.png"),
             caption="../report/fes.rst",
             category="Free-energy surfaces",
             subcategory="{protein}",
             labels={"protein": "{protein}", "model": "{model}"},
         ),
         tica_1d=report(
-            f"{RESULTS}/{{protein}}/analysis/{{model}}/tica_1d.png",
+            paths.model_analysis(RESULTS, "{protein}", "{model}", "tica_1d.png"),
             caption="../report/tica_1d.rst",
             category="Free energy along TIC 1",
             subcategory="{protein}",
             labels={"protein": "{protein}", "model": "{model}"},
         ),
         rmsd=report(
-            f"{RESULTS}/{{protein}}/analysis/{{model}}/rmsd.png",
+            paths.model_analysis(RESULTS, "{protein}", "{model}", "rmsd.png"),
             caption="../report/rmsd.rst",
             category="Structure",
             subcategory="{protein}",

@@ -11,8 +11,8 @@ rule cg_map:
     input:
         unpack(CGMAP.inputs),
     output:
-        dataset=f"{RESULTS}/{{protein}}/cg/dataset.h5",
-        topology=f"{RESULTS}/{{protein}}/cg/topology.pdb",
+        dataset=paths.dataset(RESULTS, "{protein}"),
+        topology=paths.cg_topology(RESULTS, "{protein}"),
     log:
         "logs/cg_map/{protein}.log",
     benchmark:

@@ -11,10 +11,10 @@ rule cg_sim:
     input:
         unpack(CGSIM.inputs),
     output:
-        traj=f"{RESULTS}/{{protein}}/cgsim/{{model}}/traj.xtc",
-        frames=f"{RESULTS}/{{protein}}/cgsim/{{model}}/frames.csv",
-        log=f"{RESULTS}/{{protein}}/cgsim/{{model}}/log.csv",
-        run=f"{RESULTS}/{{protein}}/cgsim/{{model}}/run.json",
+        traj=paths.cg_run(RESULTS, "{protein}", "{model}", "traj.xtc"),
+        frames=paths.cg_run(RESULTS, "{protein}", "{model}", "frames.csv"),
+        log=paths.cg_run(RESULTS, "{protein}", "{model}", "log.csv"),
+        run=paths.cg_run(RESULTS, "{protein}", "{model}", "run.json"),
     log:
         "logs/cg_sim/{protein}.{model}.log",
     benchmark:
@@ -27,7 +27,7 @@ rule cg_sim:
         runtime=CGSIM.runtime,
         gpu=CGSIM.gpus(),
     params:
-        work=f"{RESULTS}/{{protein}}/cgsim/{{model}}/work",
+        work=paths.cg_run(RESULTS, "{protein}", "{model}", "work"),
         settings=cgconfig.result_settings(config, "cgsim"),
         temperature=CGSIM.temperature,
     script:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # works without `pip install -e .` too
 import cgthermo.config as cgconfig
+import cgthermo.paths as paths
 import cgthermo.predict.entries as cgpredict
 from cgthermo.errors import CgthermoError
 from cgthermo.preflight import check_config

@@ -11,11 +11,11 @@ PRIOR = PriorRules(config)
 
 rule prior:
     input:
-        datasets=f"{RESULTS}/{{protein}}/cg/dataset.h5",
+        datasets=paths.dataset(RESULTS, "{protein}"),
     output:
-        prior=f"{RESULTS}/{{protein}}/prior/prior.yaml",
-        fit=f"{RESULTS}/{{protein}}/prior/fit.png",
-        delta=f"{RESULTS}/{{protein}}/cg/delta.h5",
+        prior=paths.prior(RESULTS, "{protein}"),
+        fit=paths.prior(RESULTS, "{protein}", "fit.png"),
+        delta=paths.delta(RESULTS, "{protein}"),
     log:
         "logs/prior/{protein}.log",
     benchmark:
@@ -36,9 +36,9 @@ rule prior_multi:
     input:
         datasets=PRIOR.group_datasets,
     output:
-        prior=f"{RESULTS}/{{group}}/prior/prior.yaml",
-        fit=f"{RESULTS}/{{group}}/prior/fit.png",
-        delta=f"{RESULTS}/{{group}}/cg/delta.h5",
+        prior=paths.prior(RESULTS, "{group}"),
+        fit=paths.prior(RESULTS, "{group}", "fit.png"),
+        delta=paths.delta(RESULTS, "{group}"),
     log:
         "logs/prior_multi/{group}.log",
     benchmark:
@@ -57,10 +57,10 @@ rule prior_multi:
 
 rule loo_prior_extended:
     input:
-        prior=f"{RESULTS}/{LOO}/{{protein}}/prior/prior.yaml",
-        dataset=f"{RESULTS}/{{protein}}/cg/dataset.h5",
+        prior=paths.prior(RESULTS, f"{LOO}/{{protein}}", "prior.yaml"),
+        dataset=paths.dataset(RESULTS, "{protein}"),
     output:
-        f"{RESULTS}/{LOO}/{{protein}}/prior/extended.yaml",
+        paths.prior(RESULTS, f"{LOO}/{{protein}}", "extended.yaml"),
     log:
         "logs/loo_prior_extended/{protein}.log",
     benchmark:

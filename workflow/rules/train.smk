@@ -11,10 +11,10 @@ TRAIN = TrainRules(config)
 
 rule noise_labels:
     input:
-        datasets=f"{RESULTS}/{{protein}}/cg/dataset.h5",
-        prior=f"{RESULTS}/{{protein}}/prior/prior.yaml",
+        datasets=paths.dataset(RESULTS, "{protein}"),
+        prior=paths.prior(RESULTS, "{protein}"),
     output:
-        labels=f"{RESULTS}/{{protein}}/cg/noise_labels.h5",
+        labels=paths.noise_labels(RESULTS, "{protein}"),
     log:
         "logs/noise_labels/{protein}.log",
     benchmark:
@@ -34,9 +34,9 @@ rule noise_labels:
 rule noise_labels_multi:
     input:
         datasets=PRIOR.group_datasets,
-        prior=f"{RESULTS}/{{group}}/prior/prior.yaml",
+        prior=paths.prior(RESULTS, "{group}"),
     output:
-        labels=f"{RESULTS}/{{group}}/cg/noise_labels.h5",
+        labels=paths.noise_labels(RESULTS, "{group}"),
     log:
         "logs/noise_labels_multi/{group}.log",
     benchmark:
@@ -56,13 +56,13 @@ rule noise_labels_multi:
 rule train:
     input:
         labels=TRAIN.labels,
-        delta=f"{RESULTS}/{{protein}}/cg/delta.h5",
-        datasets=f"{RESULTS}/{{protein}}/cg/dataset.h5",
+        delta=paths.delta(RESULTS, "{protein}"),
+        datasets=paths.dataset(RESULTS, "{protein}"),
     output:
-        ckpt=f"{RESULTS}/{{protein}}/model/specific/model.ckpt",
-        metrics=f"{RESULTS}/{{protein}}/model/specific/metrics.csv",
-        curve=f"{RESULTS}/{{protein}}/model/specific/learning_curve.png",
-        test=f"{RESULTS}/{{protein}}/model/specific/test.json",
+        ckpt=paths.specific_model(RESULTS, "{protein}", "model.ckpt"),
+        metrics=paths.specific_model(RESULTS, "{protein}", "metrics.csv"),
+        curve=paths.specific_model(RESULTS, "{protein}", "learning_curve.png"),
+        test=paths.specific_model(RESULTS, "{protein}", "test.json"),
     log:
         "logs/train/{protein}.log",
     benchmark:
@@ -84,13 +84,13 @@ rule train:
 rule train_multi:
     input:
         labels=TRAIN.labels_multi,
-        delta=f"{RESULTS}/{{group}}/cg/delta.h5",
+        delta=paths.delta(RESULTS, "{group}"),
         datasets=PRIOR.group_datasets,
     output:
-        ckpt=f"{RESULTS}/{{group}}/model/model.ckpt",
-        metrics=f"{RESULTS}/{{group}}/model/metrics.csv",
-        curve=f"{RESULTS}/{{group}}/model/learning_curve.png",
-        test=f"{RESULTS}/{{group}}/model/test.json",
+        ckpt=paths.group_model(RESULTS, "{group}", "model.ckpt"),
+        metrics=paths.group_model(RESULTS, "{group}", "metrics.csv"),
+        curve=paths.group_model(RESULTS, "{group}", "learning_curve.png"),
+        test=paths.group_model(RESULTS, "{group}", "test.json"),
     log:
         "logs/train_multi/{group}.log",
     benchmark:

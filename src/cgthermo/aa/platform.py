@@ -5,6 +5,7 @@ import logging
 import openmm
 
 from ..errors import CgthermoError
+from .timing import GPU_PLATFORMS
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +18,7 @@ def available_platforms() -> list[str]:
 
 
 def platform_properties(name: str, precision: str, threads: int) -> dict:
-    if name in ("CUDA", "OpenCL", "HIP"):
+    if name in GPU_PLATFORMS:
         return {"Precision": precision}
     if name == "CPU" and threads > 0:
         return {"Threads": str(threads)}

@@ -8,6 +8,7 @@ import math
 
 from .. import config as cgconfig
 from .. import seeds
+from .timing import GPU_PLATFORMS
 
 RUNTIME_KEYS = ("platform", "precision", "threads")
 STRUCTURE_KEYS = (
@@ -17,7 +18,6 @@ STRUCTURE_KEYS = (
 DYNAMICS_KEYS = ("timestep_fs", "friction_per_ps")
 UNFOLD_KEYS = (*DYNAMICS_KEYS, "unfold_temperature", "unfold_ps")
 MD_KEYS = (*DYNAMICS_KEYS, "length_ns", "save_every_ps", "equilibration_ps")
-GPU_PLATFORMS = ("CUDA", "OpenCL", "HIP")
 # Conservative speeds for the runtime request (ns/day) of a protein of REFERENCE_RESIDUES;
 # a SLURM profile can override them.
 EXPECTED_NS_PER_DAY = {("implicit", False): 20.0, ("implicit", True): 300.0,

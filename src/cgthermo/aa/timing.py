@@ -1,9 +1,12 @@
-"""The all-atom run's time grid from its settings: steps and saved frames (no OpenMM import,
-so the load-time checks use the same arithmetic as the jobs)."""
+"""The all-atom run's settings as plain arithmetic, without importing OpenMM (the load-time
+checks and the rules' resource functions use it as the jobs do): the time grid, and which
+OpenMM platforms run on a GPU."""
 
 import math
 
 from ..errors import CgthermoError
+
+GPU_PLATFORMS = ("CUDA", "OpenCL", "HIP")
 
 
 def steps_for(length_ps: float, timestep_fs: float, what: str, exact: bool = False) -> int:

@@ -27,6 +27,7 @@ import h5py
 import numpy as np
 
 from .. import units
+from ..aa.timing import GPU_PLATFORMS
 from ..errors import CgthermoError
 from ..io import require_file
 from .dataset import CGData, LazyFrames
@@ -40,7 +41,6 @@ CHUNK_FRAMES = 2000  # bounds memory for large all-atom trajectories
 # solve well posed when clusters' forces are (nearly) linearly dependent.
 OPTIMIZED_RIDGE = 1e-6
 # OpenMM platforms that compute on a GPU: one core drives each (aa_ns_per_day_per_core)
-GPU_PLATFORMS = ("CUDA", "OpenCL", "HIP")
 
 
 @dataclass

@@ -4,7 +4,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import config as cgconfig
-from .. import seeds
+from .. import paths, seeds
 from ..errors import CgthermoError
 
 MODELS = cgconfig.model_names()
@@ -166,16 +166,16 @@ def model_input_paths(results: str, protein: str, model: str) -> dict:
     """
     if model not in MODELS:
         raise CgthermoError(f"unknown CG model '{model}'", f"use one of {', '.join(MODELS)}")
-    paths = {"dataset": f"{results}/{protein}/cg/dataset.h5",
-             "topology": f"{results}/{protein}/cg/topology.pdb"}
+    files = {"dataset": paths.dataset(results, protein),
+             "topology": paths.cg_topology(results, protein)}
     if model == "multi":
-        paths["prior"] = f"{results}/{cgconfig.MULTI}/prior/prior.yaml"
-        paths["checkpoint"] = f"{results}/{cgconfig.MULTI}/model/model.ckpt"
+        files["prior"] = paths.prior(results, cgconfig.MULTI)
+        files["checkpoint"] = paths.group_model(results, cgconfig.MULTI)
     elif model == cgconfig.LOO:  # trained without this protein; its prior extended to it
-        paths["prior"] = f"{results}/{cgconfig.LOO}/{protein}/prior/extended.yaml"
-        paths["checkpoint"] = f"{results}/{cgconfig.LOO}/{protein}/model/model.ckpt"
+        files["prior"] = paths.prior(results, f"{cgconfig.LOO}/{protein}", "extended.yaml")
+        files["checkpoint"] = paths.group_model(results, f"{cgconfig.LOO}/{protein}")
     else:
-        paths["prior"] = f"{results}/{protein}/prior/prior.yaml"
+        files["prior"] = paths.prior(results, protein)
     if model == "specific":
-        paths["checkpoint"] = f"{results}/{protein}/model/specific/model.ckpt"
-    return paths
+        files["checkpoint"] = paths.specific_model(results, protein)
+    return files

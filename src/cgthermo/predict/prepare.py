@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 
 from .. import config as cgconfig
-from .. import seeds
+from .. import paths, seeds
 from ..cgtopology import CGTopology, write_ca_pdb
 from ..errors import CgthermoError
 from ..forcefield.extend import write_extended_prior
@@ -35,14 +35,14 @@ def model_files(config: dict, prediction: Prediction) -> dict:
     if prediction.model == "checkpoint":
         return {"checkpoint": prediction.checkpoint, "prior": prediction.prior}
     if prediction.model == "specific":
-        return {"checkpoint": f"{results}/{prediction.parent}/model/specific/model.ckpt",
-                "prior": f"{results}/{prediction.parent}/prior/prior.yaml"}  # fmt: skip
+        return {"checkpoint": paths.specific_model(results, prediction.parent),
+                "prior": paths.prior(results, prediction.parent)}  # fmt: skip
     if prediction.model == "prior_only" and prediction.compares_to_parent:
         # the parent's prior_only run uses the parent's prior: ΔΔG then compares like with like
-        return {"prior": f"{results}/{prediction.parent}/prior/prior.yaml"}
-    files = {"prior": f"{results}/{cgconfig.MULTI}/prior/prior.yaml"}
+        return {"prior": paths.prior(results, prediction.parent)}
+    files = {"prior": paths.prior(results, cgconfig.MULTI)}
     if prediction.model == "multi":
-        files["checkpoint"] = f"{results}/{cgconfig.MULTI}/model/model.ckpt"
+        files["checkpoint"] = paths.group_model(results, cgconfig.MULTI)
     return files
 
 

@@ -2,7 +2,7 @@
 
 from dataclasses import asdict
 
-from .. import seeds
+from .. import paths, seeds
 from .entries import names, resolve
 from .prepare import model_files
 
@@ -33,7 +33,7 @@ class PredictRules:
         prediction = self.prediction(wildcards)
         found = {"prior": model_files(self.config, prediction)["prior"]}
         if prediction.starts == "parent":
-            found["dataset"] = f"{self.results}/{prediction.parent}/cg/dataset.h5"
+            found["dataset"] = paths.dataset(self.results, prediction.parent)
         if prediction.starts == "pdb":
             found["pdb"] = prediction.pdb
         if prediction.starts == "trajectory":
@@ -66,13 +66,14 @@ class PredictRules:
         if prediction.native:
             found["native"] = prediction.native
         if prediction.compares_to_parent:
-            parent = f"{self.results}/{prediction.parent}"
-            found["parent_reference"] = f"{parent}/analysis/reference.npz"
-            found["parent_dataset"] = f"{parent}/cg/dataset.h5"
+            found["parent_reference"] = paths.reference(self.results, prediction.parent)
+            found["parent_dataset"] = paths.dataset(self.results, prediction.parent)
             model = self.parent_model(prediction)
             if model:
-                found["parent_metrics"] = f"{parent}/analysis/{model}/metrics.json"
-                found["parent_resamples"] = f"{parent}/analysis/{model}/resamples.npz"
+                found["parent_metrics"] = paths.model_analysis(self.results, prediction.parent,
+                                                               model, "metrics.json")
+                found["parent_resamples"] = paths.model_analysis(self.results, prediction.parent,
+                                                                 model, "resamples.npz")
         return found
 
     def analysis_seed(self, wildcards) -> int:

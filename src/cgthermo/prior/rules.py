@@ -1,6 +1,7 @@
 """Input and resource functions of the prior rules (kept here so the .smk holds rules only)."""
 
 from .. import config as cgconfig
+from .. import paths
 from ..resources import DATASET_BYTES_PER_BEAD_FRAME, minutes
 
 # measured (benchmarks/RESULTS.md, "scale.py"): histograms, fit and the batched prior's
@@ -27,7 +28,7 @@ class PriorRules:
         return cgconfig.model_groups(self.config)[wildcards.group]
 
     def group_datasets(self, wildcards) -> list[str]:
-        return [f"{self.results}/{p}/cg/dataset.h5" for p in self.group_proteins(wildcards)]
+        return [paths.dataset(self.results, p) for p in self.group_proteins(wildcards)]
 
     @staticmethod
     def runtime(wildcards, input, attempt) -> str:
