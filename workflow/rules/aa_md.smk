@@ -2,9 +2,6 @@
 # aa_md keeps an OpenMM checkpoint (.chk) and a working trajectory (.partial.h5)
 # beside its outputs; they are not declared outputs, so Snakemake keeps them when
 # a job is killed and a rerun continues from them.
-from cgthermo.aa.rules import AaRules
-
-AA = AaRules(config)
 
 
 rule prepare:

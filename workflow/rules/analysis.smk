@@ -1,8 +1,5 @@
 # Analysis: TICA/MSM of the all-atom Cα data once per protein (analysis_reference), then
 # every CG model projected on that fit and compared on the same free-energy grid (analysis).
-from cgthermo.analysis.rules import AnalysisRules
-
-ANALYSIS = AnalysisRules(config)
 
 
 rule analysis_reference:
@@ -75,7 +72,7 @@ rule analysis:
     threads: 1
     resources:
         mem_mb=ANALYSIS.model_mem_mb,
-        runtime="30m",
+        runtime=ANALYSIS.model_runtime,
     params:
         settings=cgconfig.result_settings(config, "analysis", seeded=False),
         seed=ANALYSIS.bootstrap_seed,

@@ -2,11 +2,6 @@
 # force-matching dataset `cg/dataset.h5` and a Cα-only `cg/topology.pdb`.
 
 
-from cgthermo.cgmap.rules import CgMapRules
-
-CGMAP = CgMapRules(config)
-
-
 rule cg_map:
     input:
         unpack(CGMAP.inputs),
@@ -22,7 +17,7 @@ rule cg_map:
     threads: 1
     resources:
         mem_mb=CGMAP.mem_mb,
-        runtime="2h",
+        runtime=CGMAP.runtime,
     params:
         settings=cgconfig.result_settings(config, "cg_map", seeded=False),
         source=CGMAP.source,

@@ -2,9 +2,6 @@
 # (`prior_only`), the protein's own NNP (`specific`) or the multi-protein NNP (`multi`).
 # Checkpoints live in a `work/` folder beside the outputs; a rerun with the same
 # settings and inputs continues there, and the folder goes once the outputs exist.
-from cgthermo.cgsim.rules import MEMORY_MB as CGSIM_MEMORY_MB, CgSimRules
-
-CGSIM = CgSimRules(config)
 
 
 rule cg_sim:
@@ -23,7 +20,7 @@ rule cg_sim:
         "../../envs/cgsim.yaml"
     threads: CGSIM.threads(workflow.cores)
     resources:
-        mem_mb=CGSIM_MEMORY_MB,
+        mem_mb=CGSIM.mem_mb,
         runtime=CGSIM.runtime,
         gpu=CGSIM.gpus(),
     params:

@@ -9,6 +9,13 @@ import cgthermo.paths as paths
 import cgthermo.predict.entries as cgpredict
 from cgthermo.errors import CgthermoError
 from cgthermo.preflight import check_config
+from cgthermo.aa.rules import AaRules
+from cgthermo.analysis.rules import AnalysisRules
+from cgthermo.cgmap.rules import CgMapRules
+from cgthermo.cgsim.rules import CgSimRules
+from cgthermo.predict.rules import PredictRules
+from cgthermo.prior.rules import PriorRules
+from cgthermo.train.rules import TrainRules
 
 # The one validation pass: the schema (every problem at once, defaults filled in) and the
 # content of sequences, structure files and imported arrays, before any job (docs/inputs.md).
@@ -29,6 +36,16 @@ PROTEINS = cgconfig.protein_names(config)
 MODELS = config["models"]
 MULTI = cgconfig.MULTI
 LOO = cgconfig.LOO
+
+# every rule file's input, params and resource functions, made here so the rule files
+# depend on this file alone and can be included in any order
+AA = AaRules(config)
+ANALYSIS = AnalysisRules(config)
+CGMAP = CgMapRules(config)
+CGSIM = CgSimRules(config)
+PREDICT = PredictRules(config)
+PRIOR = PriorRules(config)
+TRAIN = TrainRules(config)
 
 
 wildcard_constraints:

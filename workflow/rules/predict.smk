@@ -1,9 +1,6 @@
 # Predictions: a trained model (this config's multi-protein or a protein's own network, or a
 # checkpoint from elsewhere) simulates sequences without all-atom data of their own
 # (config `predict`, docs/predict.md). Each entry has its own folder and reruns alone.
-from cgthermo.predict.rules import PredictRules
-
-PREDICT = PredictRules(config)
 
 
 rule predict_prepare:
@@ -22,8 +19,8 @@ rule predict_prepare:
         "../../envs/cg.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime="30m",
+        mem_mb=PREDICT.prepare_mem_mb,
+        runtime=PREDICT.prepare_runtime,
     params:
         entry=PREDICT.entry,
         cgsim=cgconfig.result_settings(config, "cgsim"),
@@ -47,7 +44,7 @@ rule predict_sim:
         "../../envs/cgsim.yaml"
     threads: CGSIM.threads(workflow.cores)
     resources:
-        mem_mb=CGSIM_MEMORY_MB,
+        mem_mb=CGSIM.mem_mb,
         runtime=CGSIM.runtime,
         gpu=CGSIM.gpus(),
     params:
@@ -78,7 +75,7 @@ rule predict_analysis:
     threads: 1
     resources:
         mem_mb=ANALYSIS.model_mem_mb,
-        runtime="30m",
+        runtime=PREDICT.analysis_runtime,
     params:
         entry=PREDICT.entry,
         settings=cgconfig.result_settings(config, "analysis", seeded=False),
@@ -100,7 +97,7 @@ rule predictions_summary:
         "../../envs/analysis.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime="10m",
+        mem_mb=PREDICT.summary_mem_mb,
+        runtime=PREDICT.summary_runtime,
     script:
         "../scripts/predictions_summary.py"

@@ -4,11 +4,6 @@
 # and `multi_loo/{protein}`, all proteins but one (the multi_loo model).
 
 
-from cgthermo.prior.rules import PriorRules
-
-PRIOR = PriorRules(config)
-
-
 rule prior:
     input:
         datasets=paths.dataset(RESULTS, "{protein}"),
@@ -69,7 +64,7 @@ rule loo_prior_extended:
         "../../envs/cg.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime="10m",
+        mem_mb=PRIOR.extend_mem_mb,
+        runtime=PRIOR.extend_runtime,
     script:
         "../scripts/loo_prior_extended.py"

@@ -23,8 +23,8 @@ rule summary:
         "../../envs/analysis.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime="10m",
+        mem_mb=ANALYSIS.summary_mem_mb,
+        runtime=ANALYSIS.summary_runtime,
     script:
         "../scripts/summary.py"
 
@@ -45,8 +45,8 @@ rule report:
         "../../envs/analysis.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime="10m",
+        mem_mb=ANALYSIS.report_mem_mb,
+        runtime=ANALYSIS.report_runtime,
     params:
         proteins=PROTEINS,
         models=MODELS,

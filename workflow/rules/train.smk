@@ -4,9 +4,6 @@
 # `work/` folder beside the outputs; a rerun with the same settings continues there.
 # With train.noise.sigmas set, the network trains on forces + noise labels instead
 # (`noise_labels`, `noise_labels_multi`: their own cached step, so a new σ reruns from there).
-from cgthermo.train.rules import TrainRules
-
-TRAIN = TrainRules(config)
 
 
 rule noise_labels:

@@ -14,6 +14,11 @@ MODEL_BASE_MB, XTC_COPIES, REFERENCE_COPIES = 500, 6, 3
 
 
 class AnalysisRules:
+    # requests of the rules whose needs do not grow with the data (measured far below them)
+    model_runtime = "30m"
+    summary_mem_mb, summary_runtime = 1000, "10m"
+    report_mem_mb, report_runtime = 1000, "10m"
+
     def __init__(self, config: dict):
         self.config = config
         self.results = config["results"]

@@ -14,6 +14,8 @@ TRAJECTORY_COPIES = 3  # positions and forces as read, and mapped
 class CgMapRules:
     """Input/resource functions of workflow/rules/cg_map.smk, bound to the config."""
 
+    runtime = "2h"
+
     def __init__(self, config: dict):
         self.config = config
         self.results = config["results"]

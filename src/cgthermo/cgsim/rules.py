@@ -11,6 +11,8 @@ MEMORY_MB = 4000
 class CgSimRules:
     """Input/resource functions of workflow/rules/cg_sim.smk, bound to the config."""
 
+    mem_mb = MEMORY_MB
+
     def __init__(self, config: dict):
         self.config = config
         self.results = config["results"]

@@ -8,6 +8,11 @@ from .prepare import model_files
 
 
 class PredictRules:
+    # requests of the rules whose needs do not grow with the data (measured far below them)
+    prepare_mem_mb, prepare_runtime = 2000, "30m"
+    analysis_runtime = "30m"
+    summary_mem_mb, summary_runtime = 1000, "10m"
+
     def __init__(self, config: dict):
         self.config = config
         self.results = config["results"]

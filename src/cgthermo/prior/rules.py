@@ -19,6 +19,8 @@ class PriorRules:
     def mem_mb(wildcards, attempt) -> int:
         return MEMORY_MB * attempt
 
+    extend_mem_mb, extend_runtime = 1000, "10m"  # one YAML read and written
+
     def __init__(self, config: dict):
         self.config = config
         self.results = config["results"]
