@@ -208,8 +208,10 @@ REFUSED = {
                                        r"'predict\.x\.prior': .*prior\.yaml has no bonds section"),
     "prediction trajectory 10x too large": (lambda d: _predicting(_trajectory_entry(d, 10.0, "YYDPETGTWY")),
                                             r"'predict\.x\.trajectory': consecutive Cα atoms of its first frame are 38(\.\d+)? Å apart"),
-    "prediction trajectory of another sequence": (lambda d: _predicting(_trajectory_entry(d, 1.0, "AYDPETGTWY")),
-                                                  r"'predict\.x\.trajectory': its 10 Cα atoms are YYDPETGTWY, the entry's residues AYDPETGTWY"),
+    "prediction trajectory of another sequence": (lambda d: _predicting(_trajectory_entry(d, 1.0, "WYDPETGTWY")),
+                                                  r"'predict\.x\.trajectory': its 10 Cα atoms are YYDPETGTWY, the entry's residues WYDPETGTWY"),
+    "prediction of a type the network never saw": (lambda d: _predicting({"name": "x", "sequence": "AYDPETGTWY"}),
+                                                   r"'predict\.x': residue\(s\) ALA never occur in the data the multi network trained on \(cln\)"),
     "prediction native of another length": (lambda d: _predicting({"name": "x", "sequence": "YYDPETGTW", "native": str(structures.chignolin(d))}),
                                             r"'predict\.x\.native': .*cln\.pdb has 10 amino-acid residues, the entry 9"),
 }  # fmt: skip
@@ -224,7 +226,8 @@ ACCEPTED = {
     "alternate location and insertion code": lambda d: protein(pdb=str(structures.altloc_and_insertion(d))),
     "import in kcal/mol/Å": imported,
     "import of other frames' forces, knowingly": lambda d: _knowingly(imported(d, _other_frames, 1000)),
-    "prediction with a bracketed NLE": lambda d: _predicting({"name": "x", "sequence": "YYD(NLE)ETGTWY"}),
+    "prediction with a bracketed NLE, knowingly untrained": lambda d: _predicting(
+        {"name": "x", "sequence": "YYD(NLE)ETGTWY", "allow_untrained_types": True}),
 }
 
 

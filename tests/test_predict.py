@@ -1,5 +1,7 @@
 """Predictions: entries checked at load, the prior extended to unseen sequences, starts."""
 
+import json
+
 import numpy as np
 import pytest
 import yaml
@@ -200,7 +202,9 @@ def test_given_starts_are_used_one_per_replica():
 
 
 def config_with(*predict, models=("prior_only", "specific", "multi")):
-    return validate({"proteins": [{"name": "cln", "sequence": "YYDPETGTWY", "temperature": 340}],
+    """cln and pep: between them the multi network trains on Y D P E T G W K A."""
+    return validate({"proteins": [{"name": "cln", "sequence": "YYDPETGTWY", "temperature": 340},
+                                  {"name": "pep", "sequence": "KAAWAE", "temperature": 340}],
                      "models": list(models), "predict": list(predict)})  # fmt: skip
 
 
@@ -227,6 +231,42 @@ def test_entries_resolve_their_defaults():
 def test_a_bad_entry_is_one_line_at_load(entry, message):
     problems = entries.problems(config_with(entry))
     assert len(problems) == 1 and message in str(problems[0])
+
+
+@pytest.mark.parametrize("entry, untrained", [
+    ({"name": "x", "sequence": "YYDPETGTWL"}, "LEU"),  # multi: no protein has leucine
+    ({"name": "x", "sequence": "YYDPKTGTWY", "parent": "cln", "model": "specific"}, "LYS"),
+])  # fmt: skip
+def test_a_residue_type_the_network_never_saw_is_refused_at_load(entry, untrained):
+    """multi trains on every protein of the config, specific on its parent alone: a type
+    neither saw would run on the network's random initial embedding."""
+    (problem,) = entries.problems(config_with(entry))
+    assert f"residue(s) {untrained} never occur in the data the {entry.get('model', 'multi')} " \
+           "network trained on" in str(problem)
+    assert "\n" not in str(problem)
+    allowed = config_with({**entry, "allow_untrained_types": True})
+    assert entries.problems(allowed) == []
+    assert entries.untrained_residues(allowed, entries.resolve(allowed, "x")) == [untrained]
+
+
+def test_an_untrained_type_gets_no_ddg_verdict(tmp_path):
+    """Opted in, the ΔΔG and its interval are reported but never called a verdict."""
+    import pandas as pd
+
+    from cgthermo.predict.analysis import ddg
+
+    parent_metrics = tmp_path / "metrics.json"
+    parent_metrics.write_text(json.dumps({"dG_fold_cg_kcal": 0.0}))
+    rows = np.full((40, 1), 2.0) + np.linspace(-0.1, 0.1, 40)[:, None]  # clearly destabilised
+    np.savez(tmp_path / "resamples.npz", metrics=np.array(["dG_fold_cg_kcal"]),
+             rows=np.zeros((40, 1)))
+    table = (["dG_fold_cg_kcal"], rows)
+    parent = {"metrics": parent_metrics, "resamples": tmp_path / "resamples.npz"}
+    assert ddg({"dG_fold_cg_kcal": 2.0}, table, parent)["ddG_fold_verdict"] == "destabilised"
+    out = ddg({"dG_fold_cg_kcal": 2.0}, table, {**parent, "untrained": ["LEU"]})
+    assert out["ddG_fold_verdict"] == "not judged: untrained residue types LEU"
+    assert out["ddG_fold_kcal"] == pytest.approx(2.0)
+    assert pd.notna(out["ddG_fold_kcal_ci_low"])
 
 
 def test_multi_without_the_multi_model_is_refused():

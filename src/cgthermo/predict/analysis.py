@@ -167,10 +167,12 @@ def ddg(metrics: dict, table, parent: dict) -> dict:
         return out
     diff = rows[:, names.index(key)] - parent_rows[key].to_numpy()
     low, high, _ = bootstrap.percentile_interval(diff)
+    verdict = {"better": "stabilised", "worse": "destabilised"}.get(bootstrap.verdict(low, high),
+                                                                   "not resolved")
+    if parent.get("untrained"):  # the network's embedding of those residues is random
+        verdict = f"not judged: untrained residue types {' '.join(parent['untrained'])}"
     out.update(ddG_fold_kcal=float(ours) - float(theirs), ddG_fold_kcal_ci_low=low,
-               ddG_fold_kcal_ci_high=high,
-               ddG_fold_verdict={"better": "stabilised", "worse": "destabilised"}.get(
-                   bootstrap.verdict(low, high), "not resolved"))  # fmt: skip
+               ddG_fold_kcal_ci_high=high, ddG_fold_verdict=verdict)
     return out
 
 

@@ -67,24 +67,56 @@ def residues_of(item: dict) -> list[str]:
     return pdb_chain(item["pdb"])[0]
 
 
-def protein_length(config: dict, parent: str) -> int:
-    """The parent protein's number of residues: from its sequence, its pdb, or its imported
-    data (the embeddings .npy, or the Cα atoms of the trajectory's topology)."""
-    item = cgconfig.protein(config, parent)
+def protein_bead_types(config: dict, name: str) -> list[int]:
+    """The bead types (embedding numbers) of a protein of the config, in chain order: from its
+    sequence, its pdb, or its imported data (the embeddings .npy, or the Cα atoms of the
+    trajectory's topology)."""
+    from ..residues import BEAD_TYPE
+
+    item = cgconfig.protein(config, name)
     if "sequence" in item:
-        return len(parse_sequence(item["sequence"]))
+        return [BEAD_TYPE[n] for n in parse_sequence(item["sequence"])]
     if "pdb" in item:
         from .structure import pdb_chain
 
-        return len(pdb_chain(item["pdb"])[0])
+        return [BEAD_TYPE[n] for n in pdb_chain(item["pdb"])[0]]
     spec = item["import"]
     if "embeddings" in spec:
         import numpy as np
 
-        return int(np.load(spec["embeddings"], mmap_mode="r").shape[0])
+        return [int(t) for t in np.load(spec["embeddings"], mmap_mode="r").reshape(-1)]
     import mdtraj
 
-    return len(mdtraj.load_topology(spec["topology"]).select("name CA"))
+    topology = mdtraj.load_topology(spec["topology"])
+    return [BEAD_TYPE[topology.atom(i).residue.name.upper()]
+            for i in topology.select("name CA")]  # fmt: skip
+
+
+def protein_length(config: dict, parent: str) -> int:
+    """The parent protein's number of residues."""
+    return len(protein_bead_types(config, parent))
+
+
+def trained_proteins(config: dict, prediction) -> list[str] | None:
+    """The proteins whose data trained the prediction's network (None: no network of this
+    config, so nothing to check)."""
+    if prediction.model == "multi":
+        return cgconfig.protein_names(config)
+    if prediction.model == "specific":
+        return [prediction.parent]
+    return None
+
+
+def untrained_residues(config: dict, prediction) -> list[str]:
+    """The prediction's residues whose bead type the network never saw in training: its
+    embedding for them is the random one it was initialized with."""
+    from ..residues import BEAD_TYPE
+
+    proteins = trained_proteins(config, prediction)
+    if proteins is None:
+        return []
+    seen = {t for name in proteins for t in protein_bead_types(config, name)}
+    return sorted({n for n in prediction.resnames if BEAD_TYPE[n] not in seen})
 
 
 def resolve(config: dict, name: str) -> Prediction:
@@ -197,6 +229,15 @@ def entry_problems(config: dict, item: dict) -> None:
             raise CgthermoError(f"config key 'predict.{name}.{path_key}': "
                                 f"{item[path_key]} does not exist", "fix the path")
     prediction = resolve(config, name)
+    untrained = untrained_residues(config, prediction)
+    if untrained and not item.get("allow_untrained_types"):
+        raise CgthermoError(
+            f"config key 'predict.{name}': residue(s) {', '.join(untrained)} never occur in the "
+            f"data the {prediction.model} network trained on "
+            f"({', '.join(trained_proteins(config, prediction))}), so its embedding of them is "
+            "the untrained random one",
+            "predict sequences of trained residue types, add a protein with them to the "
+            "config, or set allow_untrained_types: true (no ΔΔG verdict is then given)")
     shortest = min_residues(config["analysis"]["min_sequence_separation"])
     if prediction.beads < shortest:
         raise CgthermoError(f"config key 'predict.{name}': {prediction.beads} residue(s); the "

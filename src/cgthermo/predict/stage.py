@@ -25,22 +25,25 @@ def predict_sim(job) -> None:
 
 def predict_analysis(job) -> None:
     from .analysis import analyse_prediction, write_prediction
-    from .entries import resolve
+    from .entries import resolve, untrained_residues
 
     prediction = resolve(job.config, job.wildcards.prediction)
+    untrained = untrained_residues(job.config, prediction)
     parent = None
     if "parent_reference" in job.input.keys():
         parent = {"protein": prediction.parent, "reference": job.input.parent_reference,
                   "dataset": job.input.parent_dataset, "run_json": job.input.run,
                   "seed": job.params.seed, "model": prediction.model,
                   "metrics": job.input.get("parent_metrics"),
-                  "resamples": job.input.get("parent_resamples")}  # fmt: skip
+                  "resamples": job.input.get("parent_resamples"),
+                  "untrained": untrained}  # fmt: skip
     result, figure = analyse_prediction(
         prediction.name, job.input.traj, job.input.frames, job.input.topology, job.input.starts,
         job.params.settings, prediction.temperature, job.params.seed,
         native=job.input.get("native"), parent=parent,
         slots=rungs(job.config["cgsim"]), run_json=job.input.run)  # fmt: skip
-    result.update(model=prediction.model, starts=prediction.starts)
+    result.update(model=prediction.model, starts=prediction.starts,
+                  untrained_residues=" ".join(untrained))
     write_prediction(result, figure, job.output.metrics, job.output.figure)
     log.info("prediction %s: %s", prediction.name, result)
 
