@@ -339,3 +339,62 @@ def test_a_start_structure_of_another_sequence_is_named_in_one_line(tmp_path):
     with pytest.raises(CgthermoError, match=r"10 Cα of residues YYDPETGTWY, the entry 10 of "
                                             r"AYDPETGTW\(NLE\)"):  # fmt: skip
         given_starts(mutant, 4, {}, 0)
+
+
+def per_quadruple_prior(tmp_path, resnames):
+    """A prior of `resnames` with one dihedral term per quadruple, turning alternately one way
+    and the other (+119° and −70° minima, 3 kcal/mol), beside a generic term that averages
+    them, as the demo's per-quadruple prior has."""
+    import yaml
+    from helpers.cgsim_toy import write_prior
+
+    path = write_prior(tmp_path / "parent.yaml", resnames)
+    sections = yaml.safe_load(path.read_text())
+    quads = [tuple(resnames[i : i + 4]) for i in range(len(resnames) - 3)]
+    own = {}
+    for i, quad in enumerate(quads):
+        phase = 180.0 - 119.0 if i % 2 == 0 else 180.0 + 70.0
+        own[f"({', '.join(quad)})"] = {"terms": [{"per": 1, "phi_k": 1.5, "phase": phase}]}
+    sections["dihedrals"] = {"(X, X, X, X)": {"terms": extend.pooled_dihedral(list(own.values()))},
+                             **own}
+    path.write_text(yaml.safe_dump(sections, sort_keys=False))
+    return path, sections
+
+
+def test_a_point_mutant_keeps_its_parents_dihedrals_by_position(tmp_path):
+    """D3T in chignolin: the three quadruples through residue 3 find no term of their own.
+    Extended by position they take the parent's term at each position, so the mutant's
+    dihedral energy equals the parent's on any chain and tells a turn from its mirror image;
+    without the parent they would run under the generic term, which cannot."""
+    from helpers.cgsim_toy import CHIGNOLIN
+    from helpers.chains import random_chain
+
+    from cgthermo.forcefield.evaluate import prior_forces
+    from cgthermo.forcefield.yamlio import write_prior_sections
+
+    mutant = list(CHIGNOLIN)
+    mutant[2] = "THR"
+    parent_yaml, sections = per_quadruple_prior(tmp_path, CHIGNOLIN)
+    by_position, filled = extend.extend_prior(sections, mutant, parent_yaml, parent=CHIGNOLIN)
+    for i in range(3):
+        ours, theirs = ", ".join(mutant[i : i + 4]), ", ".join(CHIGNOLIN[i : i + 4])
+        assert by_position["dihedrals"][f"({ours})"] == sections["dihedrals"][f"({theirs})"]
+        assert any(f"at position {i + 1}" in line for line in filled)
+    generic, _ = extend.extend_prior(sections, mutant, parent_yaml)
+    paths = {}
+    for name, extended in (("by_position", by_position), ("generic", generic)):
+        paths[name] = tmp_path / f"{name}.yaml"
+        write_prior_sections(paths[name], extended)
+    chains = np.stack([random_chain(10, np.random.default_rng(s)) for s in range(8)])
+    mirrored = chains * np.array([-1.0, 1.0, 1.0])
+
+    def dihedral_energy(yaml_path, resnames, pos):
+        return prior_forces(yaml_path, CGTopology(resnames), pos, terms=["dihedrals"])[0]
+
+    parent = dihedral_energy(parent_yaml, CHIGNOLIN, chains)
+    np.testing.assert_allclose(dihedral_energy(paths["by_position"], mutant, chains), parent,
+                               rtol=1e-10)
+    np.testing.assert_allclose(dihedral_energy(paths["by_position"], mutant, mirrored),
+                               dihedral_energy(parent_yaml, CHIGNOLIN, mirrored), rtol=1e-10)
+    assert np.abs(parent - dihedral_energy(parent_yaml, CHIGNOLIN, mirrored)).max() > 1.0
+    assert np.abs(dihedral_energy(paths["generic"], mutant, chains) - parent).max() > 1.0

@@ -45,16 +45,69 @@ def has_term(section: dict, types) -> bool:
     return False
 
 
-def extend_prior(sections: dict, resnames, source="prior") -> tuple[dict, list[str]]:
-    """(the prior's sections extended to the chain `resnames`, one line per filled entry)."""
+def has_own_term(section: dict, types) -> bool:
+    """Whether `section` has an entry for exactly these types (either direction), no X."""
+    return pair_key(*types) in section or pair_key(*reversed(tuple(types))) in section
+
+
+def own_term(section: dict, types):
+    return section.get(pair_key(*types), section.get(pair_key(*reversed(tuple(types)))))
+
+
+def extend_prior(sections: dict, resnames, source="prior",
+                 parent=None) -> tuple[dict, list[str]]:  # fmt: skip
+    """(the prior's sections extended to the chain `resnames`, one line per filled entry).
+
+    `parent`: the residues of a same-length chain the prior covers (a mutant's wild type).
+    A bond or dihedral of the chain without a term of its own types then takes the term the
+    parent has at the same position: a point mutation keeps the bend and handedness of every
+    dihedral through it, which the pooled terms would average away."""
     sections = {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v)
                 for k, v in sections.items()}  # fmt: skip
-    typed = prior_types(source, CGTopology(list(resnames)), sections)
-    chain = [str(t) for t in typed.atomtype]
+    chain = typed_chain(source, resnames, sections)
     filled = _fill_types(sections, chain, source)
+    if parent is not None:
+        if len(parent) != len(resnames):
+            raise CgthermoError(f"the parent has {len(parent)} residues, the chain "
+                                f"{len(resnames)}", "extend by position only for a same-length parent")
+        parent_chain = typed_chain(source, parent, sections)
+        filled += _fill_by_position(sections, "bonds", chain, parent_chain, 2)
+        filled += _fill_by_position(sections, "dihedrals", chain, parent_chain, 4)
     filled += _fill_bonds(sections, chain, source)
     filled += _fill_dihedrals(sections, chain)
     return sections, filled
+
+
+def typed_chain(source, resnames, sections) -> list[str]:
+    """The prior's type name of every bead of `resnames`, in the prior's naming."""
+    return [str(t) for t in prior_types(source, CGTopology(list(resnames)), sections).atomtype]
+
+
+def _fill_by_position(sections: dict, section: str, chain: list, parent: list,
+                      width: int) -> list[str]:  # fmt: skip
+    """Terms of `section` (bonds: 2 beads, dihedrals: 4) the chain lacks, from the parent's
+    term at the same position; one line per filled entry."""
+    entries = sections.get(section) or {}
+    taken, filled = {}, []
+    for i in range(len(chain) - width + 1):
+        ours, theirs = tuple(chain[i : i + width]), tuple(parent[i : i + width])
+        if ours == theirs or has_own_term(entries, ours) and ours not in taken:
+            continue
+        term = own_term(entries, theirs)
+        if term is None:
+            continue
+        if ours in taken:
+            if term != taken[ours][1]:
+                filled.append(f"{section} {pair_key(*ours)} at position {i + 1} as well, where the "
+                              f"parent's {pair_key(*theirs)} differs: the term of position "
+                              f"{taken[ours][0] + 1} is kept")
+            continue
+        taken[ours] = (i, term)
+        entries[pair_key(*ours)] = term
+        filled.append(f"{section} {pair_key(*ours)}: the parent's {pair_key(*theirs)} at "
+                      f"position {i + 1}")
+    sections[section] = entries
+    return filled
 
 
 def _fill_types(sections: dict, chain: list, source) -> list[str]:
@@ -133,9 +186,10 @@ def pooled_dihedral(entries: list) -> list:
     return terms
 
 
-def write_extended_prior(prior_yaml, resnames, out_yaml) -> list[str]:
-    """Write the prior extended to `resnames` to `out_yaml`; log and return what was filled."""
-    sections, filled = extend_prior(read_prior(prior_yaml), resnames, prior_yaml)
+def write_extended_prior(prior_yaml, resnames, out_yaml, parent=None) -> list[str]:
+    """Write the prior extended to `resnames` (by position from `parent`, a same-length
+    wild type, where given) to `out_yaml`; log and return what was filled."""
+    sections, filled = extend_prior(read_prior(prior_yaml), resnames, prior_yaml, parent)
     for line in filled:
         log.warning("prior %s lacks %s", prior_yaml, line)
     header = f"# {prior_yaml} extended to {len(resnames)} beads; filled: {len(filled)} entries\n"

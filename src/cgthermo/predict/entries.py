@@ -67,29 +67,35 @@ def residues_of(item: dict) -> list[str]:
     return pdb_chain(item["pdb"])[0]
 
 
-def protein_bead_types(config: dict, name: str) -> list[int]:
-    """The bead types (embedding numbers) of a protein of the config, in chain order: from its
-    sequence, its pdb, or its imported data (the embeddings .npy, or the Cα atoms of the
-    trajectory's topology)."""
-    from ..residues import BEAD_TYPE
-
+def protein_resnames(config: dict, name: str) -> list[str]:
+    """The residue names of a protein of the config, in chain order: from its sequence, its
+    pdb, or its imported data (the embeddings .npy, or the Cα atoms of the trajectory's
+    topology)."""
     item = cgconfig.protein(config, name)
     if "sequence" in item:
-        return [BEAD_TYPE[n] for n in parse_sequence(item["sequence"])]
+        return parse_sequence(item["sequence"])
     if "pdb" in item:
         from .structure import pdb_chain
 
-        return [BEAD_TYPE[n] for n in pdb_chain(item["pdb"])[0]]
+        return pdb_chain(item["pdb"])[0]
     spec = item["import"]
     if "embeddings" in spec:
         import numpy as np
 
-        return [int(t) for t in np.load(spec["embeddings"], mmap_mode="r").reshape(-1)]
+        from ..cgmap.importer import residue_names_from_types
+
+        return residue_names_from_types(np.load(spec["embeddings"], mmap_mode="r").reshape(-1))
     import mdtraj
 
     topology = mdtraj.load_topology(spec["topology"])
-    return [BEAD_TYPE[topology.atom(i).residue.name.upper()]
-            for i in topology.select("name CA")]  # fmt: skip
+    return [topology.atom(i).residue.name.upper() for i in topology.select("name CA")]
+
+
+def protein_bead_types(config: dict, name: str) -> list[int]:
+    """The bead types (embedding numbers) of a protein of the config, in chain order."""
+    from ..residues import BEAD_TYPE
+
+    return [BEAD_TYPE[n] for n in protein_resnames(config, name)]
 
 
 def protein_length(config: dict, parent: str) -> int:

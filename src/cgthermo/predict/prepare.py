@@ -20,7 +20,7 @@ from ..forcefield.extend import write_extended_prior
 from ..forcefield.yamlio import read_prior
 from ..io import atomic_path
 from ..residues import bead_type, sequence_text
-from .entries import Prediction
+from .entries import Prediction, protein_resnames
 from .structure import pdb_chain, random_coils, trajectory_ca
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,11 @@ def write_starts(path, prediction: Prediction, starts: np.ndarray) -> None:
 def prepare(config: dict, prediction: Prediction, outputs: dict, dataset_h5=None) -> dict:
     """Write topology, extended prior, starts and prepare.json; returns prepare.json's content."""
     files = model_files(config, prediction)
-    filled = write_extended_prior(files["prior"], list(prediction.resnames), outputs["prior"])
+    # a same-length parent lends its bonded terms by position (a mutant keeps its handedness)
+    parent = protein_resnames(config, prediction.parent) if prediction.compares_to_parent \
+        else None  # fmt: skip
+    filled = write_extended_prior(files["prior"], list(prediction.resnames), outputs["prior"],
+                                  parent)
     prior = read_prior(outputs["prior"])
     if prediction.starts == "parent":
         starts = parent_starts(config, prediction, dataset_h5)
