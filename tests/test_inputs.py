@@ -226,6 +226,7 @@ ACCEPTED = {
     "alternate location and insertion code": lambda d: protein(pdb=str(structures.altloc_and_insertion(d))),
     "import in kcal/mol/Å": imported,
     "import of other frames' forces, knowingly": lambda d: _knowingly(imported(d, _other_frames, 1000)),
+    "prediction started from a psf in the paper's layout": lambda d: _predicting(_psf_entry(d)),
     "prediction with a bracketed NLE, knowingly untrained": lambda d: _predicting(
         {"name": "x", "sequence": "YYD(NLE)ETGTWY", "allow_untrained_types": True}),
 }
@@ -273,6 +274,12 @@ def _checkpoint_entry(folder, ckpt: bytes | None = None,
     (folder / "prior.yaml").write_bytes(prior)
     return {"name": "x", "sequence": "AYDPETGTWY", "model": "checkpoint",
             "checkpoint": str(folder / "model.ckpt"), "prior": str(folder / "prior.yaml")}
+
+
+def _psf_entry(folder) -> dict:
+    entry = _trajectory_entry(folder, 1.0, "YYDPETGTWY")
+    entry["trajectory"]["topology"] = str(structures.ca_psf(folder))
+    return entry
 
 
 def _trajectory_entry(folder, scale: float, sequence: str) -> dict:

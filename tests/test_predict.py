@@ -398,3 +398,24 @@ def test_a_point_mutant_keeps_its_parents_dihedrals_by_position(tmp_path):
                                dihedral_energy(parent_yaml, CHIGNOLIN, mirrored), rtol=1e-10)
     assert np.abs(parent - dihedral_energy(parent_yaml, CHIGNOLIN, mirrored)).max() > 1.0
     assert np.abs(dihedral_energy(paths["generic"], mutant, chains) - parent).max() > 1.0
+
+
+def test_a_psf_in_the_papers_layout_gives_the_trajectorys_calpha_atoms(tmp_path):
+    """The paper's Cα psf files number atoms by all-atom serials, which mdtraj's own psf
+    reader refuses; the trajectory start reads them, in Å and in chain order."""
+    import mdtraj
+    from helpers import structures
+
+    from cgthermo.predict.structure import trajectory_ca
+
+    pdb = mdtraj.load(str(structures.chignolin(tmp_path)))
+    ca = pdb.atom_slice(pdb.topology.select("name CA"))
+    ca.xyz = np.concatenate([ca.xyz, ca.xyz + 0.1])  # two frames, nm
+    ca.time = np.arange(2.0)
+    ca.save_xtc(str(tmp_path / "starts.xtc"))
+    psf = structures.ca_psf(tmp_path)
+    with pytest.raises(Exception, match="Nonsequential"):  # mdtraj's PSFError
+        mdtraj.load_topology(str(psf))
+    names, positions = trajectory_ca(tmp_path / "starts.xtc", psf)
+    assert names == structures.NAMES
+    np.testing.assert_allclose(positions, ca.xyz * 10.0, atol=0.006)  # xtc keeps 1e-3 nm

@@ -160,3 +160,23 @@ def linked_chromophore(folder) -> Path:
         lines.append(line)
     names = [*NAMES[:4], "CRO", *NAMES[6:]]
     return write(folder, "cro.pdb", seqres("A", names) + lines)
+
+
+def ca_psf(folder, names=NAMES, name="ca.psf") -> Path:
+    """A Cα-only psf in the layout of the paper's published topologies: the atoms keep
+    their all-atom serial numbers (non-sequential), the bonds count atoms in file order."""
+    serials = np.cumsum([2, *([12] * (len(names) - 1))])
+    lines = ["PSF NAMD", "", "       0 !NTITLE", "", f"{len(names):8d} !NATOM"]
+    for index, (residue, serial) in enumerate(zip(names, serials, strict=True), start=1):
+        lines.append(f"{serial:10d} A        {index:<8d} {residue:<8} CA       CA{residue[0]}"
+                     "      0.000000        0.0000           0 ")
+    pairs = [f"{i:10d}{i + 1:10d}" for i in range(1, len(names))]
+    lines += ["", "", f"{len(pairs):10d} !NBOND: bonds"]
+    lines += ["".join(pairs[k : k + 4]) for k in range(0, len(pairs), 4)]
+    for section in ("!NTHETA: angles", "!NPHI: dihedrals", "!NIMPHI: impropers"):
+        lines += ["", "", f"         0 {section}"]
+    lines += ["", "", "         0 !NDON: donors", "", "         0 !NACC: acceptors", "",
+              "         0 !NNB", "", "", "         0          0 !NGRP", ""]
+    path = Path(folder) / name
+    path.write_text("\n".join(lines) + "\n")
+    return path

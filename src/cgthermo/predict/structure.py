@@ -1,6 +1,7 @@
 """Residues and Cα coordinates (Å) of a prediction's structures and starts."""
 
 import logging
+from pathlib import Path
 
 import numpy as np
 
@@ -34,18 +35,32 @@ def pdb_chain(path) -> tuple[list[str], np.ndarray]:
     return names, np.asarray(positions, dtype=np.float64)
 
 
+def trajectory_topology(path):
+    """The mdtraj topology of a trajectory's topology file. A CHARMM/NAMD psf is read by
+    OpenMM's reader, which takes atoms in file order: the paper's Cα psf files number their
+    atoms by all-atom serials, which mdtraj's psf reader refuses as non-sequential."""
+    import mdtraj
+
+    if Path(path).suffix.lower() == ".psf":
+        from openmm import app
+
+        return mdtraj.Topology.from_openmm(app.CharmmPsfFile(str(path)).topology)
+    return mdtraj.load_topology(str(path))
+
+
 def trajectory_ca(path, topology, frames: int | None = None) -> tuple[list[str], np.ndarray]:
     """(residue names, Cα positions (frames, beads, 3) Å) of every frame (or the first
-    `frames`) of a trajectory mdtraj reads (xtc, dcd, … with a topology): mdtraj's nm
-    become Å here."""
+    `frames`) of a trajectory mdtraj reads (xtc, dcd, … with a topology file: PDB, psf, …):
+    mdtraj's nm become Å here."""
     import mdtraj
 
     try:
+        top = trajectory_topology(topology)
         if frames is None:
-            traj = mdtraj.load(str(path), top=str(topology))
+            traj = mdtraj.load(str(path), top=top)
         else:
-            traj = next(mdtraj.iterload(str(path), top=str(topology), chunk=frames))
-    except Exception as err:  # mdtraj raises assorted IOError/ValueError types
+            traj = next(mdtraj.iterload(str(path), top=top, chunk=frames))
+    except Exception as err:  # mdtraj and OpenMM raise assorted IOError/ValueError types
         raise CgthermoError(f"trajectory {path} with topology {topology} cannot be read ({err})",
                             "give a trajectory and topology mdtraj reads, with the same atoms") from None
     ca = traj.topology.select("name CA")
