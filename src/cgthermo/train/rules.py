@@ -1,6 +1,7 @@
 """Resource functions of the train rules (memory, runtime, GPUs), for Snakemake and SLURM."""
 
 from .. import config as cgconfig
+from .. import paths
 from ..resources import (
     DATASET_BYTES_PER_BEAD_FRAME,
     input_mb,
@@ -79,7 +80,7 @@ class TrainRules:
     def labels_in(self, folder: str) -> str:
         """What a network trains on: forces + noise labels or the delta forces of `folder`."""
         name = "noise_labels" if noise_enabled(self.settings) else "delta"
-        return f"{self.results}/{folder}/cg/{name}.h5"
+        return (paths.noise_labels if name == "noise_labels" else paths.delta)(self.results, folder)
 
     def labels(self, wildcards) -> str:
         return self.labels_in(wildcards.protein)

@@ -38,6 +38,7 @@ def noise_labels(job) -> None:
     from .noisedata import NoiseSettings, write_noised_delta
 
     with open_datasets(job.input.datasets) as groups:
-        seeds = {g.name: derived.noise_labels(job.config["seed"], g.name) for g in groups}
-        write_noised_delta(job.output.labels, groups, NoiseSettings.from_train(job.config["train"]),
+        master = job.params.settings["seed"]
+        seeds = {g.name: derived.noise_labels(master, g.name) for g in groups}
+        write_noised_delta(job.output.labels, groups, NoiseSettings.from_train(job.params.settings),
                            job.input.prior, seeds)  # fmt: skip
