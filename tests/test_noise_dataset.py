@@ -188,3 +188,36 @@ def test_memory_does_not_grow_with_the_frames(tmp_path):
             tracemalloc.stop()
     assert peaks[60_000] < 12.0
     assert peaks[60_000] < 1.5 * peaks[6_000]
+
+
+def test_the_noise_labels_job_takes_its_settings_and_seed_from_its_params(tmp_path):
+    """The rule's params (train.noise and the run's seed) are all the job reads: its file
+    equals write_noised_delta's with the protein's derived seed and a real prior YAML."""
+    from types import SimpleNamespace
+
+    from helpers.cgsim_toy import write_prior
+
+    from cgthermo.cgmap.dataset import open_datasets
+    from cgthermo.train.stage import noise_labels
+
+    protein = synthetic.make_protein("syn", [4, 1, 2, 1, 7, 1, 2, 4], replicas=2,
+                                     frames_per_replica=40, seed=2, noise=0.5)  # fmt: skip
+    from cgthermo.cgmap.dataset import write_dataset
+
+    data = cg_data(protein)
+    dataset = tmp_path / "dataset.h5"
+    write_dataset(dataset, [data])
+    prior = write_prior(tmp_path / "prior.yaml", data.resnames)
+    params = {"noise": {"sigmas": [0.05], "copies": 1, "weighting": "optimal",
+                        "scope": "global"}, "seed": 11}  # fmt: skip
+    job = SimpleNamespace(input=SimpleNamespace(datasets=[str(dataset)], prior=str(prior)),
+                          output=SimpleNamespace(labels=str(tmp_path / "job.h5")),
+                          params=SimpleNamespace(settings=params))  # fmt: skip
+    noise_labels(job)
+    with open_datasets([str(dataset)]) as groups:
+        noisedata.write_noised_delta(tmp_path / "direct.h5", groups,
+                                     noisedata.NoiseSettings((0.05,)), prior,
+                                     {"syn": seeds.noise_labels(11, "syn")})  # fmt: skip
+    with h5py.File(tmp_path / "job.h5") as a, h5py.File(tmp_path / "direct.h5") as b:
+        for key in ("pos", "forces"):
+            np.testing.assert_array_equal(a[f"syn/{key}"][:], b[f"syn/{key}"][:])
