@@ -380,7 +380,9 @@ def test_a_point_mutant_keeps_its_parents_dihedrals_by_position(tmp_path):
         ours, theirs = ", ".join(mutant[i : i + 4]), ", ".join(CHIGNOLIN[i : i + 4])
         assert by_position["dihedrals"][f"({ours})"] == sections["dihedrals"][f"({theirs})"]
         assert any(f"at position {i + 1}" in line for line in filled)
-    generic, _ = extend.extend_prior(sections, mutant, parent_yaml)
+    generic, lines = extend.extend_prior(sections, mutant, parent_yaml)
+    (note,) = [line for line in lines if "no term of their own" in line]
+    assert all(f"({', '.join(mutant[i : i + 4])})" in note for i in range(3))
     paths = {}
     for name, extended in (("by_position", by_position), ("generic", generic)):
         paths[name] = tmp_path / f"{name}.yaml"

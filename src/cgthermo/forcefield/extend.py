@@ -160,12 +160,26 @@ def _fill_dihedrals(sections: dict, chain: list) -> list[str]:
     dihedrals = sections.get("dihedrals") or {}
     quads = [tuple(chain[i : i + 4]) for i in range(len(chain) - 3)]
     missing = [q for q in quads if not has_term(dihedrals, q)]
-    if not missing or not dihedrals:
+    if not missing and dihedrals:
+        return _shared_dihedral_note(dihedrals, quads)
+    if not missing:
         return []
     pooled = pooled_dihedral(list(dihedrals.values()))
     sections["dihedrals"] = {**dihedrals, pair_key("X", "X", "X", "X"): {"terms": pooled}}
     return [f"dihedrals {', '.join(pair_key(*q) for q in dict.fromkeys(missing))}: the pooled "
             f"dihedral (X, X, X, X), the mean of the prior's {len(dihedrals)} terms"]
+
+
+def _shared_dihedral_note(dihedrals: dict, quads: list) -> list[str]:
+    """Where a prior has terms of its own for some quadruples, the chain's quadruples without
+    one run under the shared term: their handedness is the pooled data's, not their own."""
+    if not any("X" not in key for key in dihedrals):
+        return []  # a shared-only prior (the paper's): every quadruple is alike
+    shared = [q for q in dict.fromkeys(quads) if not has_own_term(dihedrals, q)]
+    if not shared:
+        return []
+    return [f"dihedrals {', '.join(pair_key(*q) for q in shared)}: no term of their own; the "
+            "shared (X, X, X, X) term sets their handedness (that of all quadruples pooled)"]
 
 
 def pooled_dihedral(entries: list) -> list:
