@@ -32,6 +32,7 @@ def predicted(test_config_run, tmp_path_factory, repo_root):
         "models": ["prior_only", "specific", "multi", "multi_loo"],
         "predict": [
             {"name": "cln_y1a", "sequence": MUTANT, "parent": "cln"},
+            {"name": "cln_self", "sequence": "YYDPETGTWY", "parent": "cln"},
             {"name": "cln_pdb", "pdb": str(pdb), "parent": "cln", "model": "specific",
              "starts": "pdb"},
         ],
@@ -75,7 +76,7 @@ def test_a_pdb_start_is_the_pdbs_calpha_atoms_in_angstrom(predicted):
 
 def test_each_prediction_has_trajectory_metrics_with_intervals_and_parent_readouts(predicted):
     table = pd.read_csv(predicted / "predictions.csv").set_index("prediction")
-    assert set(table.index) == {"cln_y1a", "cln_pdb"}
+    assert set(table.index) == {"cln_y1a", "cln_pdb", "cln_self"}
     for name in table.index:
         metrics = json.loads((predicted / f"predictions/{name}/analysis/metrics.json").read_text())
         assert metrics["n_frames_cg_total"] == 4 * 40  # 4 replicas × 400 steps / 10
@@ -88,6 +89,23 @@ def test_each_prediction_has_trajectory_metrics_with_intervals_and_parent_readou
             "stabilised", "destabilised", "not resolved")  # fmt: skip
         assert (predicted / f"predictions/{name}/analysis/figure.png").stat().st_size > 1000
     assert "<h2>Predictions</h2>" in (predicted / "report.html").read_text()
+
+
+def test_the_parents_own_sequence_reproduces_the_parents_run(predicted):
+    """The identity control: chignolin predicted as its own mutant, by the multi model from
+    its own starts with its own noise, is the parent's multi run frame for frame, so its ΔΔG
+    is 0 with an interval that contains 0 and no verdict."""
+    import mdtraj
+
+    top = str(predicted / "cln/cg/topology.pdb")
+    own = mdtraj.load(str(predicted / "predictions/cln_self/cgsim/traj.xtc"), top=top)
+    parent = mdtraj.load(str(predicted / "cln/cgsim/multi/traj.xtc"), top=top)
+    np.testing.assert_array_equal(own.xyz, parent.xyz)
+    metrics = json.loads((predicted / "predictions/cln_self/analysis/metrics.json").read_text())
+    assert metrics["ddG_fold_verdict"] == "not resolved"
+    if metrics["ddG_fold_kcal"] is not None:  # undefined where the runs never fold
+        assert metrics["ddG_fold_kcal"] == 0.0
+        assert metrics["ddG_fold_kcal_ci_low"] <= 0.0 <= metrics["ddG_fold_kcal_ci_high"]
 
 
 def test_the_leave_one_out_model_never_saw_its_protein(predicted):
