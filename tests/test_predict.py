@@ -421,3 +421,50 @@ def test_a_psf_in_the_papers_layout_gives_the_trajectorys_calpha_atoms(tmp_path)
     names, positions = trajectory_ca(tmp_path / "starts.xtc", psf)
     assert names == structures.NAMES
     np.testing.assert_allclose(positions, ca.xyz * 10.0, atol=0.006)  # xtc keeps 1e-3 nm
+
+
+def test_predicted_ddg_is_scored_against_a_table_in_the_benchmarks_layout(tmp_path, capsys,
+                                                                         monkeypatch):
+    """Mutants matched by sequence; the wild type, an unmatched prediction and an undefined
+    ΔΔG are left out; MAE, correlations and sign agreement are those of the matched pairs,
+    each inside its interval."""
+    import pandas as pd
+
+    from cgthermo.predict import experiment
+
+    wt = "GSKLPPGWEKRMSRSSGRVYYFNHITNASQWERPSG"
+    mutants = {"P6H": (wt[:5] + "H" + wt[6:], 0.42), "Q30N": (wt[:29] + "N" + wt[30:], 1.69),
+               "S2N": (wt[:1] + "N" + wt[2:], 0.12), "W8F": (wt[:7] + "F" + wt[8:], -0.3)}
+    rows = [{"name": "WT", "name_wt": "WT", "mutant": False, "dg_exp": -2.3, "ddg_exp": 0.0,
+             "dg_ci95_low": -2.2, "dg_ci95_high": -2.4, "num_samples": 400, "sequence": wt}]
+    rows += [{"name": f"WT__{m}", "name_wt": "WT", "mutant": True, "dg_exp": -2.3 + d,
+              "ddg_exp": d, "dg_ci95_low": 0, "dg_ci95_high": 0, "num_samples": 200,
+              "sequence": s} for m, (s, d) in mutants.items()]  # fmt: skip
+    pd.DataFrame(rows).to_csv(tmp_path / "system_info.csv", index=False)
+    predicted = {"P6H": 0.9, "Q30N": 1.2, "S2N": -0.2, "W8F": None}
+    predictions = pd.DataFrame(
+        [{"prediction": m, "sequence": mutants[m][0], "ddG_fold_kcal": v} for m, v in predicted.items()]
+        + [{"prediction": "wt", "sequence": wt, "ddG_fold_kcal": 0.0},
+           {"prediction": "other", "sequence": "YYDPETGTWY", "ddG_fold_kcal": 1.0}])  # fmt: skip
+    predictions.to_csv(tmp_path / "predictions.csv", index=False)
+    pairs = experiment.matched(predictions, experiment.read_table(tmp_path / "system_info.csv"))
+    assert sorted(pairs["prediction"]) == ["P6H", "Q30N", "S2N"]
+    result = experiment.score_with_intervals(pairs, resamples=300)
+    assert result["n_mutants"] == 3
+    assert result["ddg_mae_kcal"] == pytest.approx((0.48 + 0.49 + 0.32) / 3)
+    assert result["pearson"] == pytest.approx(np.corrcoef([0.9, 1.2, -0.2], [0.42, 1.69, 0.12])[0, 1])
+    assert result["spearman"] == pytest.approx(1.0) and result["sign_agreement"] == pytest.approx(2 / 3)
+    for name in ("ddg_mae_kcal", "sign_agreement"):
+        assert result[f"{name}_ci_low"] <= result[name] <= result[f"{name}_ci_high"]
+    import runpy
+    import sys
+    from pathlib import Path
+
+    monkeypatch.setattr(sys, "argv", ["score_ddg.py", str(tmp_path / "predictions.csv"),
+                                      str(tmp_path / "system_info.csv"), "--resamples", "50"])
+    runpy.run_path(str(Path(__file__).parents[1] / "scripts" / "score_ddg.py"),
+                   run_name="__main__")
+    assert "ddg_mae_kcal: 0.430" in capsys.readouterr().out
+    with pytest.raises(CgthermoError, match="lacks column"):
+        pd.DataFrame({"name": ["x"]}).to_csv(tmp_path / "bad.csv", index=False)
+        experiment.read_table(tmp_path / "bad.csv")

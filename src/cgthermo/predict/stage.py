@@ -24,6 +24,7 @@ def predict_sim(job) -> None:
 
 
 def predict_analysis(job) -> None:
+    from ..residues import sequence_text
     from .analysis import analyse_prediction, write_prediction
     from .entries import resolve, untrained_residues
 
@@ -43,6 +44,7 @@ def predict_analysis(job) -> None:
         native=job.input.get("native"), parent=parent,
         slots=rungs(job.config["cgsim"]), run_json=job.input.run)  # fmt: skip
     result.update(model=prediction.model, starts=prediction.starts,
+                  sequence=sequence_text(prediction.resnames),
                   untrained_residues=" ".join(untrained))
     write_prediction(result, figure, job.output.metrics, job.output.figure)
     log.info("prediction %s: %s", prediction.name, result)
