@@ -59,9 +59,10 @@ def test_the_mutant_starts_where_its_parent_does_with_its_own_bead_types(predict
     np.testing.assert_allclose(starts, expected, atol=1e-4)
     wild = CGTopology.from_pdb(predicted / "cln/cg/topology.pdb").embeddings
     assert np.flatnonzero(types != wild).tolist() == [0]
-    # the multi prior (fitted on cln and pep) has no (ALA, TYR) bond: the pooled one is used
+    # the multi prior (fitted on cln and pep) has no (ALA, TYR) bond: the parent's bond at that
+    # position, (TYR, TYR), stands in for it
     record = json.loads((predicted / "predictions/cln_y1a/prepare.json").read_text())
-    assert any("(ALA, TYR)" in line and "pooled bond" in line for line in record["prior_filled"])
+    assert "bonds (ALA, TYR): the parent's (TYR, TYR) at position 1" in record["prior_filled"]
 
 
 def test_a_pdb_start_is_the_pdbs_calpha_atoms_in_angstrom(predicted):
