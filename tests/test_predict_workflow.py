@@ -106,7 +106,8 @@ def test_the_parents_own_sequence_reproduces_the_parents_run(predicted):
     assert metrics["ddG_fold_verdict"] == "not resolved"
     if metrics["ddG_fold_kcal"] is not None:  # undefined where the runs never fold
         assert metrics["ddG_fold_kcal"] == 0.0
-        assert metrics["ddG_fold_kcal_ci_low"] <= 0.0 <= metrics["ddG_fold_kcal_ci_high"]
+    if metrics["ddG_fold_kcal_ci_low"] is not None:  # undefined in too many resamples at 4 replicas
+        assert metrics["ddG_fold_kcal_ci_low"] == metrics["ddG_fold_kcal_ci_high"] == 0.0
 
 
 def test_the_leave_one_out_model_never_saw_its_protein(predicted):
