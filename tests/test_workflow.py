@@ -238,6 +238,34 @@ def test_cg_trajectories_do_not_depend_on_the_core_count(test_config_run, tmp_pa
     assert "in 2 processes of one thread each" in log
 
 
+def test_tensornet_trains_and_simulates_through_the_test_config(test_config_run, repo_root,
+                                                              tmp_path):  # fmt: skip
+    """train.model: tensornet, torchmd-net's current architecture, through training, the CG
+    run and its analysis, on the finished test run's data and prior."""
+    import json
+    import shutil
+
+    import torch
+    from slurm.snakemake_plan import run_snakemake
+
+    shutil.copytree(test_config_run / "results", tmp_path / "results")  # keeps the times
+    extra = tmp_path / "tensornet.yaml"
+    extra.write_text(yaml.safe_dump({"train": {"model": "tensornet"}}))
+    run_snakemake(["--workflow-profile", repo_root / "profiles/default", "--cores", 2,
+                   "--configfile", repo_root / "config/test.yaml", extra, "--forcerun", "train",
+                   "--", "results/cln/analysis/specific/metrics.json"], cwd=tmp_path)  # fmt: skip
+    run = tmp_path / "results/cln"
+    hparams = torch.load(run / "model/specific/model.ckpt", map_location="cpu",
+                         weights_only=False)["hyper_parameters"]  # fmt: skip
+    assert hparams["model"] == "tensornet"
+    frames = pd.read_csv(run / "cgsim/specific/frames.csv")
+    assert len(frames) > 0 and frames.replica.nunique() == 4
+    metrics = json.loads((run / "analysis/specific/metrics.json").read_text())
+    assert metrics["n_frames_cg_total"] == len(frames)
+    test = json.loads((run / "model/specific/test.json").read_text())
+    assert np.isfinite(test["full_model"]["rmse"])
+
+
 def job_requests(printed: str) -> list[tuple[str, int]]:
     """(benchmark file, mem_mb asked) of every job Snakemake printed."""
     jobs, benchmark = [], None
