@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import config as cgconfig
 from .aa import pdbinput
+from .aa.rules import protein_residues
 from .cgmap import importer
 from .errors import CgthermoError, InputErrors, raise_all
 from .residues import min_residues, tokenize_sequence
@@ -129,24 +130,14 @@ def native_problems(entry: dict, shortest: int) -> list[CgthermoError]:
     try:
         pdbinput.read_text(Path(path))
         residues = len(pdb_chain(path)[0])
-        expected = protein_residues(entry)
+        # imported data have their residues counted by cg_map
+        expected = None if "import" in entry else protein_residues(entry)
     except CgthermoError as err:
         return [err]
     if expected is not None and residues != expected:
         return [CgthermoError(f"{path} has {residues} amino-acid residues, the protein "
                               f"{expected}", "give the folded structure of the same sequence")]
     return []
-
-
-def protein_residues(entry: dict) -> int | None:
-    """The residues of a sequence or pdb protein (None for imported data: read by cg_map)."""
-    from .predict.structure import pdb_chain
-
-    if "sequence" in entry:
-        return len(tokenize_sequence(entry["sequence"])[0])
-    if "pdb" in entry:
-        return len(pdb_chain(entry["pdb"])[0])
-    return None
 
 
 def import_problems(entry: dict) -> list[CgthermoError]:

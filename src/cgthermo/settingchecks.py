@@ -10,7 +10,7 @@ loads.
 from pathlib import Path
 
 from . import config as cgconfig
-from .aa.timing import saved_frames
+from .aa.timing import saved_frames, whole_steps
 from .errors import CgthermoError
 
 # the longest stable all-atom time step (fs) without HBonds constraints, with them, and with
@@ -113,8 +113,7 @@ def aa_problems(config: dict, name: str) -> list[CgthermoError]:
     aa = cgconfig.aa_settings(config, name)
     where = f"proteins.{name}.aa" if cgconfig.protein(config, name).get("aa") else "aa"
     problems = timestep_problems(aa, where)
-    steps = aa["save_every_ps"] * 1000.0 / aa["timestep_fs"]
-    if abs(steps - round(steps)) > 1e-6 * max(1.0, steps):
+    if not whole_steps(aa["save_every_ps"], aa["timestep_fs"]):
         problems.append(CgthermoError(
             f"config key '{where}.save_every_ps' ({aa['save_every_ps']} ps) is not a whole "
             f"number of {aa['timestep_fs']} fs time steps",

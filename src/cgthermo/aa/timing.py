@@ -6,12 +6,19 @@ import math
 
 from ..errors import CgthermoError
 
+# OpenMM platforms that compute on a GPU: one core drives each (aa_ns_per_day_per_core)
 GPU_PLATFORMS = ("CUDA", "OpenCL", "HIP")
+
+
+def whole_steps(length_ps: float, timestep_fs: float) -> bool:
+    """Whether `length_ps` is a whole number of `timestep_fs` steps (to rounding)."""
+    steps = length_ps * 1000.0 / timestep_fs
+    return abs(steps - round(steps)) <= 1e-6 * max(1.0, steps)
 
 
 def steps_for(length_ps: float, timestep_fs: float, what: str, exact: bool = False) -> int:
     steps = length_ps * 1000.0 / timestep_fs
-    if exact and abs(steps - round(steps)) > 1e-6 * max(1.0, steps):
+    if exact and not whole_steps(length_ps, timestep_fs):
         raise CgthermoError(
             f"aa.{what} ({length_ps} ps) is not a whole number of {timestep_fs} fs time steps",
             f"make aa.{what} a multiple of aa.timestep_fs",

@@ -81,8 +81,8 @@ def model_floor(ref: dict, cg_tics, ensemble, m_cg: np.ndarray | None = None,
     earlier, later = metrics.time_halves(lengths)
     n_replicas = ensemble.n_units
     if m_cg is None:
-        m_cg = bootstrap.multiplicities(np.random.default_rng(seed), schema_default("analysis", "bootstrap_resamples"),
-                                        n_replicas)
+        resamples = schema_default("analysis", "bootstrap_resamples")
+        m_cg = bootstrap.multiplicities(np.random.default_rng(seed), resamples, n_replicas)
     js, resampled = convergence.convergence_metrics(cg_tics, frame_replica, earlier, n_replicas,
                                                    grid, m_cg, seed)
     return {

@@ -91,8 +91,8 @@ def reference_arrays(ensemble, topology, protein, settings, temperature_K, nativ
     log.info("TICA: %d features, dim %d, timescales %s frames",
              len(pairs), tica.dim, np.round(tica.timescales[: tica.dim], 2))  # fmt: skip
 
-    stride = kinetics.kmeans_stride(ensemble.n_frames,
-                                    settings.get("kmeans_max_frames", schema_default("analysis", "kmeans_max_frames")))  # fmt: skip
+    most = settings.get("kmeans_max_frames", schema_default("analysis", "kmeans_max_frames"))
+    stride = kinetics.kmeans_stride(ensemble.n_frames, most)
     centres, dtrajs = kinetics.cluster(tics, settings["n_clusters"], seed=seed, stride=stride)
     longest = max(len(d) for d in dtrajs)
     lags = settings.get("its_lags") or kinetics.default_its_lags(settings["msm_lag"], longest)

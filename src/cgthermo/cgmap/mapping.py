@@ -40,8 +40,6 @@ CHUNK_FRAMES = 2000  # bounds memory for large all-atom trajectories
 # Ridge added to the force second moments, relative to their mean diagonal: keeps the
 # solve well posed when clusters' forces are (nearly) linearly dependent.
 OPTIMIZED_RIDGE = 1e-6
-# OpenMM platforms that compute on a GPU: one core drives each (aa_ns_per_day_per_core)
-
 
 @dataclass
 class AtomTable:

@@ -24,14 +24,9 @@ PER_REPLICA = ("pos", "vel", "forces", "active", "stop_step", "stop_reason", "wa
 PER_FRAME = ("potential", "kinetic", "temperature", "walker", "accepted", "attempted")
 
 
-
 class ReplicaBatch:
-    """A block of consecutive replicas integrated as one torchmd batch.
-
-    A replica's forces come out of a batched network evaluation, whose last bits depend on
-    the batch it is in; the blocks are fixed by `cgsim.batch_replicas`, never by the
-    workers, so every replica always shares its batch with the same others.
-    """
+    """A block of consecutive replicas integrated as one torchmd batch (a fixed batch, see
+    the module's docstring)."""
 
     def __init__(self, inputs: SimInputs, settings: SimSettings, start_positions: np.ndarray,
                  replicas: range, network=None):

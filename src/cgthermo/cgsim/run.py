@@ -4,8 +4,9 @@ A run is its replicas, each with its own start and noise stream (`integrate.repl
 so its trajectories do not depend on how the replicas are shared out. `CGSimulation`
 owns the run: its work folder, checkpoints, explosion budget and outputs. The
 integration happens in `engine.BlockGroup`s of fixed batches, one for the whole run in this
-process or one per slice in worker processes (`workers`); at every checkpoint the workers hand their replicas'
-frames and state to the run, which writes one checkpoint of all replicas at one step.
+process or one per slice in worker processes (`workers`); at every checkpoint the workers
+hand their replicas' frames and state to the run, which writes one checkpoint of all
+replicas at one step.
 A run killed under any number of workers therefore resumes under any other.
 """
 

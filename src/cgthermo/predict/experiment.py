@@ -18,7 +18,7 @@ SCORES = ("ddg_mae_kcal", "pearson", "spearman", "sign_agreement")
 
 
 def read_table(path):
-    """The experiments' table, with its mutant rows' sequences in one-letter code."""
+    """The mutant rows of the experiments' table (refused without the columns scoring needs)."""
     import pandas as pd
 
     table = pd.read_csv(path)
