@@ -57,7 +57,27 @@ def results(tmp_path_factory):
                 analysis / "reference.npz", sim / "traj.xtc", sim / "frames.csv",
                 cg / "topology.pdb", model, SETTINGS, 7, outputs(root, protein, model),
             )  # fmt: skip
+            mean_force_figure(arrays, cg / "dataset.h5", protein, root / protein / "analysis" / model)
     return root
+
+
+def mean_force_figure(arrays, dataset, protein, folder):
+    """The meanforce outputs of the mapped forces alone (no prior or network here)."""
+    import h5py
+
+    from cgthermo.analysis import diagnose, meanforce
+
+    with h5py.File(dataset) as fh:
+        pos, forces, replica = (fh[protein][k][:] for k in ("pos", "forces", "replica"))
+    unit, splits = diagnose.replica_splits(replica, None)
+    frames = meanforce.Frames(pos.astype(float), {"mapped": forces}, unit, 2, 340.0)
+    variables = meanforce.protein_variables(arrays["reference_structure"], arrays["tica_mean"],
+                                            arrays["tica_eigenvectors"], arrays["pairs"])  # fmt: skip
+    table, pmf, summary = meanforce.diagnose(variables, frames, splits, None,
+                                             {"bins": 10, "min_frames": 5, "resamples": 20}, 0)  # fmt: skip
+    diagnose.write(table, pmf, summary, {name: folder / f"meanforce.{ext}" for name, ext in
+                                         (("figure", "png"), ("forces", "csv"),
+                                          ("pmf", "pmf.csv"), ("summary", "json"))}, protein)  # fmt: skip
 
 
 def metric_files(results):
@@ -177,9 +197,9 @@ def test_summary_and_report_cover_every_protein_and_model(results):
     )  # fmt: skip
     page = (results / "report.html").read_text()
     # one implied-timescale plot per protein and three figures per model, all embedded
-    assert page.count('src="data:image/png;base64,') == len(PROTEINS) * (1 + 3 * len(MODELS))
+    assert page.count('src="data:image/png;base64,') == len(PROTEINS) * (1 + 4 * len(MODELS))
     assert "<table" in page and "fes_mae_kcal" in page and 'src="http' not in page
-    verdicts = page[page.index("<h2>Verdicts</h2>"):page.index("<h2>Summary</h2>")]
+    verdicts = page[page.index("<h2>Verdicts against"):page.index("<h2>Summary</h2>")]
     assert verdicts.count("<b>specific</b>, Jensen–Shannon divergence") == len(PROTEINS)
     assert "closer to all-atom than the prior alone" in verdicts
 

@@ -18,6 +18,7 @@ from cgthermo.aa import pdbinput
 from cgthermo.errors import CgthermoError
 
 CLN = {"name": "cln", "sequence": "YYDPETGTWY", "temperature": 340}
+CONVERGED = "data/reference/chignolin.npz"
 
 
 def dry_run(folder, config: dict, *extra) -> subprocess.CompletedProcess:
@@ -108,6 +109,17 @@ REFUSED = {
                                    r"gap\.pdb has a break in chain A between PRO A 4 and GLY A 7 .*no SEQRES"),
     "non-parameterized residue in pdb": (lambda d: protein(pdb=str(_nle(d))),
                                          r"nle\.pdb: residue NLE A 5 is not parameterized.*LEU"),
+    "converged reference missing": (
+        lambda d: protein(sequence="YYDPETGTWY", converged_reference=str(d / "none.npz")),
+        r"'proteins\.p\.converged_reference': .*none\.npz does not exist\. Fix: give the path"),
+    "converged reference of another protein": (
+        lambda d: protein(sequence="YYDPETGTWY", converged_reference=str(REPO / CONVERGED)),
+        r"'proteins\.p\.converged_reference': .*chignolin\.npz is the converged reference of "
+        r"'chignolin', not of 'p'"),
+    "converged reference at another temperature": (
+        lambda d: {"proteins": [{"name": "chignolin", "sequence": "YYDPETGTWY", "temperature": 340,
+                                 "converged_reference": str(REPO / CONVERGED)}]},
+        r"'proteins\.chignolin\.converged_reference': .*simulated at 400 K, 'chignolin' at 340 K"),
     "native missing": (lambda d: protein(sequence="YYDPETGTWY", native=str(d / "none.pdb")),
                        r"'proteins\.p\.native': structure file .*none\.pdb does not exist"),
     "import file missing": (lambda d: protein(**{"import": {"coords": "c.npy", "forces": "f.npy", "embeddings": "e.npy"}}),

@@ -50,7 +50,7 @@ def test_summary_has_every_protein_and_model(run, config):
     log = (run.parent / "logs/analysis/cln.specific.log").read_text()
     assert "WARNING cgthermo.analysis: cln/specific: " in log
     page = (run / "report.html").read_text()
-    assert page.index("<h2>Verdicts</h2>") < page.index("<h2>Summary</h2>")
+    assert page.index("<h2>Verdicts against") < page.index("<h2>Summary</h2>")
     assert "WARNING" in page and "MSM connects 2 of its 10 states" in page
     # the speed-up from the runs' own records: both sides measured, their ratio reported
     assert "<h2>Speed-up over all-atom MD</h2>" in page

@@ -99,6 +99,8 @@ def protein_problems(config: dict, entry: dict, shortest: int) -> list[CgthermoE
         found += keyed(name, "pdb", pdbinput.problems(entry["pdb"], hetero, shortest))
     if entry.get("native"):
         found += keyed(name, "native", native_problems(entry, shortest))
+    if entry.get("converged_reference"):
+        found += keyed(name, "converged_reference", converged_problems(entry))
     if "import" in entry:
         found += keyed(name, "import", import_problems(entry))
     return found
@@ -138,6 +140,24 @@ def native_problems(entry: dict, shortest: int) -> list[CgthermoError]:
         return [CgthermoError(f"{path} has {residues} amino-acid residues, the protein "
                               f"{expected}", "give the folded structure of the same sequence")]
     return []
+
+
+def converged_problems(entry: dict) -> list[CgthermoError]:
+    """An existing converged reference artifact of this protein, bead count and temperature."""
+    from .analysis.converged import artifact_problem, read
+
+    path = Path(entry["converged_reference"])
+    if not path.is_file():
+        return [CgthermoError(f"{path} does not exist",
+                              "give the path of the protein's converged reference artifact")]  # fmt: skip
+    try:
+        ref = read(path)
+    except (OSError, ValueError) as err:
+        return [CgthermoError(f"{path} is not a readable .npz ({err})",
+                              "make it with scripts/converged_reference.py")]  # fmt: skip
+    beads = None if "import" in entry else protein_residues(entry)
+    problem = artifact_problem(ref, path, entry["name"], beads, entry["temperature"])
+    return [problem] if problem else []
 
 
 def import_problems(entry: dict) -> list[CgthermoError]:

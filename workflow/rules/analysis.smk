@@ -33,6 +33,7 @@ rule analysis_reference:
 
 rule analysis:
     input:
+        unpack(ANALYSIS.converged),
         reference=rules.analysis_reference.output.npz,
         topology=paths.cg_topology(RESULTS, "{protein}"),
         traj=paths.cg_run(RESULTS, "{protein}", "{model}", "traj.xtc"),
@@ -79,3 +80,35 @@ rule analysis:
         held_out=ANALYSIS.held_out,
     script:
         "../scripts/analysis.py"
+
+
+rule meanforce:
+    input:
+        unpack(ANALYSIS.meanforce_inputs),
+    output:
+        forces=paths.model_analysis(RESULTS, "{protein}", "{model}", "meanforce.csv"),
+        pmf=paths.model_analysis(RESULTS, "{protein}", "{model}", "pmf.csv"),
+        summary=paths.model_analysis(RESULTS, "{protein}", "{model}", "meanforce.json"),
+        figure=report(
+            paths.model_analysis(RESULTS, "{protein}", "{model}", "meanforce.png"),
+            caption="../report/meanforce.rst",
+            category="Mean forces",
+            subcategory="{protein}",
+            labels={"protein": "{protein}", "model": "{model}"},
+        ),
+    log:
+        "logs/meanforce/{protein}.{model}.log",
+    benchmark:
+        "logs/benchmarks/meanforce/{protein}.{model}.tsv"
+    conda:
+        "../../envs/cgsim.yaml"
+    threads: 1
+    resources:
+        mem_mb=ANALYSIS.meanforce_mem_mb,
+        runtime=ANALYSIS.model_runtime,
+    params:
+        settings=cgconfig.result_settings(config, "analysis", seeded=False),
+        seed=ANALYSIS.bootstrap_seed,
+        held_out=ANALYSIS.held_out,
+    script:
+        "../scripts/meanforce.py"

@@ -11,6 +11,7 @@ from ..errors import CgthermoError
 from ..io import atomic_path
 from . import (
     bootstrap,
+    converged,
     convergence,
     emulation,
     features,
@@ -175,6 +176,39 @@ def metrics_with_intervals(ref_units, cg_units, ref: dict, md_grid, settings: di
     return result, reasons, rows
 
 
+def converged_metrics(ref: dict, ensemble, topology, n_replicas_cg: int, settings: dict,
+                      m_cg: np.ndarray, seed: int) -> tuple[dict, dict, dict]:  # fmt: skip
+    """(values, reasons, resampled columns) of the CG ensemble against a converged reference
+    artifact (analysis.converged), every key prefixed `converged_`; the CG side is resampled
+    by `m_cg`, the run's own CG resamples, so models pair up."""
+    prefix = converged.PREFIX
+    cg_tics = project_cg(ref, ensemble, topology)
+    md_grid = emulation.grid_for_reference(ref["tics"], ref["weights"])
+    cg = structure.frame_observables(ensemble.pieces, ref["reference_structure"],
+                                     ref["contact_pairs"], float(ref["native_cutoff"]),
+                                     topology)  # fmt: skip
+    ref_units = reference_units(ref, md_grid)
+    cg_units = model_units(ref, cg_tics, cg, ensemble, n_replicas_cg, topology, md_grid)
+    m_ref = converged.resamples(seed, len(m_cg), ref_units.n_units)
+    values, reasons, rows = metrics_with_intervals(ref_units, cg_units, ref, md_grid, settings,
+                                                   m_ref, m_cg)  # fmt: skip
+    column = {name: i for i, name in enumerate(bootstrap.METRICS)}
+    compared = converged.compared_metrics()
+    out = {f"{prefix}{k}": v for k, v in values.items()
+           if k.removesuffix("_ci_low").removesuffix("_ci_high") in compared}  # fmt: skip
+    out.update({f"{prefix}fes_mae_weighted_aa_split_kcal": float(ref["fes_mae_weighted_aa_split_kcal"]),
+                f"{prefix}n_frames_aa": int(ref["converged_frames_full"]),
+                f"{prefix}n_replicas_aa": int(ref_units.n_units)})  # fmt: skip
+    why = {f"{prefix}{k}": v for k, v in reasons.items() if k.removesuffix("_ci") in compared}
+    resampled = {f"{prefix}{k}": rows[:, column[k]] for k in compared}
+    if "frame_macrostate" in ref:
+        macro, macro_rows = converged.macrostate_metrics(ref, cg_tics, ensemble, n_replicas_cg,
+                                                         m_ref, m_cg)  # fmt: skip
+        out.update(macro)
+        resampled.update(macro_rows)
+    return out, why, resampled
+
+
 HELD_OUT = "held_out_"  # prefix of the metrics against the replicas no model trained on
 HELD_OUT_METRICS = tuple(m for m in bootstrap.METRICS if m not in bootstrap.MODEL_ONLY)
 
@@ -223,7 +257,7 @@ def warn_undefined(protein: str, model: str, reasons: dict) -> None:
 
 def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
                   settings: dict, seed: int, run_json=None, dataset=None,
-                  held_out_split=None) -> tuple:  # fmt: skip
+                  held_out_split=None, converged_npz=None) -> tuple:  # fmt: skip
     """(metrics dict, data for the figures, resampled metric rows) of one model.
 
     `settings` is the config's 'analysis' block; `seed` draws the bootstrap resamples and is
@@ -231,6 +265,8 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
     (cg_sim's record) and `dataset` (cg_map's, with the all-atom speed) give the speed-up.
     `held_out_split`: what fixes a replica split (val_size, test_size, seed; empty: none);
     the metrics against the all-atom replicas it holds out come as well, prefixed `held_out_`.
+    `converged_npz`: a converged reference artifact of the protein (`converged`); the metrics
+    against it come as well, prefixed `converged_`.
     """
     ref = load_reference_npz(reference_npz)
     topology = inputs.load_topology(topology_path)
@@ -269,6 +305,13 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
                                                      settings, units, m_cg, seed)  # fmt: skip
         held["held_out_replicas_aa"] = " ".join(str(r) for r in replicas)
         reasons.update(held_why)
+    against, against_rows = {}, {}
+    if converged_npz:
+        against, against_why, against_rows = converged_metrics(
+            converged.load_artifact(converged_npz, protein, topology.n_atoms,
+                                    float(ref["temperature_K"])),
+            ensemble, topology, counts["n_replicas_cg"], settings, m_cg, seed)
+        reasons.update(against_why)
     warn_undefined(protein, model, reasons)
     floor, floor_rows = model_floor(ref, cg_tics, ensemble, m_cg, seed)
     aa_rate = float("nan") if dataset is None else speedup.aa_throughput(dataset, protein)
@@ -297,11 +340,13 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
         "sampler": run.get("sampler", "langevin"),
         **speed,
         **held,
+        **against,
     }
     result = {k: finite_or_none(v) for k, v in result.items()}
     result["undefined"] = reasons
     figures = {"surfaces": s, "ref": ref, "cg": cg}
-    return result, figures, resample_table(rows, {**floor_rows, **speed_rows, **held_rows})
+    return result, figures, resample_table(rows, {**floor_rows, **speed_rows, **held_rows,
+                                                 **against_rows})
 
 
 def reference_replicas(dataset, protein: str) -> np.ndarray:
@@ -346,11 +391,11 @@ def write_resamples(table: tuple, path) -> None:
 
 def run_analysis(reference_npz, traj, frames_csv, topology_path, model: str, settings: dict,
                  seed: int, outputs: dict, run_json=None, dataset=None,
-                 held_out_split=None) -> dict:  # fmt: skip
+                 held_out_split=None, converged_npz=None) -> dict:  # fmt: skip
     """Analyse one model and write `outputs` (keys metrics, resamples, fes, tica_1d, rmsd)."""
     result, figures, rows = analyse_model(
         reference_npz, traj, frames_csv, topology_path, model, settings, seed, run_json, dataset,
-        held_out_split,
+        held_out_split, converged_npz,
     )
     write_resamples(rows, outputs["resamples"])
     write_outputs(

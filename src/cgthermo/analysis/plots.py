@@ -114,3 +114,42 @@ def implied_timescales(path, lags, timescales, chosen_lag: int, frame_ns: float,
     ax.legend(fontsize=8)
     ax.set_title(title)
     save_figure(fig, path)
+
+
+SOURCE_STYLE = {"mapped": ("k", "all-atom (mapped)"), "prior": ("C0", "prior"),
+                "model": ("C1", "prior + network")}  # fmt: skip
+
+
+def mean_force_panels(path, forces, pmfs, title: str):
+    """Per variable: mean force of every source with its 95 % band (all replicas), and the
+    TI PMF of the all-atom mean force beside the all-atom and CG population PMFs."""
+    plt = pyplot()
+    names = list(dict.fromkeys(pmfs["variable"]))
+    fig, axes = plt.subplots(len(names), 2, figsize=(11, 3.0 * len(names)), squeeze=False,
+                             layout="constrained")  # fmt: skip
+    for row, name in zip(axes, names, strict=True):
+        mine = forces[(forces.variable == name) & (forces.split == "all")]
+        for source, (colour, label) in SOURCE_STYLE.items():
+            part = mine[mine.source == source]
+            if part.empty:
+                continue
+            row[0].plot(part.bin_centre, part.mean_force, "-", color=colour, label=label)
+            row[0].fill_between(part.bin_centre, part.ci_low, part.ci_high, color=colour,
+                                alpha=0.25, lw=0)  # fmt: skip
+        pmf = pmfs[pmfs.variable == name]
+        row[1].plot(pmf.bin_centre, pmf.pmf_ti_kcal, "k-", label="all-atom, integrated mean force")
+        row[1].fill_between(pmf.bin_centre, pmf.pmf_ti_ci_low, pmf.pmf_ti_ci_high, color="k",
+                            alpha=0.2, lw=0)  # fmt: skip
+        row[1].plot(pmf.bin_centre, pmf.pmf_aa_population_kcal, "k--",
+                    label="all-atom, populations")  # fmt: skip
+        row[1].plot(pmf.bin_centre, pmf.pmf_cg_kcal, "C1-", label="CG run, populations")
+        label = pmf.label.iloc[0]
+        row[0].set_xlabel(label)
+        row[1].set_xlabel(label)
+        row[0].set_ylabel("mean force (kcal/mol per unit)")
+        row[1].set_ylabel("PMF (kcal/mol)")
+        row[0].axhline(0, color="grey", lw=0.5)
+    axes[0][0].legend(fontsize=8)
+    axes[0][1].legend(fontsize=8)
+    fig.suptitle(title)
+    save_figure(fig, path)

@@ -89,6 +89,8 @@ FIGURES = [
     ("fes", "2D FES on TIC1/TIC2: all-atom, model, aligned difference (kcal/mol)."),
     ("tica_1d", "1D FES along TIC1."),
     ("rmsd", "Cα RMSD and native-contact distributions."),
+    ("meanforce", "Mean forces along named variables: all-atom, prior, prior + network on the "
+                  "same all-atom frames; the PMF from the integrated all-atom mean force."),
 ]
 
 STYLE = """
@@ -170,9 +172,13 @@ def _interval(row, key: str) -> str:
     return f"{value:.3g} [{low:.3g}, {high:.3g}]"
 
 
-def verdict_section(table: pd.DataFrame) -> str:
-    """The paired verdicts of every NNP model against prior_only, in sentences, per protein."""
-    parts = ["<h2>Verdicts</h2>",
+OWN = "the run's own all-atom data"
+
+
+def verdict_section(table: pd.DataFrame, prefix: str = "", against: str = OWN) -> str:
+    """The paired verdicts of every NNP model against prior_only, in sentences, per protein;
+    `prefix` picks the metrics against another reference (`converged_`)."""
+    parts = [f"<h2>Verdicts against {html.escape(against)}</h2>",
              "<p>Each line compares a neural-network model with the prior alone on the same "
              "bootstrap resamples; values are the model's, the baseline's and their difference, "
              "each with its 95 % interval. A difference counts only when its interval excludes "
@@ -186,7 +192,8 @@ def verdict_section(table: pd.DataFrame) -> str:
         base = base.iloc[0]
         parts.append(f"<h3>{html.escape(str(protein))}</h3><ul>")
         for _, row in rows[rows.model != "prior_only"].iterrows():
-            for metric, (words, unit) in VERDICT_WORDS.items():
+            for name, (words, unit) in VERDICT_WORDS.items():
+                metric = f"{prefix}{name}"
                 word = row.get(f"{metric}_verdict")
                 word = word if isinstance(word, str) else "not resolved"
                 diff = _interval(row, f"{metric}_vs_prior_only")
@@ -196,6 +203,9 @@ def verdict_section(table: pd.DataFrame) -> str:
                     f"{_interval(row, metric)}, prior alone {_interval(base, metric)}, "
                     f"difference {diff} {unit}.</li>")
         parts.append("</ul>")
+        if prefix:
+            parts.append(distance_lines(rows, prefix))
+            continue
         notes = [f"<li>{html.escape(str(r.model))}: {html.escape(str(r.undefined))}</li>"
                  for _, r in rows.iterrows()
                  if isinstance(r.get("undefined"), str) and r.get("undefined")]
@@ -203,6 +213,36 @@ def verdict_section(table: pd.DataFrame) -> str:
             parts.append("<p><b>WARNING</b>: metrics left undefined (too little support):</p>"
                          "<ul>" + "".join(notes) + "</ul>")
     return "\n".join(parts)
+
+
+def distance_lines(rows: pd.DataFrame, prefix: str) -> str:
+    """Each model's folded fraction and FES error beside the reference's own, with intervals."""
+    items = []
+    for _, row in rows.iterrows():
+        items.append(
+            f"<li><b>{html.escape(str(row.model))}</b>: folded fraction "
+            f"{_interval(row, 'folded_fraction_cg')} against the reference's "
+            f"{_interval(row, f'{prefix}folded_fraction_aa')}; FES error at the reference's "
+            f"frames {_interval(row, f'{prefix}fes_mae_weighted_kcal')} kcal/mol (the "
+            f"reference's own even/odd split: "
+            f"{_interval(row, f'{prefix}fes_mae_weighted_aa_split_kcal')}).{macrostates(row, prefix)}</li>")
+    return "<ul>" + "".join(items) + "</ul>"
+
+
+def macrostates(row, prefix: str) -> str:
+    """How many of the reference's major macrostates the model populates within a factor e."""
+    major = row.get(f"{prefix}macrostates_major")
+    if major is None or pd.isna(major):
+        return ""
+    return (f" Reference macrostates holding ≥ 5 %: {int(row.get(f'{prefix}macrostates_within_e'))} "
+            f"of {int(major)} within a factor e of their population over the whole 95 % interval.")
+
+
+def converged_section(table: pd.DataFrame) -> str:
+    """The verdicts against the converged reference, where the proteins have one."""
+    if "converged_fes_mae_weighted_kcal" not in table:
+        return ""
+    return verdict_section(table, "converged_", "the converged all-atom reference")
 
 
 SPEEDUP = [
@@ -281,6 +321,7 @@ def build_report(summary_csv, figure_paths, proteins, models, predictions_csv=No
     body = [
         "<h1>cgthermo: CG models against all-atom free energies</h1>",
         verdict_section(table),
+        converged_section(table),
         speedup_section(table),
         EXPLANATION,
         "<h2>Summary</h2>",

@@ -6,7 +6,7 @@ from .. import seeds
 from ..resources import input_mb, minutes, position_shapes
 from .features import distance_pairs
 
-PER_MODEL_FIGURES = ("fes", "tica_1d", "rmsd")
+PER_MODEL_FIGURES = ("fes", "tica_1d", "rmsd", "meanforce")
 # measured peaks (benchmarks/RESULTS.md, "scale.py"): 0.4 GB of libraries; 1.3 GB at 80 beads'
 # 3,003 features whatever the frames; the per-frame outputs
 REFERENCE_BASE_MB, REFERENCE_MATRICES, REFERENCE_BYTES_PER_FRAME = 500, 13, 250
@@ -42,6 +42,30 @@ class AnalysisRules:
         if self.native(wildcards):
             inputs["native"] = self.native(wildcards)
         return inputs
+
+    def converged(self, wildcards) -> dict:
+        """The protein's converged reference artifact as the `converged` input, if it has one."""
+        path = cgconfig.protein(self.config, wildcards.protein).get("converged_reference")
+        return {"converged": path} if path else {}
+
+    def meanforce_inputs(self, wildcards) -> dict:
+        """The all-atom frames, the model's prior and network, the protein's reference (its
+        folded structure and TICA) and the model's CG run."""
+        from .. import paths
+        from ..cgsim.settings import model_input_paths
+
+        protein, model = wildcards.protein, wildcards.model
+        run = {name: paths.cg_run(self.results, protein, model, f)
+               for name, f in (("traj", "traj.xtc"), ("frames", "frames.csv"),
+                               ("run", "run.json"))}  # fmt: skip
+        return {**model_input_paths(self.results, protein, model), **run,
+                "reference": paths.reference(self.results, protein)}
+
+    @staticmethod
+    def meanforce_mem_mb(wildcards, input, attempt) -> int:
+        """The libraries and network, and the frames' positions and four force arrays in
+        float64 (at most analysis.meanforce_max_frames of them)."""
+        return int(1.5 * (MODEL_BASE_MB + 500 + 10 * input_mb(input, "dataset")) * attempt)
 
     def temperature(self, wildcards) -> float:
         return cgconfig.protein(self.config, wildcards.protein)["temperature"]

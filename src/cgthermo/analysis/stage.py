@@ -36,8 +36,23 @@ def analysis(job) -> None:
         run_json=job.input.run,
         dataset=job.input.dataset,
         held_out_split=job.params.held_out,
+        converged_npz=job.input.get("converged") or None,
     )
     log.info("metrics: %s", result)
+
+
+def meanforce(job) -> None:
+    from .diagnose import held_out_replicas, run_diagnostics
+
+    protein = job.wildcards.protein
+    held = None
+    if job.params.held_out:
+        held = held_out_replicas(job.input.dataset, protein, job.params.held_out)
+    files = {key: job.input.get(key) for key in ("dataset", "topology", "prior", "checkpoint",
+                                                 "reference", "traj", "frames", "run")}
+    summary = run_diagnostics(files, protein, job.wildcards.model, job.params.settings,
+                              job.params.seed, held, dict(job.output.items()))
+    log.info("mean-force deviations: %s", summary)
 
 
 def summary(job) -> None:

@@ -58,9 +58,11 @@ def paired_difference(model: pd.DataFrame, baseline: pd.DataFrame, point_model: 
 
 
 def headline_columns(resamples: pd.DataFrame) -> list:
-    """The headline metrics, and against the held-out all-atom replicas where analysed."""
-    held = [f"held_out_{m}" for m in bootstrap.HEADLINE if f"held_out_{m}" in resamples]
-    return [*bootstrap.HEADLINE, *held]
+    """The headline metrics, and against the held-out all-atom replicas and the converged
+    reference where analysed."""
+    extra = [f"{prefix}{m}" for prefix in ("held_out_", "converged_")
+             for m in bootstrap.HEADLINE if f"{prefix}{m}" in resamples]  # fmt: skip
+    return [*bootstrap.HEADLINE, *extra]
 
 
 def add_paired_verdicts(table: pd.DataFrame, resamples: dict) -> pd.DataFrame:
