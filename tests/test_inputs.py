@@ -109,6 +109,12 @@ REFUSED = {
                                    r"gap\.pdb has a break in chain A between PRO A 4 and GLY A 7 .*no SEQRES"),
     "non-parameterized residue in pdb": (lambda d: protein(pdb=str(_nle(d))),
                                          r"nle\.pdb: residue NLE A 5 is not parameterized.*LEU"),
+    "expanded interval with too few resamples": (
+        lambda d: {**protein(sequence="YYDPETGTWY"), "aa": {"replicas": 8},
+                   "analysis": {"interval": "expanded", "bootstrap_resamples": 200}},
+        r"config key 'analysis\.bootstrap_resamples' \(200\) leaves fewer than 5 resamples "
+        r"beyond each end of the expanded interval over 8 replicas\. Fix: raise it to at "
+        r"least 872"),
     "converged reference missing": (
         lambda d: protein(sequence="YYDPETGTWY", converged_reference=str(d / "none.npz")),
         r"'proteins\.p\.converged_reference': .*none\.npz does not exist\. Fix: give the path"),

@@ -24,12 +24,33 @@ def setting_problems(config: dict) -> list[CgthermoError]:
     problems += train_problems(config["train"], config["cgsim"])
     problems += prior_problems(config["prior"])
     problems += cgsim_problems(config["cgsim"])
+    problems += interval_problems(config)
     for entry in config["proteins"]:
         if "import" in entry:
             problems += imported_problems(config, entry)
         else:
             problems += aa_problems(config, entry["name"])
     return problems
+
+
+def interval_problems(config: dict) -> list[CgthermoError]:
+    """With the expanded interval, enough resamples beyond each end of it for the fewest
+    replicas a protein is resampled with (its all-atom or its CG replicas)."""
+    analysis = config["analysis"]
+    if analysis["interval"] != "expanded":
+        return []
+    from .analysis.bootstrap import least_resamples
+
+    replicas = [cgconfig.aa_settings(config, e["name"])["replicas"]
+                for e in config["proteins"] if "import" not in e]  # fmt: skip
+    units = min([config["cgsim"]["replicas"], *replicas])
+    needed = least_resamples(units, analysis["interval"])
+    if analysis["bootstrap_resamples"] >= needed:
+        return []
+    return [CgthermoError(
+        f"config key 'analysis.bootstrap_resamples' ({analysis['bootstrap_resamples']}) leaves "
+        f"fewer than 5 resamples beyond each end of the {analysis['interval']} interval over "
+        f"{units} replicas", f"raise it to at least {needed}")]
 
 
 def imported_problems(config: dict, entry: dict) -> list[CgthermoError]:

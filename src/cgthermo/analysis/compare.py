@@ -135,6 +135,12 @@ def msm_undefined(ref: dict, settings: dict) -> str:
     return ""
 
 
+def interval_units(ref_point: np.ndarray, n_cg: int) -> int:
+    """The units an interval rests on: the fewer of the all-atom replicas resampled (those
+    in the point value) and the CG replicas."""
+    return int(min(np.count_nonzero(ref_point), n_cg))
+
+
 def metrics_with_intervals(ref_units, cg_units, ref: dict, md_grid, settings: dict,
                            m_ref: np.ndarray, m_cg: np.ndarray,
                            ref_point: np.ndarray | None = None) -> tuple[dict, dict, np.ndarray]:
@@ -158,12 +164,14 @@ def metrics_with_intervals(ref_units, cg_units, ref: dict, md_grid, settings: di
         rows[:, [i for i, name in enumerate(bootstrap.METRICS)
                  if name not in bootstrap.MODEL_ONLY]] = np.nan
     point = dict(zip(bootstrap.METRICS, bootstrap.as_row(values, why), strict=True))
+    method = settings.get("interval", "percentile")
+    units = interval_units(ref_point, cg_units.n_units)
     result = {}
     for index, name in enumerate(bootstrap.METRICS):
         result[name] = point[name]
         if name not in bootstrap.INTERVAL_METRICS:
             continue
-        low, high, defined = bootstrap.percentile_interval(rows[:, index])
+        low, high, defined = bootstrap.interval(rows[:, index], units, method)
         if not np.isfinite(point[name]):
             low = high = float("nan")
         elif not np.isfinite(low):
@@ -334,6 +342,9 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
         **counts,
         "burnin_fraction": burnin_fraction,
         "bootstrap_resamples": int(len(rows)),
+        "interval": settings.get("interval", "percentile"),
+        "interval_units": interval_units(np.ones(len(ref["unit_pair_sums"])),
+                                         counts["n_replicas_cg"]),
         **values,
         **reference_floor(ref),
         **floor,

@@ -42,14 +42,16 @@ def read_resamples(path) -> pd.DataFrame:
 
 
 def paired_difference(model: pd.DataFrame, baseline: pd.DataFrame, point_model: float,
-                      point_baseline: float, metric: str) -> dict:
-    """model − baseline on the same resamples: point value, 95 % interval and verdict."""
+                      point_baseline: float, metric: str, units: int = 0,
+                      method: str = "percentile") -> dict:  # fmt: skip
+    """model − baseline on the same resamples: point value, 95 % interval (`method` over
+    `units`, bootstrap.interval) and verdict."""
     if len(model) != len(baseline):
         raise CgthermoError(f"the models were resampled {len(model)} and {len(baseline)} times",
                             "rerun their analysis with one analysis.bootstrap_resamples")
     point = float(point_model) - float(point_baseline)
-    low, high, _ = bootstrap.percentile_interval(model[metric].to_numpy()
-                                                 - baseline[metric].to_numpy())
+    low, high, _ = bootstrap.interval(model[metric].to_numpy() - baseline[metric].to_numpy(),
+                                      units, method)  # fmt: skip
     if not np.isfinite(point):
         low = high = float("nan")
     key = f"{metric}_vs_{BASELINE}"
@@ -74,12 +76,23 @@ def add_paired_verdicts(table: pd.DataFrame, resamples: dict) -> pd.DataFrame:
         values = {}
         if row.model != BASELINE and len(base):
             base_row = base.iloc[0]
+            units, method = interval_of(row, base_row)
             for metric in headline_columns(resamples[(row.protein, row.model)]):
                 values.update(paired_difference(
                     resamples[(row.protein, row.model)], resamples[(row.protein, BASELINE)],
-                    _number(row.get(metric)), _number(base_row.get(metric)), metric))
+                    _number(row.get(metric)), _number(base_row.get(metric)), metric, units,
+                    method))
         extra.append(values)
     return pd.concat([table.reset_index(drop=True), pd.DataFrame(extra)], axis=1)
+
+
+def interval_of(row, base_row) -> tuple[int, str]:
+    """(units, method) of a paired difference's interval: the fewer units of the two rows,
+    and their interval method (metrics.json's `interval_units` and `interval`)."""
+    units = [_number(r.get("interval_units")) for r in (row, base_row)]
+    units = int(min(units)) if all(np.isfinite(units)) else 0
+    method = row.get("interval")
+    return units, method if isinstance(method, str) else "percentile"
 
 
 def _number(value) -> float:
