@@ -42,8 +42,9 @@ def reference_files(tmp_path_factory):
 
 
 def cg_run(folder, top, exploded=None):
+    # frames as far apart as the all-atom ones: the CG relaxation then spans several MSM lags
     synthetic.write_cg_run(folder, top, REPLICAS, FRAMES, seed=21, shift=0.1,
-                           exploded=exploded)  # fmt: skip
+                           exploded=exploded, frame_fs=100.0)  # fmt: skip
     (folder / "run.json").write_text(json.dumps(RUN))
     return folder
 

@@ -31,7 +31,7 @@ def reference(rng, units=8, frames=6000, switch=0.004) -> dict:
             "unit_pair_sums": np.zeros((units, 3))}
 
 
-def cg_pieces(rng, units=16, frames=3000, switch=0.015) -> list[np.ndarray]:
+def cg_pieces(rng, units=16, frames=6000, switch=0.005) -> list[np.ndarray]:
     """CG frames in TICA space near the centre of their state."""
     return [CENTRES[two_state_chain(rng, frames, switch)] + 0.1 * rng.standard_normal((frames, 2))
             for _ in range(units)]
@@ -45,9 +45,10 @@ def test_dynamical_acceleration_is_the_ratio_of_relaxation_times():
     ref, pieces = reference(rng), cg_pieces(rng)
     m_ref = bootstrap.multiplicities(rng, 200, 8)
     m_cg = bootstrap.multiplicities(rng, 200, 16)
-    values, rows = speedup.dynamical_acceleration(ref, pieces, list(range(16)), 16, CG_FRAME_FS,
-                                                  m_ref, m_cg)
-    truth = relaxation_ps(0.004, AA_FRAME_FS) / relaxation_ps(0.015, CG_FRAME_FS)
+    values, rows, why = speedup.dynamical_acceleration(ref, pieces, list(range(16)), 16,
+                                                       CG_FRAME_FS, m_ref, m_cg)  # fmt: skip
+    truth = relaxation_ps(0.004, AA_FRAME_FS) / relaxation_ps(0.005, CG_FRAME_FS)
+    assert not why
     assert values["msm_lag_cg_frames"] == 18 and values["msm_lag_ps"] == pytest.approx(3.6)
     assert values["slowest_timescale_aa_ps"] == pytest.approx(relaxation_ps(0.004, AA_FRAME_FS),
                                                               rel=0.15)
@@ -95,6 +96,24 @@ def test_replica_exchange_has_no_dynamical_speedup(tmp_path):
     assert values["throughput_ratio"] == pytest.approx(0.75)
     assert np.isnan(values["dynamical_acceleration"]) and not rows
     assert "replica exchange has no dynamics" in why["dynamical_acceleration"]
+
+
+def test_a_timescale_within_three_lag_times_is_no_number():
+    """A CG chain relaxing in 6.6 ps (1.8 lag times of 3.6 ps): its timescale, the dynamical
+    and the effective acceleration are null with the reason, the all-atom one (22 ps) stays."""
+    rng = np.random.default_rng(8)
+    ref, pieces = reference(rng), cg_pieces(rng, switch=0.015)
+    m_ref, m_cg = bootstrap.multiplicities(rng, 50, 8), bootstrap.multiplicities(rng, 50, 16)
+    run = {"sampler": "langevin", "ns_per_day_per_core": 1200.0}
+    values, why, rows = speedup.speedup_metrics(ref, pieces, list(range(16)), 16, CG_FRAME_FS,
+                                                run, 400.0, m_ref, m_cg)  # fmt: skip
+    assert relaxation_ps(0.015, CG_FRAME_FS) < speedup.RESOLVED_LAGS * 3.6
+    for name in ("slowest_timescale_cg_ps", "dynamical_acceleration", "effective_acceleration"):
+        assert np.isnan(values[name]) and np.isnan(values[f"{name}_ci_low"])
+        assert "CG slowest implied timescale" in why[name] and "within 3 lag times" in why[name]
+    assert values["slowest_timescale_aa_ps"] == pytest.approx(relaxation_ps(0.004, AA_FRAME_FS),
+                                                              rel=0.15)
+    assert values["throughput_ratio"] == pytest.approx(3.0)
 
 
 def test_data_without_any_transition_give_no_timescale():

@@ -93,12 +93,12 @@ def write_dataset(path, protein: str, sequence: str, replicas: int, frames: int,
 
 
 def write_cg_run(folder, topology, replicas: int, frames: int, seed: int, shift: float = 0.0,
-                 exploded=None):  # fmt: skip
+                 exploded=None, frame_fs: float = 10.0):  # fmt: skip
     """traj.xtc, frames.csv and run.json as cg_sim writes them (replica-major).
 
     `exploded`: {replica: frames it kept}. Such a replica stops after that many frames, and
     every one it kept is flagged, as cg_sim does; with 0 it has no row at all. The frames
-    the other replicas draw do not depend on it.
+    the other replicas draw do not depend on it. `frame_fs`: the time between saved frames.
     """
     import json
 
@@ -117,7 +117,7 @@ def write_cg_run(folder, topology, replicas: int, frames: int, seed: int, shift:
         "replica": np.concatenate([np.full(kept[r], r) for r in range(replicas)]),
         "frame": np.concatenate([np.arange(kept[r]) for r in range(replicas)]),
         "step": np.concatenate([np.arange(kept[r]) * 10 for r in range(replicas)]),
-        "time_fs": np.concatenate([np.arange(kept[r]) * 10.0 for r in range(replicas)]),
+        "time_fs": np.concatenate([np.arange(kept[r]) * frame_fs for r in range(replicas)]),
         "exploded": np.concatenate([np.full(kept[r], r in (exploded or {}))
                                     for r in range(replicas)]),
     }).to_csv(folder / "frames.csv", index=False)  # fmt: skip

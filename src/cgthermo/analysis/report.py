@@ -266,7 +266,9 @@ def speedup_section(table: pd.DataFrame) -> str:
              "explicit solvent). Dynamical acceleration: the slowest implied timescale of the "
              "all-atom MSM over that of an MSM of the CG run on the same microstates and lag "
              "in time, with its 95 % bootstrap interval; undefined under replica exchange, "
-             "which has no dynamics. Their product is the effective acceleration.</p>",
+             "which has no dynamics, and wherever either timescale lies within three lag "
+             "times, where the MSM does not resolve it (the reason is in the warnings above "
+             "and in summary.csv). Their product is the effective acceleration.</p>",
              "<table><tr><th>protein</th><th>model</th>"
              + "".join(f"<th>{html.escape(words)}</th>" for _, words in SPEEDUP) + "</tr>"]
     for _, row in table.iterrows():

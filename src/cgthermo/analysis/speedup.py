@@ -102,21 +102,49 @@ def lag_problem(ref: dict, cg_frame_fs: float) -> str:
     return ""
 
 
+# an implied timescale shorter than this many lag times is not resolved by the MSM: its
+# eigenvalue exp(−lag/t) is above 0.72 only beyond it, and at a lag or two the number is set by
+# the lag as much as by the process
+RESOLVED_LAGS = 3.0
+
+
+def unresolved(timescales, lag_ps: float) -> np.ndarray:
+    """The timescales with those below RESOLVED_LAGS lag times (or undefined) as NaN."""
+    t = np.asarray(timescales, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.where(t >= RESOLVED_LAGS * lag_ps, t, np.nan)
+
+
+def unresolved_reason(side: str, point: float, lag_ps: float) -> str:
+    return (f"the {side} slowest implied timescale ({point:.3g} ps) is within "
+            f"{RESOLVED_LAGS:g} lag times ({lag_ps:.3g} ps): the MSM does not resolve it")
+
+
 def dynamical_acceleration(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int,
-                           cg_frame_fs: float, m_ref, m_cg) -> tuple[dict, dict]:
-    """(timescales and their ratio with intervals, resampled values)."""
+                           cg_frame_fs: float, m_ref, m_cg) -> tuple[dict, dict, dict]:
+    """(timescales and their ratio with intervals, resampled values, reasons for the
+    unresolved): a timescale within RESOLVED_LAGS lag times, on the point value or on a
+    resample, is no number, and neither is a ratio built on it."""
     aa_lag, aa_frame_ps = int(ref["msm_lag"]), float(ref["frame_fs"]) / FS_PER_PS
     cg_lag, cg_frame_ps = lag_in_cg_frames(ref, cg_frame_fs), cg_frame_fs / FS_PER_PS
     aa_dtrajs, aa_units = reference_dtrajs(ref)
     aa_grouped = by_unit(aa_dtrajs, aa_units, len(ref["unit_pair_sums"]))
     cg_grouped = by_unit(assign_states(cg_tic_pieces, ref["cluster_centres"]), cg_units,
                          n_cg_units)
-    point_aa = resampled_timescales(aa_grouped, np.ones(len(aa_grouped)), aa_lag, aa_frame_ps)[0]
-    point_cg = resampled_timescales(cg_grouped, np.ones(n_cg_units), cg_lag, cg_frame_ps)[0]
-    rows = {"slowest_timescale_aa_ps": resampled_timescales(aa_grouped, m_ref, aa_lag,
-                                                            aa_frame_ps),
-            "slowest_timescale_cg_ps": resampled_timescales(cg_grouped, m_cg, cg_lag,
-                                                            cg_frame_ps)}
+    lag_ps = aa_lag * aa_frame_ps
+    raw_aa = resampled_timescales(aa_grouped, np.ones(len(aa_grouped)), aa_lag, aa_frame_ps)[0]
+    raw_cg = resampled_timescales(cg_grouped, np.ones(n_cg_units), cg_lag, cg_frame_ps)[0]
+    why = {}
+    for side, name, raw in (("all-atom", "slowest_timescale_aa_ps", raw_aa),
+                            ("CG", "slowest_timescale_cg_ps", raw_cg)):  # fmt: skip
+        if np.isfinite(raw) and not np.isfinite(unresolved(raw, lag_ps)):
+            for key in (name, "dynamical_acceleration", "effective_acceleration"):
+                why.setdefault(key, unresolved_reason(side, raw, lag_ps))
+    point_aa, point_cg = float(unresolved(raw_aa, lag_ps)), float(unresolved(raw_cg, lag_ps))
+    rows = {"slowest_timescale_aa_ps": unresolved(resampled_timescales(aa_grouped, m_ref, aa_lag,
+                                                                       aa_frame_ps), lag_ps),
+            "slowest_timescale_cg_ps": unresolved(resampled_timescales(cg_grouped, m_cg, cg_lag,
+                                                                       cg_frame_ps), lag_ps)}
     rows["dynamical_acceleration"] = (rows["slowest_timescale_aa_ps"]
                                       / rows["slowest_timescale_cg_ps"])
     points = {"slowest_timescale_aa_ps": point_aa, "slowest_timescale_cg_ps": point_cg,
@@ -125,7 +153,7 @@ def dynamical_acceleration(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int,
               "msm_lag_cg_ps": cg_lag * cg_frame_ps}
     for name, point in points.items():
         values.update(with_interval(name, point, rows[name]))
-    return values, rows
+    return values, rows, why
 
 
 def with_interval(name: str, point: float, resamples: np.ndarray) -> dict:
@@ -184,9 +212,10 @@ def speedup_metrics(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int, cg_fram
         values.update({k: float("nan") for name in names
                        for k in (name, f"{name}_ci_low", f"{name}_ci_high")})
         return values, why, {}
-    dynamics, rows = dynamical_acceleration(ref, cg_tic_pieces, cg_units, n_cg_units,
-                                            cg_frame_fs, m_ref, m_cg)
+    dynamics, rows, unresolved_why = dynamical_acceleration(ref, cg_tic_pieces, cg_units,
+                                                            n_cg_units, cg_frame_fs, m_ref, m_cg)
     values.update(dynamics)
+    why.update(unresolved_why)
     ratio = values["throughput_ratio"]
     rows["effective_acceleration"] = rows["dynamical_acceleration"] * ratio
     values.update(with_interval("effective_acceleration",
