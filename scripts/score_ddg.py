@@ -4,7 +4,8 @@
 
 The table is in the layout of the BioEmu benchmarks' folding free energies
 (`system_info.csv` of the `bioemu-benchmarks` package: name, name_wt, mutant, dg_exp,
-ddg_exp, …, sequence); predictions are matched to its mutants by sequence. Prints ΔΔG MAE,
+ddg_exp, …, sequence); predictions are matched to its mutants by sequence, or by the same
+substitutions against an overlapping wild type (cgthermo.predict.experiment). Prints ΔΔG MAE,
 Pearson and Spearman correlations and the fraction of mutants with the measured sign, each
 with its 95 % interval over resampled mutants (cgthermo.predict.experiment). For scale:
 the BioEmu model reports a ΔΔG MAE of 0.74 kcal/mol and a Pearson correlation of 0.61 on its
@@ -24,7 +25,8 @@ def main(argv=None) -> None:
     parser.add_argument("table")
     parser.add_argument("--resamples", type=int, default=1000)
     args = parser.parse_args(argv)
-    pairs = matched(pd.read_csv(args.predictions), read_table(args.table))
+    table, wild_types = read_table(args.table)
+    pairs = matched(pd.read_csv(args.predictions), table, wild_types)
     print(pairs.to_string(index=False))
     result = score_with_intervals(pairs, args.resamples)
     print(f"\n{result['n_mutants']} mutants")

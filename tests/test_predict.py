@@ -447,7 +447,7 @@ def test_predicted_ddg_is_scored_against_a_table_in_the_benchmarks_layout(tmp_pa
         + [{"prediction": "wt", "sequence": wt, "ddG_fold_kcal": 0.0},
            {"prediction": "other", "sequence": "YYDPETGTWY", "ddG_fold_kcal": 1.0}])  # fmt: skip
     predictions.to_csv(tmp_path / "predictions.csv", index=False)
-    pairs = experiment.matched(predictions, experiment.read_table(tmp_path / "system_info.csv"))
+    pairs = experiment.matched(predictions, *experiment.read_table(tmp_path / "system_info.csv"))
     assert sorted(pairs["prediction"]) == ["P6H", "Q30N", "S2N"]
     result = experiment.score_with_intervals(pairs, resamples=300)
     assert result["n_mutants"] == 3
@@ -468,3 +468,42 @@ def test_predicted_ddg_is_scored_against_a_table_in_the_benchmarks_layout(tmp_pa
     with pytest.raises(CgthermoError, match="lacks column"):
         pd.DataFrame({"name": ["x"]}).to_csv(tmp_path / "bad.csv", index=False)
         experiment.read_table(tmp_path / "bad.csv")
+
+
+def test_a_mutant_of_a_shorter_parent_is_matched_by_its_substitution(tmp_path):
+    """The paper's 34-residue WW domain inside the table's 36-residue construct (two tag
+    residues in front): the prediction P4H of the parent is the table's P6H, Q28N its Q30N;
+    a substitution at another residue, one outside the overlap and a parent that is no part
+    of the wild type match nothing."""
+    import pandas as pd
+
+    from cgthermo.predict import experiment
+
+    ww = "KLPPGWEKRMSRSSGRVYYFNHITNASQWERPSG"
+    wt = "GS" + ww
+
+    def mutate(seq, k, r):
+        return seq[:k] + r + seq[k + 1:]
+
+    rows = [{"name": "WT", "name_wt": "WT", "mutant": False, "ddg_exp": 0.0, "sequence": wt},
+            {"name": "WT__P6H", "name_wt": "WT", "mutant": True, "ddg_exp": 0.42,
+             "sequence": mutate(wt, 5, "H")},
+            {"name": "WT__Q30N", "name_wt": "WT", "mutant": True, "ddg_exp": 1.69,
+             "sequence": mutate(wt, 29, "N")},
+            {"name": "WT__S2N", "name_wt": "WT", "mutant": True, "ddg_exp": 0.12,
+             "sequence": mutate(wt, 1, "N")}]  # fmt: skip
+    pd.DataFrame(rows).to_csv(tmp_path / "system_info.csv", index=False)
+    predictions = pd.DataFrame([
+        {"prediction": "ww_p4h", "sequence": mutate(ww, 3, "H"), "parent_sequence": ww,
+         "ddG_fold_kcal": 0.8},
+        {"prediction": "ww_q28n", "sequence": mutate(ww, 27, "N"), "parent_sequence": ww,
+         "ddG_fold_kcal": 1.1},
+        {"prediction": "ww_p3h", "sequence": mutate(ww, 2, "H"), "parent_sequence": ww,
+         "ddG_fold_kcal": 0.5},
+        {"prediction": "cln_e5d", "sequence": "YYDPDTGTWY", "parent_sequence": "YYDPETGTWY",
+         "ddG_fold_kcal": 0.3}])  # fmt: skip
+    table, wild_types = experiment.read_table(tmp_path / "system_info.csv")
+    pairs = experiment.matched(predictions, table, wild_types)
+    assert sorted(zip(pairs["prediction"], pairs["name"])) == [("ww_p4h", "WT__P6H"),
+                                                               ("ww_q28n", "WT__Q30N")]
+    assert list(pairs.sort_values("prediction")["ddg_exp"]) == [0.42, 1.69]

@@ -2,7 +2,11 @@
 of experiments in the layout of the BioEmu benchmarks' folding free energies
 (`system_info.csv`: name, name_wt, mutant, dg_exp, ddg_exp, …, sequence).
 
-Entries are matched by sequence to the table's mutants. Both sides use one convention:
+Entries are matched to the table's mutants by sequence, or by mutation: a prediction whose
+sequence differs from its parent's by the substitutions that make a table mutant from its
+wild type, where the parent's sequence and the wild type's overlap (one may carry extra
+residues at its ends, as the experiments' constructs often carry tags). Both sides use one
+convention:
 ΔΔG = ΔG_mutant − ΔG_wild type with ΔG = G_folded − G_unfolded, so positive means the
 mutation destabilises the fold. Every score carries a 95 % percentile interval from
 resampling the matched mutants. The table is the user's (or the installed package's); none
@@ -18,7 +22,8 @@ SCORES = ("ddg_mae_kcal", "pearson", "spearman", "sign_agreement")
 
 
 def read_table(path):
-    """The mutant rows of the experiments' table (refused without the columns scoring needs)."""
+    """(the mutant rows of the experiments' table, {wild type name: its sequence}); refused
+    without the columns scoring needs."""
     import pandas as pd
 
     table = pd.read_csv(path)
@@ -28,18 +33,68 @@ def read_table(path):
                             "give a table in the layout of the BioEmu benchmarks' "
                             "system_info.csv (name, name_wt, mutant, dg_exp, ddg_exp, sequence)")
     mutant = table["mutant"].astype(str).str.lower().isin(["true", "1"])
-    return table[mutant].reset_index(drop=True)
+    wild_types = dict(zip(table.loc[~mutant, "name"], table.loc[~mutant, "sequence"], strict=True))
+    return table[mutant].reset_index(drop=True), wild_types
 
 
-def matched(predictions, table):
-    """(prediction, experiment name, predicted ΔΔG, measured ΔΔG) of every prediction whose
-    sequence is a mutant of the table and whose ΔΔG is defined."""
+def substitutions(parent: str, mutant: str) -> set:
+    """(position, residue) of every site where two sequences of one length differ."""
+    return {(k, b) for k, (a, b) in enumerate(zip(parent, mutant, strict=True)) if a != b}
+
+
+def offset_of(shorter: str, longer: str) -> int | None:
+    """Where `shorter` sits inside `longer` (None: nowhere, or in more than one place)."""
+    first = longer.find(shorter)
+    if first < 0 or longer.find(shorter, first + 1) >= 0:
+        return None
+    return first
+
+
+def same_mutation(parent: str, mutant: str, wild_type: str, table_mutant: str) -> bool:
+    """The prediction (parent → mutant) makes the table's substitutions (wild type → table
+    mutant) at the same residues of the overlapping sequences."""
+    if len(parent) != len(mutant) or len(wild_type) != len(table_mutant) or parent == mutant:
+        return False
+    if len(parent) <= len(wild_type):
+        shift = offset_of(parent, wild_type)
+        ours = substitutions(parent, mutant)
+        theirs = {(k - (shift or 0), r) for k, r in substitutions(wild_type, table_mutant)}
+    else:
+        shift = offset_of(wild_type, parent)
+        ours = {(k - (shift or 0), r) for k, r in substitutions(parent, mutant)}
+        theirs = substitutions(wild_type, table_mutant)
+    return shift is not None and ours == theirs
+
+
+def mutation_matches(predictions, table, wild_types: dict) -> list[tuple[int, int]]:
+    """(prediction row, table row) pairs matched by mutation (`wild_types`: name → sequence)."""
+    pairs = []
+    for i, pred in predictions.iterrows():
+        parent = pred.get("parent_sequence")
+        if not isinstance(parent, str) or not parent:
+            continue
+        for j, row in table.iterrows():
+            wild = wild_types.get(row.get("name_wt"))
+            if wild and same_mutation(parent, pred["sequence"], wild, row["sequence"]):
+                pairs.append((i, j))
+    return pairs
+
+
+def matched(predictions, table, wild_types: dict | None = None):
+    """(prediction, experiment name, predicted ΔΔG, measured ΔΔG) of every prediction that is
+    a mutant of the table, by sequence or by mutation, and whose ΔΔG is defined."""
     import pandas as pd
 
     if "sequence" not in predictions.columns or "ddG_fold_kcal" not in predictions.columns:
         raise CgthermoError("the predictions table has no sequence or ddG_fold_kcal column",
                             "give the predictions.csv of a run with parents of the same length")
-    pairs = predictions.merge(table, on="sequence", how="inner")
+    by_sequence = predictions.merge(table, on="sequence", how="inner")
+    by_mutation = [pd.concat([predictions.loc[i], table.loc[j].drop("sequence")])
+                   for i, j in mutation_matches(predictions, table, wild_types or {})]  # fmt: skip
+    pairs = pd.concat([by_sequence, pd.DataFrame(by_mutation)], ignore_index=True)
+    if pairs.empty:
+        return pd.DataFrame(columns=["prediction", "name", "ddG_fold_kcal", "ddg_exp"])
+    pairs = pairs.drop_duplicates(subset=["prediction", "name"])
     pairs = pairs[pd.notna(pairs["ddG_fold_kcal"]) & pd.notna(pairs["ddg_exp"])]
     return pairs[["prediction", "name", "ddG_fold_kcal", "ddg_exp"]].reset_index(drop=True)
 

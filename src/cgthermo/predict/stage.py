@@ -26,7 +26,7 @@ def predict_sim(job) -> None:
 def predict_analysis(job) -> None:
     from ..residues import sequence_text
     from .analysis import analyse_prediction, write_prediction
-    from .entries import resolve, untrained_residues
+    from .entries import protein_resnames, resolve, untrained_residues
 
     prediction = resolve(job.config, job.wildcards.prediction)
     untrained = untrained_residues(job.config, prediction)
@@ -45,6 +45,8 @@ def predict_analysis(job) -> None:
         slots=rungs(job.config["cgsim"]), run_json=job.input.run)  # fmt: skip
     result.update(model=prediction.model, starts=prediction.starts,
                   sequence=sequence_text(prediction.resnames),
+                  parent_sequence=(sequence_text(protein_resnames(job.config, prediction.parent))
+                                   if prediction.parent else ""),
                   untrained_residues=" ".join(untrained))
     write_prediction(result, figure, job.output.metrics, job.output.figure)
     log.info("prediction %s: %s", prediction.name, result)
