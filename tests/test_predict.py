@@ -504,6 +504,6 @@ def test_a_mutant_of_a_shorter_parent_is_matched_by_its_substitution(tmp_path):
          "ddG_fold_kcal": 0.3}])  # fmt: skip
     table, wild_types = experiment.read_table(tmp_path / "system_info.csv")
     pairs = experiment.matched(predictions, table, wild_types)
-    assert sorted(zip(pairs["prediction"], pairs["name"])) == [("ww_p4h", "WT__P6H"),
+    assert sorted(zip(pairs["prediction"], pairs["name"], strict=True)) == [("ww_p4h", "WT__P6H"),
                                                                ("ww_q28n", "WT__Q30N")]
     assert list(pairs.sort_values("prediction")["ddg_exp"]) == [0.42, 1.69]
