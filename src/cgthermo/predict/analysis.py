@@ -160,7 +160,9 @@ def ddg(metrics: dict, table, parent: dict) -> dict:
             f"{parent['resamples']} has {len(parent_rows)} resamples, the prediction {len(rows)}",
             "rerun the parent's analysis with the current analysis.bootstrap_resamples")
     ours, theirs = metrics.get(key), parent_metrics_.get(key)
-    out = {"dG_fold_cg_kcal": ours, "parent_cg_dG_fold_kcal": theirs}
+    # both ΔG count "folded" against the parent's structure: its native, else its medoid
+    out = {"dG_fold_cg_kcal": ours, "parent_cg_dG_fold_kcal": theirs,
+           "ddG_folded_structure": parent_metrics_.get("reference_structure")}
     if ours is None or theirs is None:
         out.update(ddG_fold_kcal=None, ddG_fold_kcal_ci_low=None, ddG_fold_kcal_ci_high=None,
                    ddG_fold_verdict="not resolved")  # fmt: skip
