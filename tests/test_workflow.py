@@ -266,6 +266,41 @@ def test_tensornet_trains_and_simulates_through_the_test_config(test_config_run,
     assert np.isfinite(test["full_model"]["rmse"])
 
 
+def test_a_converged_reference_is_scored_in_the_summary_and_the_report(test_config_run,
+                                                                       repo_root, tmp_path):
+    """A protein's converged_reference (here an artifact thinned from the run's own
+    reference) reruns its models' analysis, summary and report only, and every model carries
+    the converged_ metrics with the paired verdicts and a report section."""
+    import json
+    import shutil
+
+    from slurm.snakemake_plan import dry_run, run_snakemake
+
+    from cgthermo.analysis import converged
+
+    for folder in ("results", "logs"):  # the benchmark files count as outputs too
+        shutil.copytree(test_config_run / folder, tmp_path / folder)
+    full = converged.read(tmp_path / "results/cln/analysis/reference.npz")
+    converged.write_artifact(converged.thin(full, 2, "YYDPETGTWY", "test"),
+                             tmp_path / "cln_converged.npz")  # fmt: skip
+    config = yaml.safe_load((repo_root / "config/test.yaml").read_text())
+    config["proteins"][0]["converged_reference"] = str(tmp_path / "cln_converged.npz")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    rerun = {job.rule for job in dry_run(tmp_path / "config.yaml", "results", cwd=tmp_path)}
+    assert rerun == {"analysis", "summary", "report"}, sorted(rerun)
+    run_snakemake(["--workflow-profile", repo_root / "profiles/default", "--cores", 2,
+                   "--configfile", tmp_path / "config.yaml"], cwd=tmp_path)
+    metrics = json.loads((tmp_path / "results/cln/analysis/specific/metrics.json").read_text())
+    assert metrics["converged_n_replicas_aa"] == 2
+    assert metrics["converged_folded_fraction_aa"] is not None
+    summary = pd.read_csv(tmp_path / "results/summary.csv")
+    cln = summary[(summary.protein == "cln") & (summary.model == "specific")].iloc[0]
+    assert cln["converged_js_divergence_verdict"] in ("better", "worse", "not resolved")
+    assert summary[summary.protein == "pep"]["converged_fes_mae_weighted_kcal"].isna().all()
+    page = (tmp_path / "results/report.html").read_text()
+    assert "Verdicts against the converged all-atom reference" in page
+
+
 def job_requests(printed: str) -> list[tuple[str, int]]:
     """(benchmark file, mem_mb asked) of every job Snakemake printed."""
     jobs, benchmark = [], None
