@@ -130,6 +130,29 @@ def test_angle_boltzmann_inversion_recovers_k_and_theta0():
     assert raw.x[np.argmin(raw.value)] < corrected.x[np.argmin(corrected.value)] - np.radians(3)
 
 
+def test_residual_angle_fit_counts_the_bend_once():
+    """Bends drawn from an angle term k (θ − θ0)² plus the repulsion B / d₁₃⁶ between the
+    outer beads (3.8 Å bonds): the residual fit, given that repulsion, recovers k and θ0;
+    the plain Boltzmann inversion folds the repulsion into the angle term (a stiffer,
+    wider-opened well), so that prior would count the repulsion twice."""
+    from cgthermo.prior.fitting import across_the_bend
+
+    k, theta0, b = 3.0, np.radians(100.0), 4 * 3000.0  # B = 4 ε σ⁶, ε = 3000 kcal/mol
+    rng = np.random.default_rng(12)
+    density = lambda x: np.sin(x) * np.exp(  # noqa: E731
+        -(k * (x - theta0) ** 2 + across_the_bend(x, b, 3.8)) / KT)
+    theta = sample(density, 0.05, np.pi, 400_000, rng)
+    hist = Histograms.from_settings(SETTINGS)
+    hist.add(["ALA", "GLY", "ALA"], bent_chains(theta, rng), TEMPERATURE)
+    residual = fit_angle(hist, KT, (b, 3.8))
+    assert abs(residual.params["k0"] - k) / k < 0.05
+    assert abs(np.degrees(residual.params["theta0"]) - 100.0) < 1.0
+    whole = fit_angle(hist, KT)
+    assert np.degrees(whole.params["theta0"]) > 100.0 + 1.0
+    # at a 90° bend the repulsion is worth more than the fitted constants' error
+    assert across_the_bend(np.radians(90.0), b, 3.8) > 0.3
+
+
 def test_written_angle_term_is_torchmds_energy(tmp_path):
     """theta0 goes into the YAML in degrees: torchmd's energy is k0 (θ − θ0)² of our θ."""
     from helpers.cgsim_toy import write_prior

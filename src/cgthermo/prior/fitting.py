@@ -221,7 +221,12 @@ def fit_prior(hist: Histograms, settings: dict) -> Prior:
         dihedral_types = fit_dihedral_types(
             hist, kT, settings["dihedral_terms"], settings["min_pair_samples"]
         )
-    angle = fit_angle(hist, kT) if settings.get("angles") else None
+    angle = None
+    if settings.get("angles"):
+        bend_repulsion = None
+        if settings.get("angle_fit", "boltzmann") == "residual":
+            bend_repulsion = (mean_repulsion_b(epsilon), pooled_bond.params["req"])
+        angle = fit_angle(hist, kT, bend_repulsion)
     atomtypes = sorted({t for pair in hist.bonds for t in pair})
     return Prior(
         hist.temperature,
@@ -365,11 +370,28 @@ def fit_dihedral_types(hist: Histograms, kT: float, multiplicities, min_samples:
     return fits
 
 
-def fit_angle(hist: Histograms, kT: float) -> Fit:
-    """One harmonic bend-angle term for all triplets (θ in radians)."""
+def mean_repulsion_b(epsilon: dict) -> float:
+    """B = 4 ε σ⁶ of the repulsion between two beads of the mean fitted ε."""
+    return float(4.0 * np.mean(list(epsilon.values())) * SIGMA**6)
+
+
+def across_the_bend(theta, b: float, bond: float) -> np.ndarray:
+    """The repulsion between a bend's two outer beads, B / d₁₃⁶, at bond length `bond`:
+    d₁₃ = 2 b sin(θ/2)."""
+    return b * (2.0 * bond * np.sin(np.asarray(theta) / 2.0)) ** -6.0
+
+
+def fit_angle(hist: Histograms, kT: float, bend_repulsion: tuple | None = None) -> Fit:
+    """One harmonic bend-angle term for all triplets (θ in radians). With `bend_repulsion`
+    (B, bond length) it is fitted to what the repulsion between the bend's outer beads
+    leaves of the bend free energy, so the two terms together give the bend statistics
+    once (prior.angle_fit: residual); without it, to the whole bend free energy."""
     if hist.angles is None or hist.angles.sum() == 0:
         raise CgthermoError("no Cα bend angles to fit", "use proteins of at least 3 residues")
     fe = bend_free_energy(hist.angles, hist.angle_edges, kT)
+    if bend_repulsion is not None:
+        fe = FreeEnergy(fe.x, fe.value - across_the_bend(fe.x, *bend_repulsion), fe.weight,
+                        fe.samples)  # fmt: skip
     result = fit_harmonic(fe)
     if result is None:
         raise CgthermoError(
