@@ -112,3 +112,30 @@ rule meanforce:
         held_out=ANALYSIS.held_out,
     script:
         "../scripts/meanforce.py"
+
+
+rule backmap:
+    input:
+        reference=rules.analysis_reference.output.npz,
+        topology=paths.cg_topology(RESULTS, "{protein}"),
+        traj=paths.cg_run(RESULTS, "{protein}", "{model}", "traj.xtc"),
+        frames=paths.cg_run(RESULTS, "{protein}", "{model}", "frames.csv"),
+        run=paths.cg_run(RESULTS, "{protein}", "{model}", "run.json"),
+    output:
+        pdb=paths.model_analysis(RESULTS, "{protein}", "{model}", "backmapped.pdb"),
+        json=paths.model_analysis(RESULTS, "{protein}", "{model}", "backmapped.json"),
+    log:
+        "logs/backmap/{protein}.{model}.log",
+    benchmark:
+        "logs/benchmarks/backmap/{protein}.{model}.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=ANALYSIS.model_mem_mb,
+        runtime=ANALYSIS.model_runtime,
+    params:
+        settings=cgconfig.result_settings(config, "analysis", seeded=False),
+        forcefield=ANALYSIS.forcefield,
+    script:
+        "../scripts/backmap.py"

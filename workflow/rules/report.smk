@@ -34,6 +34,7 @@ rule report:
         unpack(PREDICT.report_inputs),
         summary=rules.summary.output[0],
         figures=ANALYSIS.figure_files,
+        structures=ANALYSIS.structure_files,
     output:
         f"{RESULTS}/report.html",
     log:

@@ -9,27 +9,17 @@ from openmm import app, unit
 from ..errors import CgthermoError
 from ..io import atomic_path
 from . import build, pdbinput, stereo
+from .forcefields import forcefield_files
 from .platform import select_platform
 
 log = logging.getLogger(__name__)
 
-PROTEIN_FORCEFIELD = {"amber14": "amber14-all.xml", "charmm36": "charmm36.xml"}
-WATER_FORCEFIELD = {"amber14": "amber14/{water}.xml", "charmm36": "charmm36/water.xml"}
 EXPLICIT_CUTOFF_NM = 1.0
 MAX_MINIMIZE_ITERATIONS = 5000
 # implicit/obc2.xml stores each atom's radius less this dielectric offset (`or`) and the
 # scaled radius `sr` = scale * or; OpenMM's GBSAOBCForce takes the radius and the scale
 OBC_DIELECTRIC_OFFSET_NM = 0.009
 OBC2_PARAMETERS = ("charge", "or", "sr")
-
-
-def forcefield_files(settings: dict) -> list[str]:
-    files = [PROTEIN_FORCEFIELD[settings["forcefield"]]]
-    if settings["solvent"] == "implicit":
-        files.append(f"implicit/{settings['implicit_model']}.xml")
-    else:
-        files.append(WATER_FORCEFIELD[settings["forcefield"]].format(water=settings["water_model"]))
-    return files
 
 
 def starting_fixer(entry: dict, hetero: str = "drop"):

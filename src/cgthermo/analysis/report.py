@@ -316,8 +316,31 @@ def prediction_section(predictions_csv, figure_paths) -> str:
     return "\n".join(parts)
 
 
+def structures_section(paths) -> str:
+    """Where every model's all-atom models are, and what each frame is."""
+    import json
+
+    if not paths:
+        return ""
+    parts = ["<h2>All-atom models of CG frames</h2>",
+             "<p>Each model's <code>backmapped.pdb</code> (beside its metrics.json) holds "
+             "all-atom models of chosen CG frames: PULCHRA's backbone and side chains on the "
+             "Cα trace, relaxed in the all-atom force field with every Cα restrained. The "
+             "first frame is the one closest to the folded structure.</p><ul>"]
+    for path in paths:
+        record = json.loads(Path(path).read_text())
+        folder = Path(path).parent
+        frames = ", ".join(f"replica {f['replica']} at {f['rmsd_to_folded_A']:.1f} Å"
+                           + ("" if f["passed"] else f" (not kept: {f['problem']})")
+                           for f in record["frames"])  # fmt: skip
+        parts.append(f"<li>{html.escape(folder.parent.parent.name)} — "
+                     f"{html.escape(folder.name)}: {record['models_written']} model(s); "
+                     f"{html.escape(frames)}</li>")
+    return "\n".join(parts + ["</ul>"])
+
+
 def build_report(summary_csv, figure_paths, proteins, models, predictions_csv=None,
-                 prediction_figures=()) -> str:
+                 prediction_figures=(), structures=()) -> str:
     table = pd.read_csv(require_file(summary_csv, "the summary rule"))
     index = index_figures(figure_paths)
     body = [
@@ -333,6 +356,7 @@ def build_report(summary_csv, figure_paths, proteins, models, predictions_csv=No
         "</details>",
     ]
     body += [protein_section(index, p, models) for p in proteins]
+    body.append(structures_section(structures))
     if predictions_csv:
         body.append(prediction_section(predictions_csv, prediction_figures))
     return (
@@ -342,8 +366,8 @@ def build_report(summary_csv, figure_paths, proteins, models, predictions_csv=No
 
 
 def write_report(summary_csv, figure_paths, proteins, models, out_html, predictions_csv=None,
-                 prediction_figures=()) -> None:  # fmt: skip
+                 prediction_figures=(), structures=()) -> None:  # fmt: skip
     page = build_report(summary_csv, figure_paths, proteins, models, predictions_csv,
-                        prediction_figures)
+                        prediction_figures, structures)
     with atomic_path(out_html) as tmp:
         tmp.write_text(page, encoding="utf-8")

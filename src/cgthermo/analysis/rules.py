@@ -7,6 +7,7 @@ from ..resources import input_mb, minutes, position_shapes
 from .features import distance_pairs
 
 PER_MODEL_FIGURES = ("fes", "tica_1d", "rmsd", "meanforce")
+FORCEFIELD_KEYS = ("forcefield", "solvent", "implicit_model", "water_model")
 # measured peaks (benchmarks/RESULTS.md, "scale.py"): 0.4 GB of libraries; 1.3 GB at 80 beads'
 # 3,003 features whatever the frames; the per-frame outputs
 REFERENCE_BASE_MB, REFERENCE_MATRICES, REFERENCE_BYTES_PER_FRAME = 500, 13, 250
@@ -67,6 +68,12 @@ class AnalysisRules:
         float64 (at most analysis.meanforce_max_frames of them)."""
         return int(1.5 * (MODEL_BASE_MB + 500 + 10 * input_mb(input, "dataset")) * attempt)
 
+    def forcefield(self, wildcards) -> dict:
+        """The protein's all-atom force field settings (aa.forcefields.forcefield_files reads
+        them in the job: OpenMM is not imported while the workflow loads)."""
+        aa = cgconfig.aa_settings(self.config, wildcards.protein)
+        return {key: aa[key] for key in FORCEFIELD_KEYS}
+
     def temperature(self, wildcards) -> float:
         return cgconfig.protein(self.config, wildcards.protein)["temperature"]
 
@@ -124,6 +131,11 @@ class AnalysisRules:
             for p in self.proteins
             for m in self.models
         ]
+
+    def structure_files(self, wildcards=None) -> list:
+        """Every model's backmapped.json (its backmapped.pdb beside it)."""
+        return [f"{self.results}/{p}/analysis/{m}/backmapped.json"
+                for p in self.proteins for m in self.models]  # fmt: skip
 
     def figure_files(self, wildcards=None) -> list:
         its = [f"{self.results}/{p}/analysis/msm_its.png" for p in self.proteins]

@@ -73,4 +73,5 @@ def report(job) -> None:
         job.output[0],
         predictions_csv=job.input.get("predictions"),
         prediction_figures=list(job.input.get("prediction_figures", [])),
+        structures=list(job.input.get("structures", [])),
     )

@@ -1,0 +1,1 @@
+"""Structures users look at: all-atom models of CG frames."""
