@@ -507,3 +507,32 @@ def test_a_mutant_of_a_shorter_parent_is_matched_by_its_substitution(tmp_path):
     assert sorted(zip(pairs["prediction"], pairs["name"], strict=True)) == [("ww_p4h", "WT__P6H"),
                                                                ("ww_q28n", "WT__Q30N")]
     assert list(pairs.sort_values("prediction")["ddg_exp"]) == [0.42, 1.69]
+
+
+def replica_counts(fractions, frames=400):
+    fractions = np.asarray(fractions, dtype=float)
+    return np.round(fractions * frames), np.full(len(fractions), float(frames))
+
+
+def test_runs_that_remember_their_starts_get_a_start_dependent_verdict():
+    """16 replicas, half started folded. Forgotten starts: every replica of a run folds
+    alike, the mutant less than the parent, so the folded- and unfolded-start ΔΔG agree.
+    Remembered starts: the unfolded-start replicas never get to fold in either run, so
+    their ΔΔG is 0 while the folded-start ones show the mutation: start-dependent."""
+    from cgthermo.predict.analysis import start_gap
+
+    rng = np.random.default_rng(3)
+    started = np.arange(16) < 8
+    scatter = rng.normal(0, 0.02, 16)
+    forgot = start_gap(replica_counts(0.3 + scatter), replica_counts(0.6 + scatter), started,
+                       340.0, 400, np.random.default_rng(1))  # fmt: skip
+    assert forgot["start_memory_verdict"] == "no memory of the starts resolved"
+    assert forgot["ddG_fold_folded_starts_kcal"] > 0 and forgot["ddG_fold_unfolded_starts_kcal"] > 0
+    remember = start_gap(replica_counts(np.where(started, 0.3, 0.02) + np.abs(scatter)),
+                         replica_counts(np.where(started, 0.8, 0.02) + np.abs(scatter)),
+                         started, 340.0, 400, np.random.default_rng(1))  # fmt: skip
+    assert remember["start_memory_verdict"] == "start-dependent"
+    assert remember["ddG_fold_start_gap_kcal_ci_low"] > 0
+    none_folded = start_gap(replica_counts(np.full(16, 0.3)), replica_counts(np.full(16, 0.6)),
+                            np.zeros(16, bool), 340.0, 100, np.random.default_rng(1))  # fmt: skip
+    assert none_folded["start_memory_verdict"].startswith("undetermined")

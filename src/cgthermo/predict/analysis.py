@@ -111,7 +111,8 @@ def analyse_prediction(name: str, traj, frames_csv, topology_path, starts_h5, se
         result.update(native_metrics(pos, native, topology, settings, temperature_K,
                                      frame_replica, n_replicas, m_cg, figure))  # fmt: skip
     if parent:
-        result.update(parent_metrics(name, traj, frames_csv, topology_path, settings, parent))
+        result.update(parent_metrics(name, traj, frames_csv, topology_path, settings,
+                                     {**parent, "start_positions": starts}))
     return {k: finite_or_none(v) for k, v in result.items()}, figure
 
 
@@ -146,6 +147,92 @@ def parent_metrics(name, traj, frames_csv, topology_path, settings, parent: dict
     out["parent_model"] = parent.get("model")
     if parent.get("metrics"):
         out.update(ddg(metrics, table, parent))
+        if (parent.get("run") or {}).get("traj"):
+            memory = start_memory(traj, frames_csv, topology_path, settings, parent)
+            out.update(memory)
+            if memory["start_memory_verdict"] == "start-dependent":
+                out["ddG_fold_verdict"] = "start-dependent"
+    return out
+
+
+def replica_folded_counts(traj, frames_csv, run_json, topology, settings, folded_structure):
+    """(folded frames, frames) of every replica of a CG run, folded meaning within
+    analysis.folded_rmsd of `folded_structure`; burn-in and exploded replicas left out."""
+    run = read_run_record(run_json)
+    ensemble, counts = inputs.load_cg(traj, frames_csv, topology, settings["cg_burnin_fraction"],
+                                      run.get("trajectory_replicas"))  # fmt: skip
+    n = counts["n_replicas_cg"]
+    folded, frames = np.zeros(n), np.zeros(n)
+    for piece, replica in zip(ensemble.pieces, ensemble.replicas, strict=True):
+        rmsd = structure.rmsd_to(np.asarray(piece), folded_structure, topology)
+        folded[replica] += float((rmsd < float(settings["folded_rmsd"])).sum())
+        frames[replica] += len(rmsd)
+    return folded, frames
+
+
+def group_ddg(pred, par, multiplicity, temperature_K: float) -> np.ndarray:
+    """ΔΔG of the replicas weighted by `multiplicity` (rows: resamples), both runs' replica k
+    drawn together."""
+    m = np.atleast_2d(multiplicity)
+    with np.errstate(invalid="ignore", divide="ignore"):  # an empty group: 0 / 0
+        f_pred, f_par = (m @ pred[0]) / (m @ pred[1]), (m @ par[0]) / (m @ par[1])
+        dg = np.vectorize(lambda f: folding_dg_kcal(f, temperature_K), otypes=[float])
+        return dg(f_pred) - dg(f_par)
+
+
+def start_memory(traj, frames_csv, topology_path, settings: dict, parent: dict) -> dict:
+    """ΔΔG from the replicas that started folded against those that started unfolded (by the
+    parent's folded definition), each with a 95 % interval, and their difference. Where the
+    difference's interval excludes zero the runs still remember their starts, and the ΔΔG
+    verdict is `start-dependent`."""
+    from ..analysis.reference import load_reference_npz
+
+    ref = load_reference_npz(parent["reference"])
+    folded_structure, T = ref["reference_structure"], float(ref["temperature_K"])
+    topology = inputs.load_topology(topology_path)
+    pred = replica_folded_counts(traj, frames_csv, parent.get("run_json"), topology, settings,
+                                 folded_structure)  # fmt: skip
+    run = parent["run"]
+    par = replica_folded_counts(run["traj"], run["frames"], run["run"], topology, settings,
+                                folded_structure)  # fmt: skip
+    if len(pred[0]) != len(par[0]):
+        return {"start_memory_verdict": f"undetermined (the prediction has {len(pred[0])} "
+                                        f"replicas, the parent's run {len(par[0])})"}
+    started_folded = structure.rmsd_to(parent["start_positions"], folded_structure,
+                                       topology) < float(settings["folded_rmsd"])  # fmt: skip
+    rng = np.random.default_rng([int(parent["seed"]), 11])
+    return start_gap(pred, par, started_folded, T, settings["bootstrap_resamples"], rng)
+
+
+def start_gap(pred, par, started_folded, temperature_K: float, resamples: int, rng) -> dict:
+    """ΔΔG of the folded-start and of the unfolded-start replicas (`pred`, `par`: folded
+    frames and frames of each replica of the prediction and the parent), their difference,
+    each with a 95 % interval (each group resampled on its own, replica k of both runs
+    together), and the verdict on the runs' memory of their starts."""
+    n = len(pred[0])
+    out, rows = {}, {}
+    for group, members in (("folded", np.flatnonzero(started_folded)),
+                           ("unfolded", np.flatnonzero(~np.asarray(started_folded)))):  # fmt: skip
+        out[f"n_replicas_{group}_starts"] = int(len(members))
+        point_m = np.zeros(n)
+        point_m[members] = 1.0
+        draws = np.zeros((resamples, n))
+        if len(members):
+            draws[:, members] = bootstrap.multiplicities(rng, resamples, len(members))
+        rows[group] = group_ddg(pred, par, draws, temperature_K)
+        low, high, _ = bootstrap.percentile_interval(rows[group])
+        add_interval(out, f"ddG_fold_{group}_starts_kcal",
+                     (float(group_ddg(pred, par, point_m, temperature_K)[0]), low, high))  # fmt: skip
+    low, high, _ = bootstrap.percentile_interval(rows["folded"] - rows["unfolded"])
+    point = out["ddG_fold_folded_starts_kcal"] - out["ddG_fold_unfolded_starts_kcal"]
+    add_interval(out, "ddG_fold_start_gap_kcal", (point, low, high))
+    if not (np.isfinite(low) and np.isfinite(point)):
+        verdict = "undetermined (a group of starts is empty, or never or always folded)"
+    elif bootstrap.verdict(low, high) != "not resolved":
+        verdict = "start-dependent"
+    else:
+        verdict = "no memory of the starts resolved"
+    out["start_memory_verdict"] = verdict
     return out
 
 

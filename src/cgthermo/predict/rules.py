@@ -79,6 +79,9 @@ class PredictRules:
                                                                model, "metrics.json")
                 found["parent_resamples"] = paths.model_analysis(self.results, prediction.parent,
                                                                  model, "resamples.npz")
+                for key, name in (("parent_traj", "traj.xtc"), ("parent_frames", "frames.csv"),
+                                  ("parent_run", "run.json")):  # fmt: skip
+                    found[key] = paths.cg_run(self.results, prediction.parent, model, name)
         return found
 
     def analysis_seed(self, wildcards) -> int:

@@ -37,6 +37,7 @@ def predict_analysis(job) -> None:
                   "seed": job.params.seed, "model": prediction.model,
                   "metrics": job.input.get("parent_metrics"),
                   "resamples": job.input.get("parent_resamples"),
+                  "run": {key: job.input.get(f"parent_{key}") for key in ("traj", "frames", "run")},
                   "untrained": untrained}  # fmt: skip
     result, figure = analyse_prediction(
         prediction.name, job.input.traj, job.input.frames, job.input.topology, job.input.starts,
