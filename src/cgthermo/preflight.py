@@ -144,14 +144,18 @@ def native_problems(entry: dict, shortest: int) -> list[CgthermoError]:
 
 def converged_problems(entry: dict) -> list[CgthermoError]:
     """An existing converged reference artifact of this protein, bead count and temperature."""
-    from .analysis.converged import artifact_problem, read
+    import numpy as np
+
+    from .analysis.converged import artifact_problem
 
     path = Path(entry["converged_reference"])
     if not path.is_file():
         return [CgthermoError(f"{path} does not exist",
                               "give the path of the protein's converged reference artifact")]  # fmt: skip
+    keys = ("converged_stride", "protein", "temperature_K", "reference_structure")
     try:
-        ref = read(path)
+        with np.load(path, allow_pickle=False) as data:
+            ref = {key: data[key] for key in keys if key in data.files}
     except (OSError, ValueError) as err:
         return [CgthermoError(f"{path} is not a readable .npz ({err})",
                               "make it with scripts/converged_reference.py")]  # fmt: skip
