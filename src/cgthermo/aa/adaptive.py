@@ -1,0 +1,33 @@
+"""Count-based adaptive sampling: where the next epoch of short trajectories restarts.
+
+After each epoch every frame so far is featurized and clustered; the next epoch restarts
+from frames of the least-visited clusters, a cluster drawn with probability ∝ 1/count and a
+frame drawn uniformly inside it (the count-based scheme of adaptive MD samplers). Unvisited
+regions cannot be chosen, so the scheme spreads the data over what it has seen and pushes
+at its edges; the equilibrium is recovered afterwards by a reversible MSM over all
+trajectories, never by counting frames.
+"""
+
+import numpy as np
+
+from ..errors import CgthermoError
+
+
+def restart_weights(counts) -> np.ndarray:
+    """Probability of each cluster as a restart: ∝ 1/count over the visited clusters."""
+    counts = np.asarray(counts, dtype=np.float64)
+    weights = np.where(counts > 0, 1.0 / np.maximum(counts, 1.0), 0.0)
+    if weights.sum() == 0:
+        raise CgthermoError("no frame to restart from", "run the first epoch first")
+    return weights / weights.sum()
+
+
+def choose_restarts(frame_cluster, n_restarts: int, rng: np.random.Generator) -> tuple:
+    """(frame indices, their clusters) of `n_restarts` restarts: clusters by
+    `restart_weights`, then a frame uniformly within each chosen cluster."""
+    frame_cluster = np.asarray(frame_cluster, dtype=np.int64)
+    counts = np.bincount(frame_cluster)
+    clusters = rng.choice(len(counts), size=n_restarts, p=restart_weights(counts))
+    frames = np.array([rng.choice(np.flatnonzero(frame_cluster == c)) for c in clusters],
+                      dtype=np.int64)  # fmt: skip
+    return frames, clusters
