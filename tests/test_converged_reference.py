@@ -182,3 +182,42 @@ def test_a_run_of_the_reference_frames_has_the_reference_macrostate_populations(
                                                                abs=0.01)  # fmt: skip
         assert abs(result[f"{key}_log_ratio"]) < 0.05
     assert result["converged_macrostates_within_e"] == result["converged_macrostates_major"] >= 1
+
+
+def test_the_script_writes_an_artifact_a_folded_pdb_usable_as_native_and_a_record(files,
+                                                                                  tmp_path):
+    """scripts/converged_reference.py on a results folder: the artifact loads for its
+    protein, the folded PDB passes the `native` check and holds the reference structure,
+    and the record brackets its folded fraction."""
+    import runpy
+    import shutil
+    import sys
+    from pathlib import Path
+
+    from cgthermo import preflight
+    from cgthermo.analysis.inputs import load_native_ca, load_topology
+
+    root, _ = files
+    results = tmp_path / "results" / "cln"
+    (results / "analysis").mkdir(parents=True)
+    (results / "cg").mkdir()
+    shutil.copy(root / "reference.npz", results / "analysis" / "reference.npz")
+    shutil.copy(root / "topology.pdb", results / "cg" / "topology.pdb")
+    argv = sys.argv
+    sys.argv = ["converged_reference.py", str(tmp_path / "results"), "cln", str(tmp_path / "out"),
+                "--stride", "2", "--macrostates", "2", "--resamples", "100"]
+    try:
+        runpy.run_path(str(Path(__file__).parents[1] / "scripts" / "converged_reference.py"),
+                       run_name="__main__")
+    finally:
+        sys.argv = argv
+    artifact = converged.load_artifact(tmp_path / "out" / "cln.npz", "cln", 10, TEMPERATURE)
+    assert int(artifact["converged_stride"]) == 2 and "frame_macrostate" in artifact
+    folded = tmp_path / "out" / "cln_folded.pdb"
+    entry = {"name": "cln", "sequence": SEQUENCE, "native": str(folded)}
+    assert preflight.native_problems(entry, 3) == []
+    np.testing.assert_allclose(load_native_ca(folded, load_topology(root / "topology.pdb")),
+                               artifact["reference_structure"], atol=1e-3)
+    record = json.loads((tmp_path / "out" / "cln.json").read_text())
+    low, high = record["folded_fraction_ci"]
+    assert low <= record["folded_fraction"] <= high and "converged_reference.py" in record["made_by"]
