@@ -2,9 +2,9 @@
 
     python scripts/verdict_table.py LABEL=results/summary.csv [LABEL=other/summary.csv ...]
 
-Each row: run, protein, model, then for each headline metric the value with its 95 %
-interval and, for a network model, the difference to prior_only with its interval and
-the verdict.
+Each row: run, protein, model, then for each verdict metric and the two reported beside
+them (md_emulation, ΔG error) the value with its 95 % interval and, where summary.csv has
+one, the difference to prior_only with its interval and the verdict.
 """
 
 import sys

@@ -11,11 +11,11 @@ from ..io import atomic_path, require_file
 
 HEADLINE = [
     "protein", "model", "fes_mae_weighted_kcal", "fes_mae_weighted_kcal_ci_low",
-    "fes_mae_weighted_kcal_ci_high", "fes_mae_weighted_kcal_verdict", "md_emulation_mae_kcal",
-    "md_emulation_mae_kcal_ci_low", "md_emulation_mae_kcal_ci_high",
-    "md_emulation_mae_kcal_verdict", "md_emulation_coverage", "js_divergence",
+    "fes_mae_weighted_kcal_ci_high", "fes_mae_weighted_kcal_verdict", "js_divergence",
     "js_divergence_ci_low", "js_divergence_ci_high", "js_divergence_verdict",
-    "folded_fraction_abs_error_verdict", "dG_fold_abs_error_kcal_verdict", "fes_mae_kcal",
+    "folded_fraction_abs_error", "folded_fraction_abs_error_verdict", "md_emulation_mae_kcal",
+    "md_emulation_mae_kcal_ci_low", "md_emulation_mae_kcal_ci_high", "md_emulation_coverage",
+    "dG_fold_abs_error_kcal", "fes_mae_kcal",
     "fes_mae_weighted_aa_split_kcal", "fes_mae_aa_split_kcal",
     "js_divergence_aa_split", "fes_mae_weighted_cg_split_kcal", "fes_mae_cg_split_kcal",
     "js_divergence_cg_split", "js_divergence_cg_split_ci_low", "js_divergence_cg_split_ci_high",
@@ -153,10 +153,8 @@ def protein_section(index: dict, protein: str, models) -> str:
 
 VERDICT_WORDS = {
     "fes_mae_weighted_kcal": ("FES error at the all-atom frames", "kcal/mol"),
-    "md_emulation_mae_kcal": ("md_emulation FES error (BioEmu benchmarks)", "kcal/mol"),
     "js_divergence": ("Jensen–Shannon divergence of the TIC1/TIC2 distributions", "bits"),
     "folded_fraction_abs_error": ("error of the folded fraction", ""),
-    "dG_fold_abs_error_kcal": ("error of the folding free energy", "kcal/mol"),
 }
 SENTENCE = {"better": "closer to all-atom than the prior alone",
             "worse": "further from all-atom than the prior alone",
