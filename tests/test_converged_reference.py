@@ -146,8 +146,9 @@ def test_the_convergence_record_brackets_its_own_numbers(files):
 
 def test_a_run_of_the_reference_frames_has_the_reference_macrostate_populations(tmp_path):
     """A 'model' whose frames are the reference's own (uniform weights): every macrostate
-    population matches, the log ratios are 0 within the xtc's rounding, and every major
-    macrostate lies within a factor e."""
+    population matches, against the converged artifact's states and the run's own, the log
+    ratios are 0 within the xtc's rounding, and every major macrostate lies within a
+    factor e."""
     import h5py
     import mdtraj as md
 
@@ -182,6 +183,11 @@ def test_a_run_of_the_reference_frames_has_the_reference_macrostate_populations(
                                                                abs=0.01)  # fmt: skip
         assert abs(result[f"{key}_log_ratio"]) < 0.05
     assert result["converged_macrostates_within_e"] == result["converged_macrostates_major"] >= 1
+    # the run's own reference has its own macrostates (analysis.n_macrostates, 3 by default)
+    assert result["macrostates"] == 3
+    for k in range(3):
+        assert result[f"macrostate{k}_population_cg"] == pytest.approx(
+            result[f"macrostate{k}_population_aa"], abs=0.01)
 
 
 def test_the_script_writes_an_artifact_a_folded_pdb_usable_as_native_and_a_record(files,
@@ -221,3 +227,17 @@ def test_the_script_writes_an_artifact_a_folded_pdb_usable_as_native_and_a_recor
     record = json.loads((tmp_path / "out" / "cln.json").read_text())
     low, high = record["folded_fraction_ci"]
     assert low <= record["folded_fraction"] <= high and "converged_reference.py" in record["made_by"]
+
+
+def test_an_msm_too_small_for_its_macrostates_gives_none():
+    """Two connected microstates cannot be split into three macrostates: every microstate
+    is outside any macrostate (−1), with a WARNING, and a model is compared on none."""
+    from cgthermo.analysis import kinetics, states
+
+    rng = np.random.default_rng(2)
+    dtraj = (np.cumsum(rng.random(2000) < 0.05) % 2).astype(np.int64)
+    msm = kinetics.estimate_msm([dtraj], 2)
+    of_state = states.crisp_macrostates(msm, 2, 3)
+    assert (of_state == -1).all()
+    hits, weight = states.unit_populations(of_state[dtraj], np.zeros(2000, int), np.ones(2000), 1, 0)
+    assert hits.shape == (1, 0) and weight[0] == 2000

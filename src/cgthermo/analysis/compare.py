@@ -21,6 +21,7 @@ from . import (
     metrics,
     plots,
     speedup,
+    states,
     structure,
 )
 from .reference import load_reference_npz
@@ -210,8 +211,8 @@ def converged_metrics(ref: dict, ensemble, topology, n_replicas_cg: int, setting
     why = {f"{prefix}{k}": v for k, v in reasons.items() if k.removesuffix("_ci") in compared}
     resampled = {f"{prefix}{k}": rows[:, column[k]] for k in compared}
     if "frame_macrostate" in ref:
-        macro, macro_rows = converged.macrostate_metrics(ref, cg_tics, ensemble, n_replicas_cg,
-                                                         m_ref, m_cg)  # fmt: skip
+        macro, macro_rows = states.macrostate_metrics(ref, cg_tics, ensemble, n_replicas_cg,
+                                                      m_ref, m_cg, prefix)  # fmt: skip
         out.update(macro)
         resampled.update(macro_rows)
     return out, why, resampled
@@ -305,6 +306,10 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
                            md_grid)  # fmt: skip
     values, reasons, rows = metrics_with_intervals(ref_units, cg_units, ref, md_grid, settings,
                                                    m_ref, m_cg)  # fmt: skip
+    macro, macro_rows = {}, {}
+    if "frame_macrostate" in ref:
+        macro, macro_rows = states.macrostate_metrics(ref, cg_tics, ensemble,
+                                                      counts["n_replicas_cg"], m_ref, m_cg)  # fmt: skip
     held, held_rows = {}, {}
     if held_out_split:
         replicas, units = held_out_replicas(dataset, protein, held_out_split)
@@ -350,14 +355,15 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
         **floor,
         "sampler": run.get("sampler", "langevin"),
         **speed,
+        **macro,
         **held,
         **against,
     }
     result = {k: finite_or_none(v) for k, v in result.items()}
     result["undefined"] = reasons
     figures = {"surfaces": s, "ref": ref, "cg": cg}
-    return result, figures, resample_table(rows, {**floor_rows, **speed_rows, **held_rows,
-                                                 **against_rows})
+    return result, figures, resample_table(rows, {**floor_rows, **speed_rows, **macro_rows,
+                                                 **held_rows, **against_rows})
 
 
 def reference_replicas(dataset, protein: str) -> np.ndarray:

@@ -38,7 +38,8 @@ def thin(ref: dict, stride: int, sequence: str, made_by: str,
     """The converged artifact of a full `reference.npz` (`ref`): every `stride`-th frame of
     each replica's per-frame arrays, weights renormalized, the pair-distance sums of every
     replica scaled to its kept weight so its mean distances are unchanged. With
-    `macrostate_of_state` (`macrostates`), every kept frame's macrostate comes too."""
+    `macrostate_of_state` (`macrostates`; else the reference's own), every kept frame's
+    macrostate comes too."""
     if stride < 1:
         raise CgthermoError(f"stride {stride} is not a positive whole number", "give stride ≥ 1")
     missing = [k for k in (*PER_FRAME, *KEPT, "unit_pair_sums") if k not in ref]
@@ -69,6 +70,8 @@ def thin(ref: dict, stride: int, sequence: str, made_by: str,
         sequence=np.str_(sequence),
         made_by=np.str_(made_by),
     )
+    if macrostate_of_state is None and "macrostate_of_state" in ref:
+        macrostate_of_state = ref["macrostate_of_state"]
     if macrostate_of_state is not None:
         out["macrostate_of_state"] = np.asarray(macrostate_of_state, dtype=np.int64)
         out["frame_macrostate"] = np.asarray(macrostate_of_state)[ref["dtraj"]][keep].astype(np.int8)
@@ -133,67 +136,6 @@ def resamples(seed: int, n_resamples: int, n_units: int) -> np.ndarray:
     return bootstrap.multiplicities(rng, n_resamples, n_units)
 
 
-MIN_MACROSTATE_POPULATION = 0.05  # the reference macrostates the factor-e check covers
-
-
-def macrostate_metrics(ref: dict, cg_tics, ensemble, n_replicas_cg: int, m_ref, m_cg):
-    """Population of every reference macrostate (PCCA+ of the converged reference's MSM) in
-    the reference and in the CG run (frames assigned to the nearest microstate centre), the
-    log ratio ln(p_cg / p_ref) with 95 % intervals, and how many macrostates holding at least
-    5 % of the reference lie within a factor e (|ln ratio| ≤ 1) over their whole interval."""
-    from . import bootstrap
-    from .speedup import assign_states
-
-    n_macro = int(np.max(ref["macrostate_of_state"])) + 1
-    ref_pop = unit_populations(ref["frame_macrostate"], ref["frame_unit"], ref["weights"],
-                               len(ref["unit_pair_sums"]), n_macro)  # fmt: skip
-    states = np.concatenate(assign_states([cg_tics], ref["cluster_centres"]))
-    cg_unit = np.repeat(ensemble.replicas, [len(p) for p in ensemble.pieces])
-    cg_pop = unit_populations(ref["macrostate_of_state"][states], cg_unit, np.ones(len(states)),
-                              n_replicas_cg, n_macro)  # fmt: skip
-
-    def shares(stats, m):
-        hits, weight = stats
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (m @ hits) / (m @ weight)[..., None]
-
-    p_ref = shares(ref_pop, np.ones(len(ref_pop[1])))
-    p_cg = shares(cg_pop, np.ones(len(cg_pop[1])))
-    r_ref, r_cg = shares(ref_pop, m_ref), shares(cg_pop, m_cg)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_ratio, r_log = np.log(p_cg / p_ref), np.log(r_cg / r_ref)
-    out, rows, within = {}, {}, 0
-    for k in range(n_macro):
-        for name, point, samples in (("population_aa", p_ref[k], r_ref[:, k]),
-                                     ("population_cg", p_cg[k], r_cg[:, k]),
-                                     ("log_ratio", log_ratio[k], r_log[:, k])):  # fmt: skip
-            key = f"{PREFIX}macrostate{k}_{name}"
-            samples = np.where(np.isfinite(samples), samples, np.nan)
-            low, high, _ = bootstrap.percentile_interval(samples)
-            out[key], out[f"{key}_ci_low"], out[f"{key}_ci_high"] = float(point), low, high
-            rows[key] = samples
-        low, high = (out[f"{PREFIX}macrostate{k}_log_ratio_ci_{end}"] for end in ("low", "high"))
-        if p_ref[k] >= MIN_MACROSTATE_POPULATION:
-            within += bool(np.isfinite(low) and -1.0 <= low and high <= 1.0)
-    out[f"{PREFIX}macrostates"] = n_macro
-    out[f"{PREFIX}macrostates_major"] = int((p_ref >= MIN_MACROSTATE_POPULATION).sum())
-    out[f"{PREFIX}macrostates_within_e"] = within
-    return out, rows
-
-
-def unit_populations(frame_macrostate, frame_unit, weights, n_units: int,
-                     n_macro: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """(weight in each macrostate (units, macrostates), weight (units,)) per bootstrap unit;
-    frames outside the connected set (macrostate −1) count in the weight only."""
-    macro = np.asarray(frame_macrostate, dtype=np.int64)
-    unit = np.asarray(frame_unit, dtype=np.int64)
-    w = np.asarray(weights, dtype=np.float64)
-    inside = macro >= 0
-    hits = np.bincount(unit[inside] * n_macro + macro[inside], weights=w[inside],
-                       minlength=n_units * n_macro).reshape(n_units, n_macro)  # fmt: skip
-    return hits, np.bincount(unit, weights=w, minlength=n_units)
-
-
 def unit_histograms(ref: dict) -> np.ndarray:
     """(units, x bins, y bins) weighted 2-D histogram of every all-atom replica."""
     edges = (ref["x_edges"], ref["y_edges"])
@@ -241,13 +183,11 @@ def macrostates(ref: dict, n_macrostates: int) -> np.ndarray:
     """Macrostate of every microstate (PCCA+ on the reference MSM, crisp; −1 outside its
     largest connected set), from a full reference.npz (its discrete trajectories)."""
     from . import kinetics
+    from .states import crisp_macrostates
 
     dtrajs = np.split(ref["dtraj"], np.cumsum(ref["piece_lengths"])[:-1])
     msm = kinetics.estimate_msm(list(dtrajs), int(ref["msm_lag"]))
-    msm.pcca(n_macrostates)
-    of_state = np.full(len(ref["state_pi"]), -1, dtype=np.int64)
-    of_state[msm.active_set] = np.argmax(msm.metastable_memberships, axis=1)
-    return of_state
+    return crisp_macrostates(msm, len(ref["state_pi"]), n_macrostates)
 
 
 def convergence_record(ref: dict, of_state: np.ndarray, seed: int, n_resamples: int) -> dict:

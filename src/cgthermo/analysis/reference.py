@@ -12,7 +12,7 @@ from ..config import schema_default
 from ..errors import CgthermoError
 from ..io import atomic_path
 from ..units import FS_PER_PS
-from . import features, fes, inputs, kinetics, metrics, plots, structure
+from . import features, fes, inputs, kinetics, metrics, plots, states, structure
 
 log = logging.getLogger(__name__)
 FS_PER_NS = FS_PER_PS * 1000.0
@@ -100,6 +100,8 @@ def reference_arrays(ensemble, topology, protein, settings, temperature_K, nativ
     msm = kinetics.estimate_msm(dtrajs, settings["msm_lag"])
     state_pi = kinetics.state_stationary(msm, len(centres))
     weights = all_atom_weights(dtrajs, len(centres), msm, settings["reweight"])
+    n_macro = settings.get("n_macrostates", schema_default("analysis", "n_macrostates"))
+    of_state = states.crisp_macrostates(msm, len(centres), n_macro)
     log.info("MSM: %d states (k-means centres from every %d. frame), %d in the largest "
              "connected set", len(centres), stride, len(msm.active_set))  # fmt: skip
 
@@ -130,6 +132,8 @@ def reference_arrays(ensemble, topology, protein, settings, temperature_K, nativ
         "cluster_centres": centres,
         "kmeans_stride": np.int64(stride),
         "state_pi": state_pi,
+        "macrostate_of_state": of_state,
+        "frame_macrostate": of_state[np.concatenate(dtrajs)].astype(np.int8),
         "msm_lag": np.int64(settings["msm_lag"]),
         "msm_active_states": np.int64(len(msm.active_set)),
         "weights": all_weights,

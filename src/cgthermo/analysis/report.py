@@ -314,6 +314,40 @@ def prediction_section(predictions_csv, figure_paths) -> str:
     return "\n".join(parts)
 
 
+def within_e(row, state: str) -> bool:
+    """The state's log population ratio lies within ±1 over its whole interval."""
+    low, high = (row.get(f"{state}_log_ratio_ci_{end}") for end in ("low", "high"))
+    return bool(pd.notna(low) and pd.notna(high) and -1.0 <= low and high <= 1.0)
+
+
+def states_section(table: pd.DataFrame, prefix: str = "") -> str:
+    """Each protein's metastable states: the reference's population and every model's."""
+    if f"{prefix}macrostates" not in table:
+        return ""
+    title = "converged reference" if prefix else "run's own all-atom data"
+    parts = [f"<h2>Metastable states of the {html.escape(title)}</h2>",
+             "<p>PCCA+ macrostates of the all-atom MSM; CG frames take the macrostate of "
+             "their nearest all-atom microstate. Populations with 95 % intervals; a model "
+             "state within a factor e of the reference's over its whole interval is marked "
+             "✓.</p>"]
+    for protein, rows in table.groupby("protein", sort=False):
+        n = rows[f"{prefix}macrostates"].max()
+        if not (isinstance(n, (int, float)) and n == n and n > 0):
+            continue
+        head = "".join(f"<th>state {k}</th>" for k in range(int(n)))
+        lines = [f"<h3>{html.escape(str(protein))}</h3><table><tr><th></th>{head}</tr>",
+                 "<tr><td>all-atom</td>" + "".join(
+                     f"<td>{_interval(rows.iloc[0], f'{prefix}macrostate{k}_population_aa')}</td>"
+                     for k in range(int(n))) + "</tr>"]  # fmt: skip
+        for _, row in rows.iterrows():
+            cells = "".join(f"<td>{_interval(row, f'{prefix}macrostate{k}_population_cg')}"
+                            f"{' ✓' if within_e(row, f'{prefix}macrostate{k}') else ''}</td>"
+                            for k in range(int(n)))  # fmt: skip
+            lines.append(f"<tr><td>{html.escape(str(row.model))}</td>{cells}</tr>")
+        parts.append("".join(lines) + "</table>")
+    return "\n".join(parts)
+
+
 def structures_section(paths) -> str:
     """Where every model's all-atom models are, and what each frame is."""
     import json
@@ -345,6 +379,8 @@ def build_report(summary_csv, figure_paths, proteins, models, predictions_csv=No
         "<h1>cgthermo: CG models against all-atom free energies</h1>",
         verdict_section(table),
         converged_section(table),
+        states_section(table),
+        states_section(table, "converged_"),
         speedup_section(table),
         EXPLANATION,
         "<h2>Summary</h2>",
