@@ -62,6 +62,8 @@ def test_forcing_one_proteins_model_replans_only_that_protein(finished_tree):
         ("train", None),
         ("cg_sim", "specific"),
         ("analysis", "specific"),
+        ("meanforce", "specific"),
+        ("backmap", "specific"),
     }
     assert {job.rule for job in jobs if not job.protein} == {"summary", "report"}
 

@@ -292,7 +292,9 @@ def test_a_converged_reference_is_scored_in_the_summary_and_the_report(test_conf
                    "--configfile", tmp_path / "config.yaml"], cwd=tmp_path)
     metrics = json.loads((tmp_path / "results/cln/analysis/specific/metrics.json").read_text())
     assert metrics["converged_n_replicas_aa"] == 2
-    assert metrics["converged_folded_fraction_aa"] is not None
+    # at test sizes a metric may be undefined; then its reason is recorded
+    for key in ("converged_folded_fraction_aa", "converged_fes_mae_weighted_kcal"):
+        assert metrics[key] is not None or key in metrics["undefined"], key
     summary = pd.read_csv(tmp_path / "results/summary.csv")
     cln = summary[(summary.protein == "cln") & (summary.model == "specific")].iloc[0]
     assert cln["converged_js_divergence_verdict"] in ("better", "worse", "not resolved")
