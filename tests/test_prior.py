@@ -450,3 +450,15 @@ def test_stage_with_angles_writes_a_term_torchmd_applies(datasets, tmp_path):
     assert "angles" in prior_terms(tmp_path / "prior.yaml")
     params = load_parameters(tmp_path / "prior.yaml", CGTopology(["ALA", "GLY", "TYR", "ALA", "LYS"]))
     assert params.angle_params is not None and len(params.angle_params["idx"]) == 3
+
+
+def test_a_repulsion_stronger_than_the_bend_leaves_no_residual_angle_term():
+    """Where the repulsion across the bend alone exceeds what the bend statistics hold, no
+    harmonic angle term remains: refused in one line that names the other fit."""
+    rng = np.random.default_rng(13)
+    density = lambda x: np.sin(x) * np.exp(-3.0 * (x - np.radians(100.0)) ** 2 / KT)  # noqa: E731
+    theta = sample(density, 0.05, np.pi, 100_000, rng)
+    hist = Histograms.from_settings(SETTINGS)
+    hist.add(["ALA", "GLY", "ALA"], bent_chains(theta, rng), TEMPERATURE)
+    with pytest.raises(CgthermoError, match="use prior.angle_fit: boltzmann"):
+        fit_angle(hist, KT, (4 * 2.0e5, 3.8))

@@ -393,6 +393,11 @@ def fit_angle(hist: Histograms, kT: float, bend_repulsion: tuple | None = None) 
         fe = FreeEnergy(fe.x, fe.value - across_the_bend(fe.x, *bend_repulsion), fe.weight,
                         fe.samples)  # fmt: skip
     result = fit_harmonic(fe)
+    if result is None and bend_repulsion is not None:
+        raise CgthermoError(
+            f"the {fe.samples} Cα bend angles less the repulsion across the bend show no "
+            "harmonic well: the repulsion alone counts more than the bend statistics hold",
+            "use prior.angle_fit: boltzmann")
     if result is None:
         raise CgthermoError(
             f"the {fe.samples} Cα bend angles show no harmonic well",
