@@ -79,3 +79,11 @@ def test_models_are_written_as_one_multi_model_pdb(chignolin, forcefield, tmp_pa
     assert read.n_frames == 2 and read.n_atoms == models[0].positions.shape[0]
     backmap.write_models([], tmp_path / "none.pdb")
     assert "no frame could be backmapped" in (tmp_path / "none.pdb").read_text()
+
+
+def test_the_chosen_frames_start_with_the_most_folded_and_never_repeat():
+    rmsd = np.array([3.0, 2.5, 0.7, 4.0, 1.2, 5.0, 2.2, 3.3])
+    frames = backmap.chosen_frames(rmsd, 4)
+    assert frames[0] == 2 and len(frames) == len(set(frames)) == 4
+    assert backmap.chosen_frames(np.array([]), 4) == []  # every replica exploded: nothing to build
+    assert backmap.chosen_frames(rmsd[:2], 4) == [1, 0]
