@@ -286,9 +286,8 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
             "rerun analysis_reference",
         )
     burnin_fraction = float(settings["cg_burnin_fraction"])
-    run = speedup.read_run_record(run_json)
-    ensemble, counts = inputs.load_cg(traj, frames_csv, topology, burnin_fraction,
-                                      run.get("trajectory_replicas"))  # fmt: skip
+    ensemble, counts, run = inputs.load_cg_run(traj, frames_csv, topology, burnin_fraction,
+                                               run_json)  # fmt: skip
     cg_tics = project_cg(ref, ensemble, topology)
     md_grid = emulation.grid_for_reference(ref["tics"], ref["weights"])
     cg = {

@@ -74,13 +74,10 @@ def replica_splits(replicas, held_out: list | None) -> tuple[np.ndarray, dict]:
 def cg_positions(traj, frames_csv, topology_path, burnin: float, run_json):
     """The CG run's kept frames (Å), exploded replicas and burn-in left out as the analysis
     leaves them out."""
-    from pathlib import Path
-
     from . import inputs
 
     topology = inputs.load_topology(topology_path)
-    run = json.loads(Path(run_json).read_text())
-    ensemble, _ = inputs.load_cg(traj, frames_csv, topology, burnin, run.get("trajectory_replicas"))
+    ensemble, _, _ = inputs.load_cg_run(traj, frames_csv, topology, burnin, run_json)
     pieces = [np.asarray(p) for p in ensemble.pieces]
     return np.concatenate(pieces) if pieces else None
 

@@ -207,6 +207,22 @@ def replica_count(table, n_replicas: int | None, path) -> int:
     return int(n_replicas)
 
 
+def read_run_record(path) -> dict:
+    """cg_sim's run.json ({} when there is none)."""
+    import json
+
+    return json.loads(Path(path).read_text()) if path and Path(path).is_file() else {}
+
+
+def load_cg_run(traj_path, frames_path, topology, burnin_fraction: float, run_json) -> tuple:
+    """(Ensemble, frame counts, run record) of a CG run: `load_cg` with the replica count
+    its run.json records, so a replica that exploded before its first frame still counts."""
+    run = read_run_record(run_json)
+    ensemble, counts = load_cg(traj_path, frames_path, topology, burnin_fraction,
+                               run.get("trajectory_replicas"))  # fmt: skip
+    return ensemble, counts, run
+
+
 def load_cg(traj_path, frames_path, topology, burnin_fraction: float,
             n_replicas: int | None = None) -> tuple:
     """CG replicas as an Ensemble, minus burn-in and exploded frames, plus frame counts.

@@ -16,9 +16,6 @@
   throughput.
 """
 
-import json
-from pathlib import Path
-
 import numpy as np
 
 from ..units import FS_PER_PS
@@ -173,11 +170,6 @@ def trajectory_rate(run: dict) -> float:
         return float("nan")
     share = run.get("trajectory_replicas", 1) / run.get("replicas", 1)
     return float(rate) * share
-
-
-def read_run_record(path) -> dict:
-    """cg_sim's run.json ({} when there is none)."""
-    return json.loads(Path(path).read_text()) if path and Path(path).is_file() else {}
 
 
 def aa_throughput(dataset_h5, protein: str) -> float:

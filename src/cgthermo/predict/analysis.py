@@ -21,7 +21,6 @@ import numpy as np
 from ..analysis import bootstrap, inputs, structure
 from ..analysis.compare import analyse_model, finite_or_none
 from ..analysis.metrics import folding_dg_kcal
-from ..analysis.speedup import read_run_record
 from ..analysis.summary import read_resamples
 from ..errors import CgthermoError
 from ..io import atomic_path
@@ -87,9 +86,8 @@ def analyse_prediction(name: str, traj, frames_csv, topology_path, starts_h5, se
     dataset, run_json, model, metrics, resamples (or None); `slots`: simulated replicas per
     trajectory replica (the ladder size under replica exchange, else 1)."""
     topology = inputs.load_topology(topology_path)
-    run = read_run_record(run_json)
-    ensemble, counts = inputs.load_cg(traj, frames_csv, topology, settings["cg_burnin_fraction"],
-                                      run.get("trajectory_replicas"))  # fmt: skip
+    ensemble, counts, _ = inputs.load_cg_run(traj, frames_csv, topology,
+                                             settings["cg_burnin_fraction"], run_json)  # fmt: skip
     pos = np.concatenate(ensemble.pieces)
     n_replicas = counts["n_replicas_cg"]
     frame_replica = np.repeat(ensemble.replicas, [len(p) for p in ensemble.pieces])
@@ -158,9 +156,8 @@ def parent_metrics(name, traj, frames_csv, topology_path, settings, parent: dict
 def replica_folded_counts(traj, frames_csv, run_json, topology, settings, folded_structure):
     """(folded frames, frames) of every replica of a CG run, folded meaning within
     analysis.folded_rmsd of `folded_structure`; burn-in and exploded replicas left out."""
-    run = read_run_record(run_json)
-    ensemble, counts = inputs.load_cg(traj, frames_csv, topology, settings["cg_burnin_fraction"],
-                                      run.get("trajectory_replicas"))  # fmt: skip
+    ensemble, counts, _ = inputs.load_cg_run(traj, frames_csv, topology,
+                                             settings["cg_burnin_fraction"], run_json)  # fmt: skip
     n = counts["n_replicas_cg"]
     folded, frames = np.zeros(n), np.zeros(n)
     for piece, replica in zip(ensemble.pieces, ensemble.replicas, strict=True):

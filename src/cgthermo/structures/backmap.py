@@ -188,9 +188,8 @@ def backmap_run(traj, frames_csv, topology_path, reference_npz, run_json, settin
     from ..io import atomic_path
 
     topology = inputs.load_topology(topology_path)
-    run = json.loads(Path(run_json).read_text())
-    ensemble, _ = inputs.load_cg(traj, frames_csv, topology, settings["cg_burnin_fraction"],
-                                 run.get("trajectory_replicas"))  # fmt: skip
+    ensemble, _, _ = inputs.load_cg_run(traj, frames_csv, topology,
+                                        settings["cg_burnin_fraction"], run_json)  # fmt: skip
     pieces = [np.asarray(p) for p in ensemble.pieces] or [np.empty((0, topology.n_atoms, 3))]
     pos = np.concatenate(pieces)
     replica = np.repeat(ensemble.replicas or [0], [len(p) for p in pieces])
