@@ -227,10 +227,7 @@ def held_out_replicas(dataset, protein: str, split: dict) -> tuple[list, np.ndar
     (`split`: val_size, test_size, seed) keeps out of every network of `protein`: the same
     for all its models, prior_only included. Units are positions among the reference's
     sorted replica numbers, the numbers read from cg_map's dataset."""
-    from ..train.splits import held_out_replicas as held
-
-    ids = reference_replicas(dataset, protein)
-    replicas = held(ids, split["val_size"], split["test_size"], split["seed"])
+    ids, replicas = inputs.held_out_replica_numbers(dataset, protein, split)
     return replicas, np.searchsorted(ids, replicas)
 
 
@@ -363,17 +360,6 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
     figures = {"surfaces": s, "ref": ref, "cg": cg}
     return result, figures, resample_table(rows, {**floor_rows, **speed_rows, **macro_rows,
                                                  **held_rows, **against_rows})
-
-
-def reference_replicas(dataset, protein: str) -> np.ndarray:
-    """The sorted replica numbers of a protein's all-atom frames (cg_map's dataset)."""
-    import h5py
-
-    if dataset is None:
-        raise CgthermoError("held-out replicas were asked for without the cg_map dataset",
-                            "pass the dataset the reference was built from")  # fmt: skip
-    with h5py.File(dataset, "r") as h5:
-        return np.unique(np.asarray(h5[protein]["replica"]))
 
 
 def write_outputs(result: dict, figures: dict, metrics_json, fes_png, tica_png, rmsd_png) -> None:

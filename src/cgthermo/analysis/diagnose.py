@@ -46,18 +46,6 @@ def model_forces(prior_yaml, checkpoint, resnames, types, pos) -> dict:
     return {"prior": prior, "model": prior + network}
 
 
-def held_out_replicas(dataset, protein: str, split: dict) -> list:
-    """The all-atom replicas no network of `protein` trained on (`split`: val_size,
-    test_size, seed), as the analysis holds them out."""
-    import h5py
-
-    from ..train.splits import held_out_replicas as held
-
-    with h5py.File(dataset, "r") as fh:
-        ids = np.unique(np.asarray(fh[protein]["replica"]))
-    return held(ids, split["val_size"], split["test_size"], split["seed"])
-
-
 def replica_splits(replicas, held_out: list | None) -> tuple[np.ndarray, dict]:
     """(bootstrap unit of every frame, {split: units}): all replicas, and with a replica split
     the training replicas and the held-out ones apart."""

@@ -207,6 +207,26 @@ def replica_count(table, n_replicas: int | None, path) -> int:
     return int(n_replicas)
 
 
+def replica_numbers(dataset, protein: str) -> np.ndarray:
+    """The sorted replica numbers of a protein's all-atom frames (cg_map's dataset)."""
+    import h5py
+
+    if dataset is None:
+        raise CgthermoError("held-out replicas were asked for without the cg_map dataset",
+                            "pass the dataset the reference was built from")  # fmt: skip
+    with h5py.File(dataset, "r") as h5:
+        return np.unique(np.asarray(h5[protein]["replica"]))
+
+
+def held_out_replica_numbers(dataset, protein: str, split: dict) -> tuple[np.ndarray, list]:
+    """(the protein's sorted replica numbers, those a replica split keeps out of every
+    network of it: `split` gives val_size, test_size and seed)."""
+    from ..train.splits import held_out_replicas
+
+    ids = replica_numbers(dataset, protein)
+    return ids, held_out_replicas(ids, split["val_size"], split["test_size"], split["seed"])
+
+
 def read_run_record(path) -> dict:
     """cg_sim's run.json ({} when there is none)."""
     import json

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..units import kT_kcal
+from .bootstrap import LEVEL, MAX_UNDEFINED_RESAMPLES
 
 # Å: central-difference step of the divergence, small against every variable's curvature
 DIVERGENCE_STEP = 1e-3
 BLOCK_FRAMES = 4096
-LEVEL = 0.95
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ def interval(samples: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np.
     import warnings
 
     tail = 100.0 * (1.0 - level) / 2.0
-    enough = np.isfinite(samples).mean(axis=0) >= 0.95
+    enough = np.isfinite(samples).mean(axis=0) >= 1.0 - MAX_UNDEFINED_RESAMPLES
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
         low = np.nanpercentile(samples, tail, axis=0)

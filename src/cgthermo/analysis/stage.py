@@ -42,12 +42,13 @@ def analysis(job) -> None:
 
 
 def meanforce(job) -> None:
-    from .diagnose import held_out_replicas, run_diagnostics
+    from .diagnose import run_diagnostics
+    from .inputs import held_out_replica_numbers
 
     protein = job.wildcards.protein
     held = None
     if job.params.held_out:
-        held = held_out_replicas(job.input.dataset, protein, job.params.held_out)
+        _, held = held_out_replica_numbers(job.input.dataset, protein, job.params.held_out)
     files = {key: job.input.get(key) for key in ("dataset", "topology", "prior", "checkpoint",
                                                  "reference", "traj", "frames", "run")}
     summary = run_diagnostics(files, protein, job.wildcards.model, job.params.settings,
