@@ -49,6 +49,11 @@ def reference(results: str, protein: str) -> str:
     return f"{results}/{protein}/analysis/reference.npz"
 
 
+def reference_structures(results: str, protein: str, name: str) -> str:
+    """A file of the all-atom states' structures (rule reference_structures)."""
+    return f"{results}/{protein}/analysis/reference_{name}"
+
+
 def model_analysis(results: str, protein: str, model: str, name: str) -> str:
     """A file of one model's analysis (metrics.json, resamples.npz, figures)."""
     return f"{results}/{protein}/analysis/{model}/{name}"

@@ -114,9 +114,36 @@ rule meanforce:
         "../scripts/meanforce.py"
 
 
+rule reference_structures:
+    input:
+        reference=rules.analysis_reference.output.npz,
+        topology=paths.cg_topology(RESULTS, "{protein}"),
+        dataset=paths.dataset(RESULTS, "{protein}"),
+    output:
+        pdb=paths.reference_structures(RESULTS, "{protein}", "states.pdb"),
+        json=paths.reference_structures(RESULTS, "{protein}", "states.json"),
+        dssp=paths.reference_structures(RESULTS, "{protein}", "dssp.npz"),
+    log:
+        "logs/reference_structures/{protein}.log",
+    benchmark:
+        "logs/benchmarks/reference_structures/{protein}.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=ANALYSIS.model_mem_mb,
+        runtime=ANALYSIS.model_runtime,
+    params:
+        settings=cgconfig.result_settings(config, "analysis", seeded=False),
+        forcefield=ANALYSIS.forcefield,
+    script:
+        "../scripts/reference_structures.py"
+
+
 rule backmap:
     input:
         reference=rules.analysis_reference.output.npz,
+        reference_dssp=rules.reference_structures.output.dssp,
         topology=paths.cg_topology(RESULTS, "{protein}"),
         traj=paths.cg_run(RESULTS, "{protein}", "{model}", "traj.xtc"),
         frames=paths.cg_run(RESULTS, "{protein}", "{model}", "frames.csv"),
@@ -124,6 +151,15 @@ rule backmap:
     output:
         pdb=paths.model_analysis(RESULTS, "{protein}", "{model}", "backmapped.pdb"),
         json=paths.model_analysis(RESULTS, "{protein}", "{model}", "backmapped.json"),
+        states_pdb=paths.model_analysis(RESULTS, "{protein}", "{model}", "states.pdb"),
+        structures=paths.model_analysis(RESULTS, "{protein}", "{model}", "structures.json"),
+        dssp_png=report(
+            paths.model_analysis(RESULTS, "{protein}", "{model}", "dssp.png"),
+            caption="../report/dssp.rst",
+            category="Secondary structure",
+            subcategory="{protein}",
+            labels={"protein": "{protein}", "model": "{model}"},
+        ),
     log:
         "logs/backmap/{protein}.{model}.log",
     benchmark:
@@ -137,5 +173,6 @@ rule backmap:
     params:
         settings=cgconfig.result_settings(config, "analysis", seeded=False),
         forcefield=ANALYSIS.forcefield,
+        seed=ANALYSIS.bootstrap_seed,
     script:
         "../scripts/backmap.py"

@@ -35,6 +35,8 @@ rule report:
         summary=rules.summary.output[0],
         figures=ANALYSIS.figure_files,
         structures=ANALYSIS.structure_files,
+        states=ANALYSIS.state_files,
+        reference_states=ANALYSIS.reference_state_files,
     output:
         f"{RESULTS}/report.html",
     log:
@@ -51,5 +53,6 @@ rule report:
     params:
         proteins=PROTEINS,
         models=MODELS,
+        viewer=ANALYSIS.viewer_library(workflow.basedir),
     script:
         "../scripts/report.py"

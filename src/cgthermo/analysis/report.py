@@ -91,6 +91,8 @@ FIGURES = [
     ("rmsd", "Cα RMSD and native-contact distributions."),
     ("meanforce", "Mean forces along named variables: all-atom, prior, prior + network on the "
                   "same all-atom frames; the PMF from the integrated all-atom mean force."),
+    ("dssp", "Secondary structure per residue (DSSP on a PULCHRA backbone): all-atom against "
+             "the model, 95 % bands over resampled replicas."),
 ]
 
 STYLE = """
@@ -372,15 +374,20 @@ def structures_section(paths) -> str:
 
 
 def build_report(summary_csv, figure_paths, proteins, models, predictions_csv=None,
-                 prediction_figures=(), structures=()) -> str:
+                 prediction_figures=(), structures=(), states=(), reference_states=(),
+                 viewer=None, page_dir=".") -> str:  # fmt: skip
+    from ..structures import views as structure_views
+
     table = pd.read_csv(require_file(summary_csv, "the summary rule"))
     index = index_figures(figure_paths)
+    views = structure_views.Views(viewer)
     body = [
         "<h1>cgthermo: CG models against all-atom free energies</h1>",
         verdict_section(table),
         converged_section(table),
         states_section(table),
         states_section(table, "converged_"),
+        structure_views.structures_section(views, table, reference_states, states, page_dir),
         speedup_section(table),
         EXPLANATION,
         "<h2>Summary</h2>",
@@ -395,13 +402,16 @@ def build_report(summary_csv, figure_paths, proteins, models, predictions_csv=No
         body.append(prediction_section(predictions_csv, prediction_figures))
     return (
         "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>cgthermo report</title>"
-        f"<style>{STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+        f"<style>{STYLE}{structure_views.STYLE}</style></head><body>\n" + "\n".join(body)
+        + views.page_end() + "\n</body></html>\n"
     )
 
 
 def write_report(summary_csv, figure_paths, proteins, models, out_html, predictions_csv=None,
-                 prediction_figures=(), structures=()) -> None:  # fmt: skip
+                 prediction_figures=(), structures=(), states=(), reference_states=(),
+                 viewer=None) -> None:  # fmt: skip
     page = build_report(summary_csv, figure_paths, proteins, models, predictions_csv,
-                        prediction_figures, structures)
+                        prediction_figures, structures, states, reference_states, viewer,
+                        page_dir=Path(out_html).parent)  # fmt: skip
     with atomic_path(out_html) as tmp:
         tmp.write_text(page, encoding="utf-8")

@@ -6,7 +6,7 @@ from .. import seeds
 from ..resources import input_mb, minutes, position_shapes
 from .features import distance_pairs
 
-PER_MODEL_FIGURES = ("fes", "tica_1d", "rmsd", "meanforce")
+PER_MODEL_FIGURES = ("fes", "tica_1d", "rmsd", "meanforce", "dssp")
 FORCEFIELD_KEYS = ("forcefield", "solvent", "implicit_model", "water_model")
 # measured peaks (benchmarks/RESULTS.md, "scale.py"): 0.4 GB of libraries; 1.3 GB at 80 beads'
 # 3,003 features whatever the frames; the per-frame outputs
@@ -136,6 +136,21 @@ class AnalysisRules:
         """Every model's backmapped.json (its backmapped.pdb beside it)."""
         return [f"{self.results}/{p}/analysis/{m}/backmapped.json"
                 for p in self.proteins for m in self.models]  # fmt: skip
+
+    def state_files(self, wildcards=None) -> list:
+        """Every model's structures.json (its states.pdb beside it)."""
+        return [f"{self.results}/{p}/analysis/{m}/structures.json"
+                for p in self.proteins for m in self.models]  # fmt: skip
+
+    def reference_state_files(self, wildcards=None) -> list:
+        """Every protein's reference_states.json (its reference_states.pdb beside it)."""
+        return [f"{self.results}/{p}/analysis/reference_states.json" for p in self.proteins]
+
+    def viewer_library(self, basedir) -> str:
+        """The 3Dmol.js file the report embeds, a relative path taken from `basedir`."""
+        from pathlib import Path
+
+        return str(Path(basedir) / self.config["analysis"]["viewer_library"])
 
     def figure_files(self, wildcards=None) -> list:
         its = [f"{self.results}/{p}/analysis/msm_its.png" for p in self.proteins]

@@ -75,4 +75,7 @@ def report(job) -> None:
         predictions_csv=job.input.get("predictions"),
         prediction_figures=list(job.input.get("prediction_figures", [])),
         structures=list(job.input.get("structures", [])),
+        states=list(job.input.get("states", [])),
+        reference_states=list(job.input.get("reference_states", [])),
+        viewer=job.params.get("viewer"),
     )

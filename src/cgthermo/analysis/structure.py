@@ -80,12 +80,18 @@ def evenly_spaced(n: int, at_most: int = MEDOID_MEMBERS) -> np.ndarray:
     return np.linspace(0, n - 1, at_most).astype(int)
 
 
-def medoid(pos_angstrom, topology, max_members: int = MEDOID_MEMBERS) -> np.ndarray:
-    """The member structure (Å) with the smallest mean RMSD to the other members."""
+def medoid_index(pos_angstrom, topology, max_members: int = MEDOID_MEMBERS) -> int:
+    """The index of the member structure with the smallest mean RMSD to the other members
+    (among at most `max_members` evenly spaced ones)."""
     import mdtraj as md
 
-    pos = np.asarray(pos_angstrom)
-    pos = pos[evenly_spaced(len(pos), max_members)]
-    traj = to_mdtraj(pos, topology)
+    chosen = evenly_spaced(len(pos_angstrom), max_members)
+    traj = to_mdtraj(np.asarray(pos_angstrom)[chosen], topology)
     mean_rmsd = np.array([md.rmsd(traj, traj, k).mean() for k in range(len(traj))])
-    return pos[int(np.argmin(mean_rmsd))]
+    return int(chosen[int(np.argmin(mean_rmsd))])
+
+
+def medoid(pos_angstrom, topology, max_members: int = MEDOID_MEMBERS) -> np.ndarray:
+    """The member structure (Å) with the smallest mean RMSD to the other members."""
+    pos = np.asarray(pos_angstrom)
+    return pos[medoid_index(pos, topology, max_members)]

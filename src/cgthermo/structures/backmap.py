@@ -147,15 +147,17 @@ def backmap(ca_angstrom, sequence: str, forcefield, work: Path) -> Model:
                  energy, problem_of(shift, bonds, energy))
 
 
-def write_models(models: list[Model], path) -> None:
-    """The models as one multi-model PDB (written atomically)."""
+def write_models(models: list[Model], path,
+                 none: str = "no frame could be backmapped: backmapped.json says why") -> None:  # fmt: skip
+    """The models as one multi-model PDB (written atomically); without models, a file that
+    says why (`none`)."""
     from openmm import app, unit
 
     from ..io import atomic_path
 
     with atomic_path(path) as tmp, open(tmp, "w") as fh:
         if not models:
-            fh.write("REMARK   no frame could be backmapped: backmapped.json says why\nEND\n")
+            fh.write(f"REMARK   {none}\nEND\n")
             return
         app.PDBFile.writeHeader(models[0].topology, fh)
         for number, model in enumerate(models, start=1):
@@ -175,33 +177,52 @@ def chosen_frames(rmsd_to_folded: np.ndarray, count: int) -> list[int]:
 
 
 def backmap_run(traj, frames_csv, topology_path, reference_npz, run_json, settings: dict,
-                forcefield_files: list, outputs: dict) -> dict:  # fmt: skip
+                forcefield_files: list, outputs: dict, reference_dssp=None,
+                seed: int = 0) -> dict:  # fmt: skip
     """Backmap the chosen frames of one CG run: backmapped.pdb (the models that passed) and
     backmapped.json (every frame chosen: its replica and step, RMSD to the folded structure,
-    Cα shift, bond range, energy and problem)."""
-    import json
-    import tempfile
-
+    Cα shift, bond range, energy and problem). With the protein's `reference_dssp`
+    (rule reference_structures), also its states' structures and DSSP profile
+    (gallery.model_structures)."""
     from openmm import app
 
-    from ..analysis import inputs, structure
-    from ..io import atomic_path
+    from ..analysis import inputs
+    from ..analysis.reference import load_reference_npz
 
     topology = inputs.load_topology(topology_path)
     ensemble, _, _ = inputs.load_cg_run(traj, frames_csv, topology,
                                         settings["cg_burnin_fraction"], run_json)  # fmt: skip
+    ref = load_reference_npz(reference_npz)
+    forcefield = app.ForceField(*forcefield_files)
+    summary = backmap_frames(ensemble, ref, topology, settings, forcefield, outputs)
+    if reference_dssp is not None:
+        from .gallery import model_structures
+
+        model_structures(ensemble, ref, reference_dssp, topology, settings, seed, forcefield,
+                         outputs)  # fmt: skip
+    return summary
+
+
+def backmap_frames(ensemble, ref: dict, topology, settings: dict, forcefield,
+                   outputs: dict) -> dict:  # fmt: skip
+    import json
+    import tempfile
+
+    from ..analysis import structure
+    from ..io import atomic_path
+    from .states import superposed
+
     pieces = [np.asarray(p) for p in ensemble.pieces] or [np.empty((0, topology.n_atoms, 3))]
     pos = np.concatenate(pieces)
     replica = np.repeat(ensemble.replicas or [0], [len(p) for p in pieces])
-    with np.load(reference_npz) as ref:
-        folded = np.asarray(ref["reference_structure"])
+    folded = np.asarray(ref["reference_structure"])
     rmsd = structure.rmsd_to(pos, folded, topology) if len(pos) else np.empty(0)
     sequence = "".join(r.code or "X" for r in topology.residues)
-    forcefield = app.ForceField(*forcefield_files)
     kept, record = [], []
     with tempfile.TemporaryDirectory() as work:
         for frame in chosen_frames(rmsd, settings["backmap_frames"]):
-            model = backmap(pos[frame], sequence, forcefield, Path(work))
+            on_folded = superposed(pos[frame], folded, topology)  # the report overlays them
+            model = backmap(on_folded, sequence, forcefield, Path(work))
             record.append({"frame": frame, "replica": int(replica[frame]),
                            "rmsd_to_folded_A": float(rmsd[frame]), "ca_shift_A": model.ca_shift_A,
                            "bond_range_A": list(model.bond_range_A),

@@ -12,5 +12,17 @@ def backmap(job) -> None:
 
     summary = backmap_run(job.input.traj, job.input.frames, job.input.topology,
                           job.input.reference, job.input.run, job.params.settings,
-                          forcefield_files(job.params.forcefield), dict(job.output.items()))  # fmt: skip
+                          forcefield_files(job.params.forcefield), dict(job.output.items()),
+                          reference_dssp=job.input.reference_dssp, seed=job.params.seed)  # fmt: skip
     log.info("backmapped %d of %d frames", summary["models_written"], len(summary["frames"]))
+
+
+def reference_structures(job) -> None:
+    from ..aa.forcefields import forcefield_files
+    from .gallery import reference_structures as build
+
+    payload = build(job.input.dataset, job.input.topology, job.input.reference,
+                    job.params.settings, forcefield_files(job.params.forcefield),
+                    dict(job.output.items()))  # fmt: skip
+    log.info("%d all-atom states backmapped, DSSP of %d frames",
+             sum(s["pdb_model"] is not None for s in payload["states"]), payload["dssp_frames"])
