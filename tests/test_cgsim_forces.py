@@ -37,12 +37,14 @@ def thermal_chains(resnames, nreplicas, seed):
 
 
 @pytest.mark.parametrize(
-    "resnames, angle",
-    [(CHIGNOLIN, None), ((CHIGNOLIN * 4)[:37], None), (CHIGNOLIN[:3], None),
-     (CHIGNOLIN, (12.0, 115.0)), (CHIGNOLIN[:3], (12.0, 115.0))],
+    "resnames, angle, exclusions",
+    [(CHIGNOLIN, None, None), ((CHIGNOLIN * 4)[:37], None, None), (CHIGNOLIN[:3], None, None),
+     (CHIGNOLIN, (12.0, 115.0), None), (CHIGNOLIN[:3], (12.0, 115.0), None),
+     (CHIGNOLIN, (12.0, 115.0), ("bonds", "angles"))],
 )
-def test_batched_prior_equals_torchmd_forces(tmp_path, resnames, angle):
-    prior = write_prior(tmp_path / "prior.yaml", resnames, bonds=PAIR_BONDS, angle=angle)
+def test_batched_prior_equals_torchmd_forces(tmp_path, resnames, angle, exclusions):
+    prior = write_prior(tmp_path / "prior.yaml", resnames, bonds=PAIR_BONDS, angle=angle,
+                        exclusions=exclusions)
     topology = CGTopology(list(resnames))
     pos = thermal_chains(resnames, nreplicas=5, seed=len(resnames))
 
@@ -204,3 +206,23 @@ def test_integrator_forces_are_minus_gradient_of_total_potential(tmp_path, tiny_
     np.testing.assert_allclose(used_forces.numpy(), -gradient.numpy(), rtol=1e-6, atol=2e-6)
     np.testing.assert_allclose(batch.integrator.potential.numpy(), energy(pos).numpy(),
                                rtol=0, atol=1e-8)
+
+
+def test_a_prior_that_excludes_the_1_3_pairs_drops_exactly_their_repulsion(tmp_path):
+    """With exclusions [bonds, angles] the repulsion B/r⁶ (B = 4 ε σ⁶) leaves out the pairs
+    across a bend: the energy falls by their sum worked out by hand, in torchmd and batched."""
+    epsilon = 500.0
+    both = {}
+    for name, exclusions in (("bonds", None), ("angles", ("bonds", "angles"))):
+        prior = write_prior(tmp_path / f"{name}.yaml", CHIGNOLIN, bonds=PAIR_BONDS,
+                            epsilon=epsilon, angle=(12.0, 115.0), exclusions=exclusions)
+        pos = thermal_chains(CHIGNOLIN, nreplicas=3, seed=4)
+        energy, _ = evaluate(build_forces(prior, CGTopology(CHIGNOLIN)), pos)
+        batched = build_batched_forces(prior, CGTopology(CHIGNOLIN)).compute(
+            pos, None, torch.zeros_like(pos), toNumpy=False)
+        np.testing.assert_allclose(batched.numpy(), energy.numpy(), rtol=0, atol=1e-6)
+        both[name] = energy.numpy()
+    r13 = torch.linalg.norm(pos[:, 2:] - pos[:, :-2], dim=-1).numpy()
+    by_hand = (4.0 * epsilon / r13**6).sum(axis=1)
+    assert by_hand.min() > 1e-3  # the pairs left out do carry energy
+    np.testing.assert_allclose(both["bonds"] - both["angles"], by_hand, rtol=1e-8)

@@ -35,6 +35,8 @@ def predicted(test_config_run, tmp_path_factory, repo_root):
             {"name": "cln_self", "sequence": "YYDPETGTWY", "parent": "cln"},
             {"name": "cln_pdb", "pdb": str(pdb), "parent": "cln", "model": "specific",
              "starts": "pdb"},
+            # no parent: states of its own, placed against the native structure
+            {"name": "cln_free", "sequence": "YYDPETGTWY", "model": "multi", "native": str(pdb)},
         ],
     }  # fmt: skip
     (work / "extra.yaml").write_text(yaml.safe_dump(extra))
@@ -77,8 +79,8 @@ def test_a_pdb_start_is_the_pdbs_calpha_atoms_in_angstrom(predicted):
 
 def test_each_prediction_has_trajectory_metrics_with_intervals_and_parent_readouts(predicted):
     table = pd.read_csv(predicted / "predictions.csv").set_index("prediction")
-    assert set(table.index) == {"cln_y1a", "cln_pdb", "cln_self"}
-    for name in table.index:
+    assert set(table.index) == {"cln_y1a", "cln_pdb", "cln_self", "cln_free"}
+    for name in ("cln_y1a", "cln_pdb", "cln_self"):
         metrics = json.loads((predicted / f"predictions/{name}/analysis/metrics.json").read_text())
         assert metrics["n_frames_cg_total"] == 4 * 40  # 4 replicas × 400 steps / 10
         # radius of gyration of a 10-bead Cα chain: between a ball and a straight rod, in Å
@@ -124,3 +126,31 @@ def test_the_leave_one_out_model_never_saw_its_protein(predicted):
     assert "bead type TYR" in extended
     summary = pd.read_csv(predicted / "summary.csv")
     assert set(summary.model) == {"prior_only", "specific", "multi", "multi_loo"}
+
+
+def test_every_prediction_has_its_states_structures_and_secondary_structure(predicted):
+    import mdtraj
+
+    for name in ("cln_y1a", "cln_free"):
+        folder = predicted / f"predictions/{name}/analysis"
+        record = json.loads((folder / "structures.json").read_text())
+        assert (folder / "dssp.png").stat().st_size > 1000
+        written = [s for s in record["states"] if s["pdb_model"]]
+        if written:
+            assert mdtraj.load(str(folder / "states.pdb")).n_frames == len(written)
+        fractions = np.array(record["dssp"]["fraction_cg"], dtype=float)
+        assert fractions.shape == (10, 4)
+        assert np.all(fractions.sum(axis=1) <= 1.0 + 1e-9)  # a residue is in one class at most
+    assert json.loads((predicted / "predictions/cln_y1a/analysis/structures.json").read_text())[
+        "parent"] == "cln"
+    free = json.loads((predicted / "predictions/cln_free/analysis/structures.json").read_text())
+    assert free["parent"] is None and free["native"]
+    populations = [s["population"] for s in free["states"]]
+    assert sum(populations) == pytest.approx(1.0)  # every frame in one state
+    for state in free["states"]:
+        if state["population_ci_low"] is not None:
+            assert state["population_ci_low"] <= state["population"] <= state["population_ci_high"]
+        if state["pdb_model"]:
+            # a 10-bead chain's medoid is a few Å from a folded hairpin, never beyond a rod's reach
+            assert 0.0 < state["rmsd_native_A"] < 15.0
+    assert "Predicted states in 3-D" in (predicted / "report.html").read_text()

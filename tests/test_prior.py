@@ -462,3 +462,35 @@ def test_a_repulsion_stronger_than_the_bend_leaves_no_residual_angle_term():
     hist.add(["ALA", "GLY", "ALA"], bent_chains(theta, rng), TEMPERATURE)
     with pytest.raises(CgthermoError, match="use prior.angle_fit: boltzmann"):
         fit_angle(hist, KT, (4 * 2.0e5, 3.8))
+
+
+def test_a_repulsion_that_excludes_the_1_3_pairs_is_fitted_on_the_other_pairs_only():
+    rng = np.random.default_rng(7)
+    pos = prior_chains(200, 6, rng)
+    types = ["ALA"] * 6
+    counted = {}
+    for excludes in ("bonds", "angles"):
+        hist = Histograms.from_settings({**SETTINGS, "repulsion_excludes": excludes})
+        hist.add(types, pos, TEMPERATURE)
+        counted[excludes] = int(sum(c.sum() for c in hist.repulsion.values()))
+    # by hand: the 1-3 distances inside the histogram's range and below the cutoff
+    r13 = np.linalg.norm(pos[:, 2:] - pos[:, :-2], axis=-1)
+    edges = Histograms.from_settings(SETTINGS).repulsion_edges
+    inside = (r13 >= edges[0]) & (r13 < edges[-1]) & (r13 < SETTINGS["repulsion_cutoff"])
+    assert inside.sum() > 100  # the pairs left out were there to count
+    assert counted["bonds"] - counted["angles"] == inside.sum()
+
+
+def test_a_prior_without_the_1_3_repulsion_says_so_in_its_yaml_and_needs_the_angle_term():
+    from cgthermo.prior.fitting import repulsion_exclusions
+
+    assert repulsion_exclusions({"repulsion_excludes": "angles", "angles": True}) == (
+        "bonds", "angles")
+    assert repulsion_exclusions({}) == ("bonds",)
+    with pytest.raises(CgthermoError, match="prior.angles"):
+        repulsion_exclusions({"repulsion_excludes": "angles", "angles": False})
+    from cgthermo.settingchecks import setting_problems
+
+    config = cgconfig.validate({"proteins": [{"name": "x", "sequence": "AAAA"}],
+                                "prior": {"repulsion_excludes": "angles", "angles": False}})
+    assert any("repulsion_excludes" in str(p) for p in setting_problems(config))

@@ -117,6 +117,11 @@ def prior_problems(prior: dict) -> list[CgthermoError]:
                                           "low end is not below its high end",
                                           f"give prior.{key} as [low, high], e.g. [{high}, {low}]"
                                           if high < low else f"widen prior.{key}"))
+    if prior.get("repulsion_excludes") == "angles" and not prior.get("angles"):
+        problems.append(CgthermoError(
+            "config key 'prior.repulsion_excludes' is angles but prior.angles is false: the "
+            "1-3 pairs would have no term at all",
+            "set prior.angles: true, or prior.repulsion_excludes: bonds"))  # fmt: skip
     return problems
 
 

@@ -18,9 +18,10 @@ PAPER_DIHEDRALS = [{"phi_k": 0.202, "phase": -130.5, "per": 1},
 
 
 def write_prior(path, resnames, bonds=None, k0=50.0, req=3.8, epsilon=2000.0,
-                dihedrals=PAPER_DIHEDRALS, angle=None) -> Path:
+                dihedrals=PAPER_DIHEDRALS, angle=None, exclusions=None) -> Path:
     """A torchmd force-field YAML for a chain; `bonds` maps (A, B) type pairs to (k0, req),
-    `angle` is an optional shared (k0 kcal/mol/rad², theta0 degrees) bend term."""
+    `angle` is an optional shared (k0 kcal/mol/rad², theta0 degrees) bend term,
+    `exclusions` the chain neighbours the repulsion leaves out (absent: the 1-2 pairs)."""
     types = sorted({prior_atomtype(r) for r in resnames})
     bond_table = {"(X, X)": {"k0": k0, "req": req}}
     for (a, b), (k, r) in (bonds or {}).items():
@@ -36,6 +37,8 @@ def write_prior(path, resnames, bonds=None, k0=50.0, req=3.8, epsilon=2000.0,
         prior["angles"] = {"(X, X, X)": {"k0": float(angle[0]), "theta0": float(angle[1])}}
     if dihedrals:
         prior["dihedrals"] = {"(X, X, X, X)": {"terms": [dict(t) for t in dihedrals]}}
+    if exclusions:
+        prior["exclusions"] = list(exclusions)
     with open(path, "w") as fh:
         yaml.safe_dump(prior, fh)
     return Path(path)

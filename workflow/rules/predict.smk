@@ -84,6 +84,31 @@ rule predict_analysis:
         "../scripts/predict_analysis.py"
 
 
+rule predict_structures:
+    input:
+        unpack(PREDICT.structures_inputs),
+    output:
+        states_pdb=f"{RESULTS}/predictions/{{prediction}}/analysis/states.pdb",
+        structures=f"{RESULTS}/predictions/{{prediction}}/analysis/structures.json",
+        dssp_png=f"{RESULTS}/predictions/{{prediction}}/analysis/dssp.png",
+    log:
+        "logs/predict_structures/{prediction}.log",
+    benchmark:
+        "logs/benchmarks/predict_structures/{prediction}.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=ANALYSIS.model_mem_mb,
+        runtime=PREDICT.analysis_runtime,
+    params:
+        settings=cgconfig.result_settings(config, "analysis", seeded=False),
+        seed=PREDICT.analysis_seed,
+        forcefield=PREDICT.forcefield,
+    script:
+        "../scripts/predict_structures.py"
+
+
 rule predictions_summary:
     input:
         metrics=PREDICT.metrics_files,

@@ -288,7 +288,8 @@ PREDICTION_COLUMNS = (("model", "model"), ("starts", "starts"), ("parent", "pare
                       ("ddG_fold_verdict", "ΔΔG verdict"))  # fmt: skip
 
 
-def prediction_section(predictions_csv, figure_paths) -> str:
+def prediction_section(predictions_csv, figure_paths, views=None, structures=(),
+                       reference_states=(), page_dir=".") -> str:  # fmt: skip
     """One row per prediction (values with 95 % intervals) and its figure."""
     table = pd.read_csv(require_file(predictions_csv, "the predictions_summary rule"))
     parts = ["<h2>Predictions</h2>",
@@ -313,6 +314,11 @@ def prediction_section(predictions_csv, figure_paths) -> str:
     for path in figure_paths:
         name = Path(path).parent.parent.name
         parts.append(figure(path, f"prediction {name}"))
+    if views is not None and structures:
+        from ..structures.views import prediction_structures_section
+
+        parts.append(prediction_structures_section(views, structures, reference_states,
+                                                   page_dir))  # fmt: skip
     return "\n".join(parts)
 
 
@@ -375,7 +381,7 @@ def structures_section(paths) -> str:
 
 def build_report(summary_csv, figure_paths, proteins, models, predictions_csv=None,
                  prediction_figures=(), structures=(), states=(), reference_states=(),
-                 viewer=None, page_dir=".") -> str:  # fmt: skip
+                 viewer=None, page_dir=".", prediction_structures=()) -> str:  # fmt: skip
     from ..structures import views as structure_views
 
     table = pd.read_csv(require_file(summary_csv, "the summary rule"))
@@ -399,7 +405,8 @@ def build_report(summary_csv, figure_paths, proteins, models, predictions_csv=No
     body += [protein_section(index, p, models) for p in proteins]
     body.append(structures_section(structures))
     if predictions_csv:
-        body.append(prediction_section(predictions_csv, prediction_figures))
+        body.append(prediction_section(predictions_csv, prediction_figures, views,
+                                       prediction_structures, reference_states, page_dir))
     return (
         "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>cgthermo report</title>"
         f"<style>{STYLE}{structure_views.STYLE}</style></head><body>\n" + "\n".join(body)
@@ -409,9 +416,10 @@ def build_report(summary_csv, figure_paths, proteins, models, predictions_csv=No
 
 def write_report(summary_csv, figure_paths, proteins, models, out_html, predictions_csv=None,
                  prediction_figures=(), structures=(), states=(), reference_states=(),
-                 viewer=None) -> None:  # fmt: skip
+                 viewer=None, prediction_structures=()) -> None:  # fmt: skip
     page = build_report(summary_csv, figure_paths, proteins, models, predictions_csv,
                         prediction_figures, structures, states, reference_states, viewer,
-                        page_dir=Path(out_html).parent)  # fmt: skip
+                        page_dir=Path(out_html).parent,
+                        prediction_structures=prediction_structures)  # fmt: skip
     with atomic_path(out_html) as tmp:
         tmp.write_text(page, encoding="utf-8")

@@ -78,4 +78,5 @@ def report(job) -> None:
         states=list(job.input.get("states", [])),
         reference_states=list(job.input.get("reference_states", [])),
         viewer=job.params.get("viewer"),
+        prediction_structures=list(job.input.get("prediction_structures", [])),
     )

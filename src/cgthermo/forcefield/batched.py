@@ -12,7 +12,7 @@ import torch
 from torchmd.forces import Forces, evaluate_angles
 
 from ..errors import CgthermoError
-from .torchmd import PRIOR_EXCLUSIONS, force_terms, load_parameters
+from .torchmd import exclusions_of, force_terms, load_parameters
 
 
 def _columns(index):
@@ -30,7 +30,7 @@ class BatchedPriorForces(Forces):
 
     def __init__(self, parameters, external=None):
         super().__init__(parameters, terms=force_terms(parameters), external=external,
-                         exclusions=PRIOR_EXCLUSIONS)  # fmt: skip
+                         exclusions=exclusions_of(parameters))  # fmt: skip
         par = self.par
         self._angles = None
         if par.angle_params is not None:

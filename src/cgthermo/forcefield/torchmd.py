@@ -13,6 +13,12 @@ from .yamlio import PRIOR_TERMS, read_prior, terms_of
 PRIOR_EXCLUSIONS = ("bonds",)  # repulsion acts on every pair except 1-2 neighbours
 
 
+def exclusions_of(params) -> tuple:
+    """The repulsion's exclusions the prior was fitted with (its YAML's `exclusions`; a
+    prior without the key leaves out the 1-2 pairs only)."""
+    return tuple(getattr(params, "repulsion_exclusions", PRIOR_EXCLUSIONS))
+
+
 def force_terms(params) -> list:
     """The torchmd force terms of loaded parameters: angles only where the prior has them."""
     return list(PRIOR_TERMS) + (["angles"] if params.angle_params is not None else [])
@@ -25,13 +31,15 @@ def load_parameters(prior_yaml, topology: CGTopology, device="cpu", precision=to
     typed = prior_types(prior_yaml, topology, sections)
     try:
         ff = ForceField.create(typed, str(prior_yaml))
-        return Parameters(ff, typed, terms=terms_of(sections), device=device,
-                          precision=precision)  # fmt: skip
+        params = Parameters(ff, typed, terms=terms_of(sections), device=device,
+                            precision=precision)  # fmt: skip
     except RuntimeError as err:
         raise CgthermoError(
             f"prior {prior_yaml} does not cover this chain ({err})",
             "refit the prior on data that contains every residue type of the protein",
         ) from None
+    params.repulsion_exclusions = tuple(sections.get("exclusions") or PRIOR_EXCLUSIONS)
+    return params
 
 
 def build_forces(prior_yaml, topology: CGTopology, device="cpu", precision=torch.float64,
@@ -41,7 +49,7 @@ def build_forces(prior_yaml, topology: CGTopology, device="cpu", precision=torch
     # torchmd 1.1.2 only fills the pair tables when 'lj' is among the terms; RepulsionCG needs B
     params.A, params.B = params.get_AB()
     return Forces(params, terms=list(terms) if terms else force_terms(params), external=external,
-                  exclusions=PRIOR_EXCLUSIONS)
+                  exclusions=exclusions_of(params))
 
 
 def zero_box(nsystems: int, device="cpu", precision=torch.float64) -> torch.Tensor:

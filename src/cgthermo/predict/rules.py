@@ -97,9 +97,34 @@ class PredictRules:
     def figure_files(self, wildcards=None) -> list:
         return [f"{self.folder(n)}/analysis/figure.png" for n in self.names]
 
+    def structures_inputs(self, wildcards) -> dict:
+        """The prediction's CG run, its native, and with a parent of the same length the
+        parent's all-atom reference and states (rule reference_structures)."""
+        found = {key: value for key, value in self.analysis_inputs(wildcards).items()
+                 if key in ("traj", "frames", "run", "topology", "native",
+                            "parent_reference")}  # fmt: skip
+        if "parent_reference" in found:
+            parent = self.prediction(wildcards).parent
+            found["parent_dssp"] = paths.reference_structures(self.results, parent, "dssp.npz")
+        return found
+
+    def forcefield(self, wildcards) -> dict:
+        """The all-atom force field its states are backmapped in: the parent's, else the
+        config's `aa` block."""
+        from ..analysis.rules import FORCEFIELD_KEYS
+        from ..config import aa_settings
+
+        parent = self.prediction(wildcards).parent
+        aa = aa_settings(self.config, parent) if parent else dict(self.config["aa"])
+        return {key: aa[key] for key in FORCEFIELD_KEYS}
+
+    def structure_files(self, wildcards=None) -> list:
+        return [f"{self.folder(n)}/analysis/structures.json" for n in self.names]
+
     def report_inputs(self, wildcards=None) -> dict:
         """The predictions' table and figures for the report (nothing without predictions)."""
         if not self.names:
             return {}
         return {"predictions": f"{self.results}/predictions.csv",
-                "prediction_figures": self.figure_files()}  # fmt: skip
+                "prediction_figures": self.figure_files(),
+                "prediction_structures": self.structure_files()}  # fmt: skip

@@ -204,6 +204,7 @@ class Prior:
     dihedral_types: dict = field(default_factory=dict)  # quadruple → Fit; empty: shared only
     angle: Fit | None = None  # k0 kcal/mol/rad², theta0 rad; None: no angle term
     notes: list = field(default_factory=list)
+    exclusions: tuple = ("bonds",)  # the chain neighbours the repulsion leaves out (torchmd's)
 
 
 def fit_prior(hist: Histograms, settings: dict) -> Prior:
@@ -240,7 +241,20 @@ def fit_prior(hist: Histograms, settings: dict) -> Prior:
         hist.frames,
         angle=angle,
         dihedral_types=dihedral_types,
+        exclusions=repulsion_exclusions(settings),
     )
+
+
+def repulsion_exclusions(settings: dict) -> tuple:
+    """torchmd's exclusions of the repulsion under `prior.repulsion_excludes`; leaving the
+    1-3 pairs out needs the angle term that then alone shapes the bend."""
+    from .statistics import EXCLUDED
+
+    excludes = settings.get("repulsion_excludes", "bonds")
+    if excludes == "angles" and not settings.get("angles"):
+        raise CgthermoError("prior.repulsion_excludes is angles but prior.angles is false",
+                            "set prior.angles: true, or repulsion_excludes: bonds")  # fmt: skip
+    return EXCLUDED[excludes][0]
 
 
 def fit_bonds(hist: Histograms, kT: float, min_samples: int) -> tuple[dict, Fit]:

@@ -17,9 +17,15 @@ def bond_lengths(pos) -> np.ndarray:
     return np.linalg.norm(np.diff(np.asarray(pos, dtype=np.float64), axis=1), axis=2)
 
 
-def nonbonded_pairs(beads: int) -> tuple[np.ndarray, np.ndarray]:
-    """Bead pairs i < j that the prior's repulsion acts on: all but chain neighbours (1-2)."""
-    return np.triu_indices(beads, k=2)
+# the chain neighbours the repulsion leaves out (prior.repulsion_excludes), as torchmd names
+# them, and the smallest sequence separation of a pair it acts on
+EXCLUDED = {"bonds": (("bonds",), 2), "angles": (("bonds", "angles"), 3)}
+
+
+def nonbonded_pairs(beads: int, min_separation: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Bead pairs i < j that the prior's repulsion acts on: all but chain neighbours closer
+    than `min_separation` in sequence (2: all but 1-2 pairs)."""
+    return np.triu_indices(beads, k=min_separation)
 
 
 def bend_angles(pos) -> np.ndarray:
@@ -73,6 +79,7 @@ class Histograms:
     repulsion_edges: np.ndarray
     dihedral_edges: np.ndarray
     repulsion_cutoff: float
+    repulsion_min_separation: int = 2  # 3: the 1-3 pairs are left to the angle term
     angle_edges: np.ndarray | None = None
     angles: np.ndarray | None = None  # one shared histogram, like the dihedral
     bonds: dict = field(default_factory=dict)
@@ -91,6 +98,7 @@ class Histograms:
             ),
             dihedral_edges=np.linspace(-np.pi, np.pi, settings["dihedral_bins"] + 1),
             repulsion_cutoff=float(settings["repulsion_cutoff"]),
+            repulsion_min_separation=EXCLUDED[settings.get("repulsion_excludes", "bonds")][1],
             dihedrals=np.zeros(settings["dihedral_bins"]),
             angle_edges=np.linspace(0.0, np.pi, settings["angle_bins"] + 1),
             angles=np.zeros(settings["angle_bins"]),
@@ -139,7 +147,7 @@ class Histograms:
         self.dihedrals += self._add_columns(self.dihedral_types, keys, phi, self.dihedral_edges)
 
     def _add_repulsion(self, types, block) -> None:
-        first, second = nonbonded_pairs(len(types))
+        first, second = nonbonded_pairs(len(types), self.repulsion_min_separation)
         if not len(first):
             return
         pair_keys = [contact_pair(types[i], types[j]) for i, j in zip(first, second, strict=True)]

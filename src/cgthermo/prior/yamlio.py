@@ -36,6 +36,8 @@ def prior_document(prior: Prior) -> dict:
         "electrostatics": {t: {"charge": 0.0} for t in prior.atomtypes},
         "lj": {t: {"epsilon": prior.epsilon[t], "sigma": SIGMA} for t in prior.atomtypes},
         "masses": {t: BEAD_MASS_AMU for t in prior.atomtypes},
+        # not torchmd's key: what cgthermo passes to torchmd's Forces as `exclusions`
+        "exclusions": list(prior.exclusions),
     }
 
 

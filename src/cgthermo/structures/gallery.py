@@ -186,6 +186,8 @@ def plot_profiles(comparison: dict, sequence: str, path) -> None:
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.0), sharey=True)
     for k, (ax, name) in enumerate(zip(axes, names, strict=True)):
         for side, colour, label in (("aa", "0.3", "all-atom"), ("cg", "C1", "model")):
+            if f"fraction_{side}" not in comparison:
+                continue
             ax.plot(x, comparison[f"fraction_{side}"][:, k], color=colour, marker="o", ms=3,
                     label=label)  # fmt: skip
             ax.fill_between(x, comparison[f"fraction_{side}_ci_low"][:, k],
@@ -196,8 +198,9 @@ def plot_profiles(comparison: dict, sequence: str, path) -> None:
         ax.set_ylim(-0.02, 1.02)
     axes[0].set_ylabel("fraction of frames")
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"DSSP class per residue (difference {comparison['dssp_difference']:.3f})",
-                 fontsize=9)  # fmt: skip
+    difference = comparison.get("dssp_difference")
+    fig.suptitle("DSSP class per residue" + ("" if difference is None else
+                                            f" (difference {difference:.3f})"), fontsize=9)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")

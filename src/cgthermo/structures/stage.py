@@ -17,6 +17,19 @@ def backmap(job) -> None:
     log.info("backmapped %d of %d frames", summary["models_written"], len(summary["frames"]))
 
 
+def predict_structures(job) -> None:
+    from ..aa.forcefields import forcefield_files
+    from .predicted import prediction_structures
+
+    payload = prediction_structures(
+        job.input.traj, job.input.frames, job.input.topology, job.input.run,
+        job.params.settings, job.params.seed, forcefield_files(job.params.forcefield),
+        dict(job.output.items()), native=job.input.get("native"),
+        parent_reference=job.input.get("parent_reference"),
+        parent_dssp=job.input.get("parent_dssp"))  # fmt: skip
+    log.info("%d states of %s", len(payload["states"]), payload["states_of"])
+
+
 def reference_structures(job) -> None:
     from ..aa.forcefields import forcefield_files
     from .gallery import reference_structures as build

@@ -37,7 +37,7 @@ def pdb_models(path) -> list[str]:
     """The MODEL blocks of a multi-model PDB file as separate PDB texts (atoms only)."""
     models, current = [], []
     for line in Path(path).read_text().splitlines():
-        if line.startswith(("ATOM", "HETATM", "TER")):
+        if line.startswith(("ATOM", "TER")):  # the protein: no waters or ligands
             current.append(line)
         elif line.startswith("ENDMDL") and current:
             models.append("\n".join([*current, "END"]))
@@ -177,4 +177,55 @@ def structures_section(views: Views, table: pd.DataFrame, reference_jsons, model
         reference_pdb = reference_json.with_name("reference_states.pdb")
         parts.append(f"<h3>{html.escape(protein)} — {html.escape(model)}</h3>")
         parts.append(model_part(views, path, row, reference, reference_pdb, page_dir))
+    return "\n".join(parts)
+
+
+def prediction_line(state: dict) -> str:
+    """What one state of a prediction is: its population and what it is closest to."""
+    text = f"state {state['state']}"
+    if "population" in state:
+        text += f": {population(state, 'population')} of the run"
+    if state.get("nearest_reference_state") is not None:
+        text += (f"; closest to the parent's all-atom state {state['nearest_reference_state']}"
+                 f" ({state['rmsd_nearest_A']:.1f} Å)")
+    if state.get("rmsd_native_A") is not None:
+        text += f"; {state['rmsd_native_A']:.1f} Å from the native structure"
+    return text
+
+
+def prediction_part(views: Views, structures_json, references: dict, page_dir) -> str:
+    """One prediction's states: beside the parent's all-atom state, or over the native."""
+    path = Path(structures_json)
+    record = json.loads(path.read_text())
+    parent = references.get(record.get("parent"))
+    parent_states = ({s["state"]: s for s in json.loads(parent.read_text())["states"]}
+                     if parent else {})  # fmt: skip
+    native = record.get("native")
+    parts = [f"<h4>{html.escape(path.parent.parent.name)}: states of "
+             f"{html.escape(record['states_of'])}</h4>"]
+    for state in record["states"]:
+        grey = None
+        if parent is not None:
+            aa = parent_states.get(state.get("nearest_reference_state"), {})
+            grey = views.structure_id(parent.with_name("reference_states.pdb"),
+                                      aa.get("pdb_model"))  # fmt: skip
+        elif native and str(native).lower().endswith(".pdb"):
+            grey = views.structure_id(native, 1)
+        parts.append(views.view([(grey, "grey"),
+                                 (views.structure_id(path.with_name("states.pdb"),
+                                                     state.get("pdb_model")), "orange")],
+                                prediction_line(state)))  # fmt: skip
+    parts.append("<p>Files: " + ", ".join(link(path.with_name(name), page_dir)
+                                          for name in ("states.pdb", "structures.json"))
+                 + "</p>")  # fmt: skip
+    return "\n".join(parts)
+
+
+def prediction_structures_section(views: Views, structures, reference_jsons, page_dir) -> str:
+    """Every prediction's states in 3-D (grey: the parent's all-atom state or the native)."""
+    references = {Path(p).parent.parent.name: Path(p) for p in reference_jsons}
+    parts = ["<h3>Predicted states in 3-D</h3>",
+             "<p>Backmapped medoids of each prediction's states (orange), superposed on the "
+             "parent's nearest all-atom state or on the native structure (grey).</p>"]
+    parts += [prediction_part(views, p, references, page_dir) for p in structures]
     return "\n".join(parts)
