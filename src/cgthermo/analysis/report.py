@@ -315,7 +315,7 @@ def prediction_section(predictions_csv, figure_paths, views=None, structures=(),
         name = Path(path).parent.parent.name
         parts.append(figure(path, f"prediction {name}"))
     if views is not None and structures:
-        from ..structures.views import prediction_structures_section
+        from .views import prediction_structures_section
 
         parts.append(prediction_structures_section(views, structures, reference_states,
                                                    page_dir))  # fmt: skip
@@ -382,7 +382,7 @@ def structures_section(paths) -> str:
 def build_report(summary_csv, figure_paths, proteins, models, predictions_csv=None,
                  prediction_figures=(), structures=(), states=(), reference_states=(),
                  viewer=None, page_dir=".", prediction_structures=()) -> str:  # fmt: skip
-    from ..structures import views as structure_views
+    from . import views as structure_views
 
     table = pd.read_csv(require_file(summary_csv, "the summary rule"))
     index = index_figures(figure_paths)

@@ -205,3 +205,61 @@ def plot_profiles(comparison: dict, sequence: str, path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
+
+
+def backmap_run(traj, frames_csv, topology_path, reference_npz, run_json, settings: dict,
+                forcefield_files: list, outputs: dict, reference_dssp=None,
+                seed: int = 0) -> dict:  # fmt: skip
+    """Backmap the chosen frames of one CG run: backmapped.pdb (the models that passed) and
+    backmapped.json (every frame chosen: its replica and step, RMSD to the folded structure,
+    Cα shift, bond range, energy and problem). With the protein's `reference_dssp`
+    (rule reference_structures), also its states' structures and DSSP profile
+    (gallery.model_structures)."""
+    from openmm import app
+
+    from ..analysis import inputs
+    from ..analysis.reference import load_reference_npz
+
+    topology = inputs.load_topology(topology_path)
+    ensemble, _, _ = inputs.load_cg_run(traj, frames_csv, topology,
+                                        settings["cg_burnin_fraction"], run_json)  # fmt: skip
+    ref = load_reference_npz(reference_npz)
+    forcefield = app.ForceField(*forcefield_files)
+    summary = backmap_frames(ensemble, ref, topology, settings, forcefield, outputs)
+    if reference_dssp is not None:
+        model_structures(ensemble, ref, reference_dssp, topology, settings, seed, forcefield,
+                         outputs)  # fmt: skip
+    return summary
+
+
+def backmap_frames(ensemble, ref: dict, topology, settings: dict, forcefield,
+                   outputs: dict) -> dict:  # fmt: skip
+    from ..analysis import structure
+    from .backmap import chosen_frames
+    from .states import superposed
+
+    pieces = [np.asarray(p) for p in ensemble.pieces] or [np.empty((0, topology.n_atoms, 3))]
+    pos = np.concatenate(pieces)
+    replica = np.repeat(ensemble.replicas or [0], [len(p) for p in pieces])
+    folded = np.asarray(ref["reference_structure"])
+    rmsd = structure.rmsd_to(pos, folded, topology) if len(pos) else np.empty(0)
+    sequence = "".join(r.code or "X" for r in topology.residues)
+    kept, record = [], []
+    with tempfile.TemporaryDirectory() as work:
+        for frame in chosen_frames(rmsd, settings["backmap_frames"]):
+            on_folded = superposed(pos[frame], folded, topology)  # the report overlays them
+            model = backmap(on_folded, sequence, forcefield, Path(work))
+            record.append({"frame": frame, "replica": int(replica[frame]),
+                           "rmsd_to_folded_A": float(rmsd[frame]), "ca_shift_A": model.ca_shift_A,
+                           "bond_range_A": list(model.bond_range_A),
+                           "energy_kj_per_mol": model.energy_kj, "passed": model.passed,
+                           "problem": model.problem})  # fmt: skip
+            if model.passed:
+                kept.append(model)
+            else:
+                log.warning("frame %d not backmapped: %s", frame, model.problem)
+    write_models(kept, outputs["pdb"])
+    summary = {"frames": record, "models_written": len(kept)}
+    with atomic_path(outputs["json"]) as tmp:
+        tmp.write_text(json.dumps(summary, indent=1) + "\n")
+    return summary

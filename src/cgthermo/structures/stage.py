@@ -8,7 +8,7 @@ log = logging.getLogger("cgthermo")
 
 def backmap(job) -> None:
     from ..aa.forcefields import forcefield_files
-    from .backmap import backmap_run
+    from .gallery import backmap_run
 
     summary = backmap_run(job.input.traj, job.input.frames, job.input.topology,
                           job.input.reference, job.input.run, job.params.settings,
