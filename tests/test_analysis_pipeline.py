@@ -58,7 +58,24 @@ def results(tmp_path_factory):
                 cg / "topology.pdb", model, SETTINGS, 7, outputs(root, protein, model),
             )  # fmt: skip
             mean_force_figure(arrays, cg / "dataset.h5", protein, root / protein / "analysis" / model)
+            secondary_structure_figure(cg / "dataset.h5", protein, sequence,
+                                       root / protein / "analysis" / model)  # fmt: skip
     return root
+
+
+def secondary_structure_figure(dataset, protein, sequence, folder):
+    """dssp.png of two all-atom frames against themselves (the figure, not a comparison)."""
+    import h5py
+
+    from cgthermo.structures import dssp, gallery
+
+    with h5py.File(dataset) as fh:
+        pos = fh[protein]["pos"][:2]
+    sums = dssp.unit_sums(dssp.class_indicator(dssp.frame_codes(pos, sequence)), [0, 1],
+                         np.ones(2), 2)  # fmt: skip
+    m = np.ones((4, 2))
+    comparison = dssp.compare(sums, sums, m, m, lambda s: (*np.nanpercentile(s, [2.5, 97.5]), 1.0))
+    gallery.plot_profiles(comparison, sequence, folder / "dssp.png")
 
 
 def mean_force_figure(arrays, dataset, protein, folder):
@@ -196,8 +213,8 @@ def test_summary_and_report_cover_every_protein_and_model(results):
         results / "report.html",
     )  # fmt: skip
     page = (results / "report.html").read_text()
-    # one implied-timescale plot per protein and three figures per model, all embedded
-    assert page.count('src="data:image/png;base64,') == len(PROTEINS) * (1 + 4 * len(MODELS))
+    # one implied-timescale plot per protein and five figures per model, all embedded
+    assert page.count('src="data:image/png;base64,') == len(PROTEINS) * (1 + 5 * len(MODELS))
     assert "<table" in page and "fes_mae_kcal" in page and 'src="http' not in page
     verdicts = page[page.index("<h2>Verdicts against"):page.index("<h2>Summary</h2>")]
     assert verdicts.count("<b>specific</b>, Jensen–Shannon divergence") == len(PROTEINS)
