@@ -1,6 +1,7 @@
 """config/test.yaml end to end through Snakemake: every stage runs and its artifacts hold
 what the contracts (docs/artifacts.md) promise, in the units they promise."""
 
+import json
 from pathlib import Path
 
 import h5py
@@ -61,6 +62,31 @@ def test_summary_has_every_protein_and_model(run, config):
     np.testing.assert_allclose(dynamical["effective_acceleration"],
                                dynamical["throughput_ratio"] * dynamical["dynamical_acceleration"],
                                rtol=1e-9)
+
+
+def test_every_model_has_its_states_structures_and_secondary_structure(run, config):
+    import mdtraj
+
+    summary = pd.read_csv(run / "summary.csv").set_index(["protein", "model"])
+    for protein in (p["name"] for p in config["proteins"]):
+        reference = json.loads((run / protein / "analysis/reference_states.json").read_text())
+        folded = [s for s in reference["states"] if s["state"] == "folded"]
+        assert len(folded) == 1  # the folded structure is always among them
+        written = [s for s in reference["states"] if s["pdb_model"]]
+        assert mdtraj.load(str(run / protein / "analysis/reference_states.pdb")).n_frames == len(written)
+        for model in config["models"]:
+            folder = run / protein / "analysis" / model
+            record = json.loads((folder / "structures.json").read_text())
+            for state in record["states"]:
+                # a model state's medoid is never further from its nearest all-atom medoid
+                # than from the one of its own state
+                if state["rmsd_same_state_A"] is not None:
+                    assert state["rmsd_nearest_A"] <= state["rmsd_same_state_A"] + 1e-6
+            fractions = np.array(record["dssp"]["fraction_cg"], dtype=float)
+            assert np.all((fractions >= 0) & (fractions.sum(axis=1) <= 1 + 1e-9))
+            difference = summary.loc[(protein, model), "dssp_difference"]
+            assert difference == pytest.approx(record["dssp"]["dssp_difference"])
+            assert 0.0 <= difference <= 1.0
 
 
 def test_all_atom_frames_and_time_axis(run, config):

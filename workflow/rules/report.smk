@@ -8,6 +8,7 @@ rule summary:
     input:
         metrics=ANALYSIS.metrics_files,
         resamples=ANALYSIS.resample_files,
+        structures=ANALYSIS.state_files,
     output:
         report(
             f"{RESULTS}/summary.csv",

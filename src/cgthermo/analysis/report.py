@@ -15,6 +15,7 @@ HEADLINE = [
     "js_divergence_ci_low", "js_divergence_ci_high", "js_divergence_verdict",
     "folded_fraction_abs_error", "folded_fraction_abs_error_verdict", "md_emulation_mae_kcal",
     "md_emulation_mae_kcal_ci_low", "md_emulation_mae_kcal_ci_high", "md_emulation_coverage",
+    "dssp_difference", "dssp_difference_ci_low", "dssp_difference_ci_high",
     "dG_fold_abs_error_kcal", "fes_mae_kcal",
     "fes_mae_weighted_aa_split_kcal", "fes_mae_aa_split_kcal",
     "js_divergence_aa_split", "fes_mae_weighted_cg_split_kcal", "fes_mae_cg_split_kcal",

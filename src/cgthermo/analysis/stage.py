@@ -59,7 +59,8 @@ def meanforce(job) -> None:
 def summary(job) -> None:
     from .summary import write_summary
 
-    table = write_summary(list(job.input.metrics), job.output[0], list(job.input.resamples))
+    table = write_summary(list(job.input.metrics), job.output[0], list(job.input.resamples),
+                          list(job.input.get("structures", [])))
     log.info("summary of %d protein × model rows", len(table))
 
 

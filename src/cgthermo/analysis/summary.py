@@ -99,8 +99,26 @@ def _number(value) -> float:
     return float("nan") if value is None or pd.isna(value) else float(value)
 
 
-def summarise(metric_paths, resample_paths=()) -> pd.DataFrame:
+STRUCTURE_METRICS = ("dssp_difference", "dssp_difference_ci_low", "dssp_difference_ci_high")
+
+
+def read_structure_metrics(paths) -> pd.DataFrame:
+    """The secondary-structure difference of every model (its structures.json, rule
+    backmap), keyed by protein and model as the results layout names them."""
+    rows = []
+    for path in map(Path, paths):
+        record = json.loads(require_file(path, "the backmap rule").read_text())
+        rows.append({"protein": path.parent.parent.parent.name, "model": path.parent.name,
+                     **{key: record["dssp"].get(key) for key in STRUCTURE_METRICS}})  # fmt: skip
+    return pd.DataFrame(rows, columns=["protein", "model", *STRUCTURE_METRICS])
+
+
+def summarise(metric_paths, resample_paths=(), structure_paths=()) -> pd.DataFrame:
     table = read_metrics(metric_paths)
+    if structure_paths:
+        structure = read_structure_metrics(structure_paths)
+        table = table.merge(structure.astype({k: float for k in STRUCTURE_METRICS}),
+                            on=["protein", "model"], how="left")  # fmt: skip
     resamples = {}
     for path in resample_paths:
         model_dir = Path(path).parent
@@ -119,8 +137,8 @@ def summarise(metric_paths, resample_paths=()) -> pd.DataFrame:
     )
 
 
-def write_summary(metric_paths, out_csv, resample_paths=()) -> pd.DataFrame:
-    table = summarise(metric_paths, resample_paths)
+def write_summary(metric_paths, out_csv, resample_paths=(), structure_paths=()) -> pd.DataFrame:
+    table = summarise(metric_paths, resample_paths, structure_paths)
     with atomic_path(out_csv) as tmp:
         table.to_csv(tmp, index=False)
     return table
