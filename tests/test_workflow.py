@@ -83,7 +83,7 @@ def test_every_model_has_its_states_structures_and_secondary_structure(run, conf
                 if state["rmsd_same_state_A"] is not None:
                     assert state["rmsd_nearest_A"] <= state["rmsd_same_state_A"] + 1e-6
             fractions = np.array(record["dssp"]["fraction_cg"], dtype=float)
-            assert np.all((fractions >= 0) & (fractions.sum(axis=1) <= 1 + 1e-9))
+            assert np.all(fractions >= 0) and np.all(fractions.sum(axis=1) <= 1 + 1e-9)
             difference = summary.loc[(protein, model), "dssp_difference"]
             assert difference == pytest.approx(record["dssp"]["dssp_difference"])
             assert 0.0 <= difference <= 1.0
