@@ -165,12 +165,9 @@ SENTENCE = {"better": "closer to all-atom than the prior alone",
 
 
 def _interval(row, key: str) -> str:
-    value, low, high = (row.get(k) for k in (key, f"{key}_ci_low", f"{key}_ci_high"))
-    if value is None or pd.isna(value):
-        return "undefined"
-    if low is None or pd.isna(low):
-        return f"{value:.3g} (no interval)"
-    return f"{value:.3g} [{low:.3g}, {high:.3g}]"
+    from .views import with_interval
+
+    return with_interval(row, key, ".3g", "undefined", " (no interval)")
 
 
 OWN = "the run's own all-atom data"

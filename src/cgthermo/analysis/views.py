@@ -94,13 +94,19 @@ def link(path, page_dir) -> str:
     return f"<a href='{html.escape(relative)}' download>{html.escape(Path(path).name)}</a>"
 
 
-def population(row, key: str) -> str:
+def with_interval(row, key: str, digits: str = ".3f", undefined: str = "–",
+                  no_interval: str = "") -> str:  # fmt: skip
+    """`row[key]` with its 95 % interval (`_ci_low`, `_ci_high`) as text."""
     value, low, high = (row.get(k) for k in (key, f"{key}_ci_low", f"{key}_ci_high"))
     if value is None or pd.isna(value):
-        return "–"
+        return undefined
     if low is None or pd.isna(low):
-        return f"{value:.3f}"
-    return f"{value:.3f} [{low:.3f}, {high:.3f}]"
+        return f"{value:{digits}}{no_interval}"
+    return f"{value:{digits}} [{low:{digits}}, {high:{digits}}]"
+
+
+def population(row, key: str) -> str:
+    return with_interval(row, key)
 
 
 def state_line(record: dict, row, reference: dict) -> str:
