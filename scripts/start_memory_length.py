@@ -1,0 +1,99 @@
+"""How long CG runs must be to forget their starts: ΔG_fold of the replicas that started folded
+against those that started unfolded, over growing lengths of one finished run.
+
+For every length, the frames after the analysis burn-in up to that time give each group's
+folded fraction and ΔG_fold = −kT ln(f / (1 − f)) (folded: within analysis.folded_rmsd of the
+reference's folded structure); the groups' difference carries a 95 % interval over replicas
+resampled within each group. A gap whose interval excludes zero means runs of that length
+still remember their starts, so a ΔΔG from them depends on where they began.
+
+    python scripts/start_memory_length.py RESULTS chignolin --model specific
+"""
+
+import argparse
+
+import numpy as np
+
+from cgthermo.analysis import bootstrap, inputs, structure
+from cgthermo.analysis.metrics import folding_dg_kcal
+from cgthermo.analysis.reference import load_reference_npz
+from cgthermo.config import schema_default
+from cgthermo.units import FS_PER_PS
+
+# a bootstrap over fewer replicas than this gives no interval worth reading
+MIN_GROUP = 4
+
+
+def replica_series(results: str, protein: str, model: str, folded_structure, cutoff: float):
+    """Per kept replica: (times ps, folded flags); exploded replicas are left out whole."""
+    folder = f"{results}/{protein}/cgsim/{model}"
+    topology = inputs.load_topology(f"{results}/{protein}/cg/topology.pdb")
+    pos = inputs.read_xtc_angstrom(f"{folder}/traj.xtc", topology)
+    table = inputs.read_frames_table(f"{folder}/frames.csv", len(pos))
+    gone = set(table.loc[inputs.exploded_flags(table), "replica"].astype(int))
+    series = {}
+    for replica, rows in table.groupby("replica", sort=True):
+        if int(replica) in gone:
+            continue
+        idx = rows.index.to_numpy()
+        folded = structure.rmsd_to(pos[idx], folded_structure, topology) < cutoff
+        series[int(replica)] = (rows["time_fs"].to_numpy(dtype=float) / FS_PER_PS, folded)
+    return series
+
+
+def group_dg(folded, frames, members, m, T) -> np.ndarray:
+    """ΔG_fold of the replicas `members` weighted by rows of `m` (resamples, members)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = (m @ folded[members]) / (m @ frames[members])
+    return np.array([folding_dg_kcal(x, T) for x in np.atleast_1d(f)])
+
+
+def gap_at(series: dict, end_ps: float, burnin: float, T: float, rng, resamples: int) -> tuple:
+    """(n folded-start, n unfolded-start, gap, low, high) for runs cut at `end_ps`."""
+    replicas = sorted(series)
+    folded, frames, started = (np.zeros(len(replicas)) for _ in range(3))
+    for k, replica in enumerate(replicas):
+        time, flags = series[replica]
+        keep = time <= end_ps
+        kept = flags[keep][int(np.floor(burnin * keep.sum())):]
+        folded[k], frames[k], started[k] = kept.sum(), len(kept), flags[0]
+    groups = [np.flatnonzero(started == 1), np.flatnonzero(started == 0)]
+    if min(len(g) for g in groups) < MIN_GROUP:
+        return len(groups[0]), len(groups[1]), float("nan"), float("nan"), float("nan")
+    point = [group_dg(folded, frames, g, np.ones((1, len(g))), T)[0] for g in groups]
+    draws = [group_dg(folded, frames, g, bootstrap.multiplicities(rng, resamples, len(g)), T)
+             for g in groups]  # fmt: skip
+    low, high, _ = bootstrap.percentile_interval(draws[0] - draws[1])
+    return len(groups[0]), len(groups[1]), point[0] - point[1], low, high
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results")
+    parser.add_argument("protein")
+    parser.add_argument("--model", default="specific")
+    parser.add_argument("--lengths", default="25,50,100,150,200", help="run lengths, ps")
+    parser.add_argument("--resamples", type=int, default=1000)
+    args = parser.parse_args()
+
+    ref = load_reference_npz(f"{args.results}/{args.protein}/analysis/reference.npz")
+    T = float(ref["temperature_K"])
+    series = replica_series(args.results, args.protein, args.model, ref["reference_structure"],
+                            float(ref["folded_rmsd"]))  # fmt: skip
+    burnin = schema_default("analysis", "cg_burnin_fraction")
+    rng = np.random.default_rng(0)
+    print(f"{args.protein} {args.model}: folded = Cα RMSD < {float(ref['folded_rmsd'])} Å to "
+          f"{ref['reference_source']}; the start is each replica's first saved frame")
+    print("| run length (ps) | folded / unfolded starts | ΔG_fold gap, folded − unfolded starts "
+          "(kcal/mol) [95 %] | memory of the starts |")
+    print("| --- | --- | --- | --- |")
+    for end in (float(x) for x in args.lengths.split(",")):
+        n_f, n_u, gap, low, high = gap_at(series, end, burnin, T, rng, args.resamples)
+        verdict = (f"undetermined (fewer than {MIN_GROUP} replicas in a group)"
+                   if min(n_f, n_u) < MIN_GROUP else "undetermined" if not np.isfinite(low)
+                   else "resolved" if low > 0 or high < 0 else "not resolved")  # fmt: skip
+        print(f"| {end:g} | {n_f} / {n_u} | {gap:+.2f} [{low:+.2f}, {high:+.2f}] | {verdict} |")
+
+
+if __name__ == "__main__":
+    main()
