@@ -39,6 +39,11 @@ class Ensemble:
         return int(sum(len(p) for p in self.pieces))
 
     @property
+    def frame_replica(self) -> np.ndarray:
+        """The replica of every frame, the pieces in order."""
+        return np.repeat(self.replicas, [len(p) for p in self.pieces])
+
+    @property
     def n_beads(self) -> int:
         return int(self.pieces[0].shape[1])
 

@@ -46,7 +46,7 @@ def macrostate_metrics(ref: dict, cg_tics, ensemble, n_replicas_cg: int, m_ref, 
     ref_pop = unit_populations(ref["frame_macrostate"], ref["frame_unit"], ref["weights"],
                                len(ref["unit_pair_sums"]), n_macro)  # fmt: skip
     micro = np.concatenate(assign_states([cg_tics], ref["cluster_centres"]))
-    cg_unit = np.repeat(ensemble.replicas, [len(p) for p in ensemble.pieces])
+    cg_unit = ensemble.frame_replica
     cg_pop = unit_populations(ref["macrostate_of_state"][micro], cg_unit, np.ones(len(micro)),
                               n_replicas_cg, n_macro)  # fmt: skip
 

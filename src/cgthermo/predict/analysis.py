@@ -90,7 +90,7 @@ def analyse_prediction(name: str, traj, frames_csv, topology_path, starts_h5, se
                                              settings["cg_burnin_fraction"], run_json)  # fmt: skip
     pos = np.concatenate(ensemble.pieces)
     n_replicas = counts["n_replicas_cg"]
-    frame_replica = np.repeat(ensemble.replicas, [len(p) for p in ensemble.pieces])
+    frame_replica = ensemble.frame_replica
     m_cg = bootstrap.multiplicities(np.random.default_rng(seed), settings["bootstrap_resamples"],
                                     n_replicas)  # fmt: skip
     result = {"prediction": name, "temperature_K": temperature_K, **counts,

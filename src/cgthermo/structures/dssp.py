@@ -86,6 +86,14 @@ def mean_abs_difference(model, reference) -> np.ndarray:
     return 0.5 * np.abs(np.asarray(model) - np.asarray(reference)).sum(axis=-1).mean(axis=-1)
 
 
+def residue_intervals(samples, interval) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) of every residue's class fractions over resamples (resamples, residues,
+    classes), each read by `interval(samples)` → (low, high, defined)."""
+    bounds = np.array([[interval(samples[:, res, k])[:2] for k in range(samples.shape[2])]
+                       for res in range(samples.shape[1])])  # fmt: skip
+    return bounds[..., 0], bounds[..., 1]
+
+
 def compare(ref_sums: tuple, cg_sums: tuple, m_ref, m_cg, interval) -> dict:
     """Per-residue class fractions of both sides and the profile difference, each with the
     interval `interval(samples)` → (low, high, defined) over paired replica resamples."""
@@ -94,10 +102,9 @@ def compare(ref_sums: tuple, cg_sums: tuple, m_ref, m_cg, interval) -> dict:
     r_ref, r_cg = profiles(ref_sums, m_ref), profiles(cg_sums, m_cg)
     out = {"classes": list(CLASS_NAMES)}
     for side, point, samples in (("aa", p_ref, r_ref), ("cg", p_cg, r_cg)):
-        bounds = np.array([[interval(samples[:, res, k])[:2] for k in range(len(CLASS_NAMES))]
-                           for res in range(point.shape[0])])  # fmt: skip
         out[f"fraction_{side}"] = point
-        out[f"fraction_{side}_ci_low"], out[f"fraction_{side}_ci_high"] = bounds[..., 0], bounds[..., 1]
+        out[f"fraction_{side}_ci_low"], out[f"fraction_{side}_ci_high"] = residue_intervals(
+            samples, interval)
     difference = mean_abs_difference(r_cg, r_ref)
     low, high, _ = interval(np.where(np.isfinite(difference), difference, np.nan))
     out["dssp_difference"] = float(mean_abs_difference(p_cg, p_ref))

@@ -156,7 +156,7 @@ def model_structures(ensemble, ref: dict, reference_dssp, topology, settings: di
     for record in records:
         record.update(matches[record["state"]])
 
-    frame_unit = np.repeat(ensemble.replicas, [len(p) for p in ensemble.pieces])
+    frame_unit = ensemble.frame_replica
     sample = dssp_sample(ensemble, frame_unit, np.ones(len(frame_unit)), settings["dssp_frames"],
                          topology)  # fmt: skip
     n_ref, n_cg = int(aa["n_units"]), ensemble.n_units
@@ -243,7 +243,7 @@ def backmap_frames(ensemble, ref: dict, topology, settings: dict, forcefield,
     replica = np.repeat(ensemble.replicas or [0], [len(p) for p in pieces])
     folded = np.asarray(ref["reference_structure"])
     rmsd = structure.rmsd_to(pos, folded, topology) if len(pos) else np.empty(0)
-    sequence = "".join(r.code or "X" for r in topology.residues)
+    sequence = sequence_of(topology)
     kept, record = [], []
     with tempfile.TemporaryDirectory() as work:
         for frame in chosen_frames(rmsd, settings["backmap_frames"]):

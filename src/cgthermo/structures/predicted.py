@@ -58,10 +58,9 @@ def own_profile(sample: dict, n_replicas: int, m_cg, interval) -> dict:
     sums = dssp.unit_sums(dssp.class_indicator(sample["codes"]), sample["frame_unit"],
                           sample["weights"], n_replicas)  # fmt: skip
     point, samples = dssp.profiles(sums, np.ones(n_replicas)), dssp.profiles(sums, m_cg)
-    bounds = np.array([[interval(samples[:, res, k])[:2] for k in range(point.shape[1])]
-                       for res in range(point.shape[0])])  # fmt: skip
+    low, high = dssp.residue_intervals(samples, interval)
     return {"classes": list(dssp.CLASS_NAMES), "fraction_cg": point,
-            "fraction_cg_ci_low": bounds[..., 0], "fraction_cg_ci_high": bounds[..., 1]}
+            "fraction_cg_ci_low": low, "fraction_cg_ci_high": high}
 
 
 def prediction_structures(traj, frames_csv, topology_path, run_json, settings: dict, seed: int,
@@ -97,7 +96,7 @@ def own_structures(ensemble, n_replicas: int, topology, settings, seed, forcefie
                    native) -> dict:  # fmt: skip
     """States, medoids and DSSP profile of a prediction without an all-atom parent."""
     frame_state = own_states(ensemble, topology, settings["n_macrostates"], seed)
-    frame_replica = np.repeat(ensemble.replicas, [len(p) for p in ensemble.pieces])
+    frame_replica = ensemble.frame_replica
     m_cg = bootstrap.multiplicities(np.random.default_rng(seed), settings["bootstrap_resamples"],
                                     n_replicas)  # fmt: skip
     method = settings.get("interval", "percentile")
