@@ -16,6 +16,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/aa_md.smk"
+include: "workflow/rules/adaptive.smk"
 include: "workflow/rules/cg_map.smk"
 include: "workflow/rules/prior.smk"
 include: "workflow/rules/train.smk"

@@ -10,7 +10,7 @@ over all the adaptive trajectories gives the Boltzmann populations of the two we
 import numpy as np
 import pytest
 
-from cgthermo.aa.adaptive import choose_restarts, restart_weights
+from cgthermo.adaptive.counts import choose_restarts, restart_weights
 
 H, TILT, KT, DT = 6.0, 0.6, 1.0, 1e-3  # barrier 6 kT, right well ~1.2 kT higher
 EDGES = np.linspace(-2.0, 2.0, 41)  # 40 clusters along x

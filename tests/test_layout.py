@@ -15,7 +15,7 @@ PACKAGE = REPO / "src" / "cgthermo"
 # look at every stage's inputs.
 FLOORS = ["errors", "units", "seeds", "paths", "io", "residues", "config", "resources", "rulelog", "cgtopology",
           "forcefield",
-          "aa", "cgmap", "prior", "train", "cgsim", "analysis", "structures", "predict",
+          "aa", "cgmap", "prior", "train", "cgsim", "analysis", "adaptive", "structures", "predict",
           "settingchecks", "preflight", "configdoc"]  # fmt: skip
 
 

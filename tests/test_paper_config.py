@@ -58,9 +58,9 @@ def test_paper_config_holds_the_twelve_proteins_at_their_temperatures(paper):
 def test_paper_config_uses_the_paper_scale_settings(paper):
     assert paper["aa"]["solvent"] == "explicit"
     assert paper["aa"]["timestep_fs"] == 4.0 and paper["aa"]["hmr"]
-    frames_per_protein = (
-        paper["aa"]["replicas"] * paper["aa"]["length_ns"] * 1000 / paper["aa"]["save_every_ps"]
-    )
+    aa = cgconfig.aa_settings(paper, "chignolin")
+    assert aa["sampling"] == "adaptive"  # as the paper made its data
+    frames_per_protein = aa["replicas"] * aa["length_ns"] * 1000 / aa["save_every_ps"]
     assert frames_per_protein >= 500_000
     train = paper["train"]
     assert (train["embedding_dimension"], train["num_layers"], train["num_rbf"]) == (128, 4, 18)
@@ -96,8 +96,14 @@ def test_paper_dry_run_plans_every_stage_for_all_twelve_proteins(paper, tmp_path
     for rule in PER_PROTEIN_RULES:
         assert {job.protein for job in jobs if job.rule == rule} == names, rule
     counts = Counter(job.rule for job in jobs)
-    replicas, models = paper["aa"]["replicas"], len(paper["models"])
-    assert counts["aa_md"] == len(names) * replicas
+    models = len(paper["models"])
+    adaptive = paper["aa"]["adaptive"]
+    trajectories = adaptive["epochs"] * adaptive["trajectories"]
+    assert counts["aa_md"] == len(names) * trajectories
+    # epoch 0 from unfolded starts, every later trajectory from a restart of its epoch's choice
+    assert counts["unfold"] == len(names) * adaptive["trajectories"]
+    assert counts["adaptive_restart"] == len(names) * (trajectories - adaptive["trajectories"])
+    assert counts["adaptive_choice"] == len(names) * (adaptive["epochs"] - 1)
     assert counts["train"] == len(names)
     assert counts["cg_sim"] == counts["analysis"] == len(names) * models
     assert counts["prior_multi"] == counts["train_multi"] == 1

@@ -178,10 +178,32 @@ def protein(config: dict, name: str) -> dict:
 
 
 def aa_settings(config: dict, name: str) -> dict:
-    """All-atom settings for one protein: the global 'aa' block with its overrides on top."""
-    settings = dict(config["aa"])
-    settings.update(protein(config, name).get("aa") or {})  # checked by the schema
+    """All-atom settings for one protein: the global 'aa' block with its overrides on top.
+
+    With adaptive sampling `replicas` and `length_ns` are those of the epochs (every
+    trajectory of every epoch is a replica, numbered epoch after epoch), so every stage that
+    reads the replicas reads the adaptive ones.
+    """
+    own = protein(config, name).get("aa") or {}  # checked by the schema
+    settings = {**config["aa"], **own}
+    settings["adaptive"] = {**config["aa"].get("adaptive", {}), **own.get("adaptive", {})}
+    if is_adaptive(settings):
+        adaptive = settings["adaptive"]
+        settings["replicas"] = adaptive["epochs"] * adaptive["trajectories"]
+        settings["length_ns"] = adaptive["length_ns"]
     return settings
+
+
+def is_adaptive(aa: dict) -> bool:
+    """Whether all-atom settings (`aa_settings`) sample adaptively."""
+    return aa.get("sampling", "plain") == "adaptive"
+
+
+def epoch_of(aa: dict, replica) -> int:
+    """The epoch of an all-atom replica (0 for every replica of plain sampling)."""
+    if not is_adaptive(aa):
+        return 0
+    return int(replica) // aa["adaptive"]["trajectories"]
 
 
 def protein_names(config: dict) -> list[str]:

@@ -6,6 +6,25 @@ pass wildcards such as "{protein}" through unchanged.
 """
 
 
+def aa_trajectory(results: str, protein: str, replica) -> str:
+    """One all-atom replica (or adaptive trajectory): positions and forces, nm and kJ/mol/nm."""
+    return f"{results}/{protein}/aa/md/{replica}.h5"
+
+
+def unfolded_start(results: str, protein: str, replica) -> str:
+    return f"{results}/{protein}/aa/starts/{replica}.pdb"
+
+
+def restart(results: str, protein: str, replica, suffix: str = "pdb") -> str:
+    """An adaptive trajectory's start (`pdb`: the full state; `json`: where it came from)."""
+    return f"{results}/{protein}/aa/restarts/{replica}.{suffix}"
+
+
+def epoch_choice(results: str, protein: str, epoch) -> str:
+    """The restart choice of one adaptive epoch: the frames chosen and why."""
+    return f"{results}/{protein}/aa/adaptive/epoch{epoch}.json"
+
+
 def dataset(results: str, protein: str) -> str:
     """cg_map's Cα dataset (Å, kcal/mol/Å)."""
     return f"{results}/{protein}/cg/dataset.h5"

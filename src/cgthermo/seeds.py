@@ -76,3 +76,8 @@ def prediction_sim(master: int, prediction: str) -> int:
 def extended_starts(master: int, resnames) -> int:
     """Random-coil starts of a sequence, keyed by the sequence itself."""
     return _derive(master, "predict_starts", "".join(resnames))
+
+
+def adaptive_epoch(master: int, protein: str, epoch) -> int:
+    """An adaptive epoch's restart choice: its clusters and the frames drawn from them."""
+    return _derive(master, "adaptive", protein, epoch)

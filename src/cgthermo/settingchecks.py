@@ -150,7 +150,37 @@ def aa_problems(config: dict, name: str) -> list[CgthermoError]:
             f"config key '{where}.save_every_ps' ({aa['save_every_ps']} ps) is longer than the "
             f"run ('{where}.length_ns': {aa['length_ns']} ns): no frame would be saved",
             f"make {where}.length_ns at least {where}.save_every_ps / 1000")]
+    problems += adaptive_problems(config, aa, where, frames)
     return problems + lag_problems(config["analysis"], name, frames, aa["replicas"])
+
+
+def adaptive_problems(config: dict, aa: dict, where: str, frames: int) -> list[CgthermoError]:
+    """Adaptive sampling: restart states on whole save strides, a restart-choice lag within
+    a trajectory, and the MSM that turns the data back into an equilibrium."""
+    if not cgconfig.is_adaptive(aa):
+        return []
+    adaptive, problems = aa["adaptive"], []
+    every = adaptive["restart_every_ps"]
+    if every is not None:
+        stride = every / aa["save_every_ps"]
+        if stride < 1 or abs(stride - round(stride)) > 1e-9 or round(stride) > frames:
+            problems.append(CgthermoError(
+                f"config key '{where}.adaptive.restart_every_ps' ({every} ps) is not a whole "
+                f"number of save strides ({aa['save_every_ps']} ps) within a trajectory "
+                f"({adaptive['length_ns']} ns)",
+                f"make it a multiple of {where}.save_every_ps up to the trajectory length, or null"))
+    if adaptive["tica_lag"] >= frames:
+        problems.append(CgthermoError(
+            f"config key '{where}.adaptive.tica_lag' ({adaptive['tica_lag']} frames) is not "
+            f"shorter than a trajectory ({frames} frames)",
+            f"lower it, or lengthen {where}.adaptive.length_ns"))
+    if config["analysis"]["reweight"] != "msm":
+        problems.append(CgthermoError(
+            f"config key 'analysis.reweight' is '{config['analysis']['reweight']}', but "
+            f"'{where}.sampling' is adaptive: counting frames would weight the states the "
+            "restarts chose",
+            "set analysis.reweight: msm (the reversible MSM over all trajectories)"))
+    return problems
 
 
 def timestep_problems(aa: dict, where: str) -> list[CgthermoError]:

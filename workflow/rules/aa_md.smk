@@ -54,7 +54,7 @@ rule unfold:
 
 rule aa_md:
     input:
-        start=rules.unfold.output[0],
+        unpack(AA.md_start),
         system=rules.prepare.output.system,
     output:
         h5=f"{RESULTS}/{{protein}}/aa/md/{{replica}}.h5",

@@ -10,6 +10,7 @@ import cgthermo.predict.entries as cgpredict
 from cgthermo.errors import CgthermoError
 from cgthermo.preflight import check_config
 from cgthermo.aa.rules import AaRules
+from cgthermo.adaptive.rules import AdaptiveRules
 from cgthermo.analysis.rules import AnalysisRules
 from cgthermo.cgmap.rules import CgMapRules
 from cgthermo.cgsim.rules import CgSimRules
@@ -40,6 +41,7 @@ LOO = cgconfig.LOO
 # every rule file's input, params and resource functions, made here so the rule files
 # depend on this file alone and can be included in any order
 AA = AaRules(config)
+ADAPTIVE = AdaptiveRules(config)
 ANALYSIS = AnalysisRules(config)
 CGMAP = CgMapRules(config)
 CGSIM = CgSimRules(config)
@@ -54,6 +56,7 @@ wildcard_constraints:
     model="|".join(cgconfig.model_names()),
     group=cgconfig.group_pattern(config),
     replica=r"\d+",
+    epoch=r"\d+",
 
 
 def all_targets():

@@ -52,6 +52,7 @@ class Plan:
     equilibration_steps: int
     checkpoint_frames: int
     report_frames: int
+    restart_frames: int = 0  # every how many frames the full state is kept (0: never)
 
     def frame_time_ps(self, frame: int) -> float:
         """Production time of frame 1..n_frames, computed from integers so reruns match exactly."""
@@ -76,12 +77,34 @@ def make_plan(settings: dict) -> Plan:
         ),
         checkpoint_frames=max(1, round(settings["checkpoint_every_ps"] / save_every)),
         report_frames=max(1, round(settings["report_every_ps"] / save_every)),
+        restart_frames=restart_stride(settings),
     )
 
 
+def restart_stride(settings: dict) -> int:
+    """Every how many saved frames adaptive sampling keeps a restartable full state (0 for
+    plain sampling, which restarts nothing)."""
+    if settings.get("sampling", "plain") != "adaptive":
+        return 0
+    every = settings["adaptive"]["restart_every_ps"]
+    if every is None:
+        return 1
+    frames = every / settings["save_every_ps"]
+    if frames < 1 or abs(frames - round(frames)) > 1e-9:
+        raise CgthermoError(
+            f"aa.adaptive.restart_every_ps ({every}) is not a whole number of save strides "
+            f"(aa.save_every_ps {settings['save_every_ps']})",
+            "make it a multiple of aa.save_every_ps, or null for every saved frame",
+        )
+    return int(round(frames))
+
+
 def run_replica(system_path, start_pdb, out_h5, out_xtc, settings: dict, temperature: float,
-                replica, seed: int, threads: int = 1, on_frame=None) -> None:  # fmt: skip
-    """Run (or resume) one replica. `on_frame(frame)` is called after each saved frame."""
+                replica, seed: int, threads: int = 1, on_frame=None,
+                origin: dict | None = None) -> None:  # fmt: skip
+    """Run (or resume) one replica. `on_frame(frame)` is called after each saved frame;
+    `origin` (epoch, parent trajectory and frame of an adaptive restart) goes into the file's
+    attributes."""
     plan = make_plan(settings)
     system = load_system(system_path)
     topology, positions, box = load_start(start_pdb)
@@ -89,6 +112,8 @@ def run_replica(system_path, start_pdb, out_h5, out_xtc, settings: dict, tempera
     table = protein_atom_table(topology)
     atoms = np.asarray(table["atom_indices"], dtype=np.int64)
     fingerprint = run_fingerprint(settings, temperature, seed, system_path, start_pdb)
+    if plan.restart_frames:
+        fingerprint["restart_frames"] = plan.restart_frames
     chk, partial = h5.working_paths(out_h5)
     label = f"replica {replica}"
     context, integrator = new_context(system, settings, temperature, seed, threads)
@@ -96,9 +121,11 @@ def run_replica(system_path, start_pdb, out_h5, out_xtc, settings: dict, tempera
     try:
         done = resume(context, chk, partial, fingerprint, plan, label)
         if done is None:
-            attrs = run_attrs(settings, temperature, replica, seed)
+            attrs = {**run_attrs(settings, temperature, replica, seed), **(origin or {})}
+            restart_atoms = system.getNumParticles() if plan.restart_frames else 0
             done = start_fresh(context, integrator, plan, positions, box, temperature, seed,
-                               table, attrs, fingerprint, chk, partial, label)  # fmt: skip
+                               table, attrs, fingerprint, chk, partial, label,
+                               restart_atoms)  # fmt: skip
         speed = Speed.resume(partial, platform, used_threads, label)
         produce(context, integrator, plan, atoms, chk, partial, done, label, on_frame, speed)
     except SimulationBlewUp:
@@ -176,13 +203,13 @@ def resume(context, chk: Path, partial: Path, fingerprint, plan: Plan, label) ->
 
 
 def start_fresh(context, integrator, plan, positions, box, temperature, seed, table, attrs,
-                fingerprint, chk, partial, label) -> int:  # fmt: skip
+                fingerprint, chk, partial, label, restart_atoms: int = 0) -> int:  # fmt: skip
     remove_working_files(chk, partial)
     context.setStepCount(0)
     context.setTime(0.0)
     set_start(context, positions, box, temperature, seed)
     equilibrate(context, integrator, plan, f"{label} (equilibration)")
-    h5.create(partial, table, attrs, fingerprint)
+    h5.create(partial, table, attrs, fingerprint, restart_atoms)
     write_checkpoint(context, chk)
     log.info("%s: equilibrated %d steps; production of %d frames", label,
              plan.equilibration_steps, plan.n_frames)  # fmt: skip
@@ -207,9 +234,11 @@ def produce(context, integrator, plan: Plan, atoms, chk, partial, done, label, o
         began = time.perf_counter()
         advance(integrator, context, plan.save_steps, label)
         # reading the frame waits for a GPU to finish the steps, so it is timed with them
-        positions, forces, _ = state_arrays(context, atoms, label)
+        positions, forces, state = state_arrays(context, atoms, label)
         speed.add(time.perf_counter() - began, stride_ps)
         pending.add(positions, forces, plan.frame_time_ps(frame))
+        if plan.restart_frames and frame % plan.restart_frames == 0:
+            pending.add_restart(frame - 1, state)
         if frame % plan.checkpoint_frames == 0 or frame == plan.n_frames:
             pending.flush_to(partial, speed.attrs())
             write_checkpoint(context, chk)
@@ -224,16 +253,25 @@ class Pending:
 
     def __init__(self):
         self.positions, self.forces, self.time = [], [], []
+        self.restarts = h5.RestartStates.empty()
 
     def add(self, positions, forces, time_ps) -> None:
         self.positions.append(positions.astype(np.float32))
         self.forces.append(forces.astype(np.float32))
         self.time.append(time_ps)
 
+    def add_restart(self, frame_index: int, state) -> None:
+        """The full state (every atom, solvent included, and the box) of a saved frame."""
+        from openmm import unit
+
+        self.restarts.add(frame_index,
+                          state.getPositions(asNumpy=True).value_in_unit(unit.nanometer),
+                          state.getPeriodicBoxVectors(asNumpy=True).value_in_unit(unit.nanometer))  # fmt: skip
+
     def flush_to(self, partial, attrs: dict) -> None:
         if self.time:
             h5.append(partial, np.stack(self.positions), np.stack(self.forces),
-                      np.asarray(self.time, dtype=np.float64), attrs)  # fmt: skip
+                      np.asarray(self.time, dtype=np.float64), attrs, self.restarts)  # fmt: skip
         self.__init__()
 
 

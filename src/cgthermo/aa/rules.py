@@ -7,7 +7,7 @@ it when they change; where the job runs (platform, precision, threads) never doe
 import math
 
 from .. import config as cgconfig
-from .. import seeds
+from .. import paths, seeds
 from .timing import GPU_PLATFORMS
 
 RUNTIME_KEYS = ("platform", "precision", "threads")
@@ -59,7 +59,13 @@ class AaRules:
 
     def md_params(self, wildcards) -> dict:
         temperature = cgconfig.protein(self.config, wildcards.protein)["temperature"]
-        return {**self._subset(wildcards.protein, MD_KEYS), "temperature": temperature}
+        params = {**self._subset(wildcards.protein, MD_KEYS), "temperature": temperature}
+        settings = self.settings(wildcards.protein)
+        if cgconfig.is_adaptive(settings):
+            params["restart_every_ps"] = settings["adaptive"]["restart_every_ps"]
+            if cgconfig.epoch_of(settings, wildcards.replica) > 0:
+                params["equilibration_ps"] = 0.0
+        return params
 
     def prepare_seed(self, wildcards) -> int:
         return seeds.prepare(self.config["seed"], wildcards.protein)
@@ -71,6 +77,29 @@ class AaRules:
         return seeds.aa_md(self.config["seed"], wildcards.protein, wildcards.replica)
 
     # inputs
+    def md_start(self, wildcards) -> dict:
+        """An unfolded start (plain sampling, adaptive epoch 0) or an adaptive restart with
+        the record of its parent frame."""
+        protein, replica = wildcards.protein, wildcards.replica
+        results = self.config["results"]
+        if cgconfig.epoch_of(self.settings(protein), replica) == 0:
+            return {"start": paths.unfolded_start(results, protein, replica)}
+        return {"start": paths.restart(results, protein, replica),
+                "origin": paths.restart(results, protein, replica, "json")}  # fmt: skip
+
+    def restart_inputs(self, wildcards) -> dict:
+        """What an adaptive restart is cut from: its epoch's choice and every earlier
+        trajectory (the choice names one of them)."""
+        protein, replica = wildcards.protein, wildcards.replica
+        settings, results = self.settings(protein), self.config["results"]
+        epoch = cgconfig.epoch_of(settings, replica)
+        earlier = epoch * settings["adaptive"]["trajectories"]
+        return {
+            "choice": paths.epoch_choice(results, protein, epoch),
+            "parents": [paths.aa_trajectory(results, protein, r) for r in range(earlier)],
+            "structure": f"{results}/{protein}/aa/structure.pdb",
+        }
+
     def pdb_input(self, wildcards) -> list[str]:
         entry = cgconfig.protein(self.config, wildcards.protein)
         return [entry["pdb"]] if "pdb" in entry else []

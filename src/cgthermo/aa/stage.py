@@ -43,7 +43,7 @@ def unfold(job) -> None:
 def aa_md(job) -> None:
     from .md import run_replica
 
-    settings = job_settings(job)
+    settings = md_settings(job_settings(job), job.wildcards.replica)
     run_replica(
         job.input.system,
         job.input.start,
@@ -54,4 +54,37 @@ def aa_md(job) -> None:
         replica=job.wildcards.replica,
         seed=job.params.seed,
         threads=settings["threads"],
+        origin=origin_of(settings, job.wildcards.replica, job.input.get("origin")),
     )
+
+
+def md_settings(settings: dict, replica) -> dict:
+    """The settings of one replica's run: an adaptive restart continues from an equilibrium
+    frame, so it runs no equilibration."""
+    if cgconfig.epoch_of(settings, replica) > 0:
+        return {**settings, "equilibration_ps": 0.0}
+    return settings
+
+
+def origin_of(settings: dict, replica, origin_json) -> dict | None:
+    """The epoch and parent of an adaptive trajectory (None for plain sampling)."""
+    if not cgconfig.is_adaptive(settings):
+        return None
+    if origin_json is None:
+        return {"epoch": 0, "parent_replica": -1, "parent_frame": -1, "parent_time_ps": float("nan")}
+    from .restart import read_origin
+
+    return read_origin(origin_json)
+
+
+def restart(job) -> None:
+    """One adaptive trajectory's start from its epoch's choice (rule adaptive_restart)."""
+    import json
+
+    from .restart import write_restart
+
+    choice = json.loads(open(job.input.choice).read())
+    record = next(r for r in choice["restarts"] if r["replica"] == int(job.wildcards.replica))
+    write_restart(job.input.parents[record["parent_replica"]], record["parent_frame"],
+                  job.input.structure, job.output.pdb, job.output.origin,
+                  {**record, "epoch": choice["epoch"]})  # fmt: skip

@@ -381,8 +381,23 @@ def map_aa_protein(name, md_files, system_xml, force_map, max_bond) -> CGData:
         extra_attrs={f"mean_square_force_{k}": v for k, v in noise.items()},
     )
     data.extra_attrs.update(aa_speed_attrs(name, replicas))
+    data.extra_attrs.update(adaptive_attrs(replicas))
     data.force_weights = force_weights[force_map]
     return data
+
+
+def adaptive_attrs(replicas: list["ReplicaScan"]) -> dict:
+    """Where adaptive trajectories came from, as arrays over the replicas in order:
+    `trajectory_replica`, `trajectory_epoch` and `trajectory_parent` (the replica its start
+    was cut from; -1 for epoch 0). None for plain replicas."""
+    if not any(r.epoch is not None for r in replicas):
+        return {}
+    return {
+        "trajectory_replica": np.array([r.replica for r in replicas], dtype=np.int64),
+        "trajectory_epoch": np.array([r.epoch or 0 for r in replicas], dtype=np.int64),
+        "trajectory_parent": np.array([r.parent if r.parent is not None else -1 for r in replicas],
+                                      dtype=np.int64),  # fmt: skip
+    }
 
 
 def aa_speed_attrs(name, replicas: list["ReplicaScan"]) -> dict:
@@ -433,6 +448,8 @@ class ReplicaScan:
     keep: np.ndarray  # (frames,) bool: no Cα–Cα distance above max_bond
     square_sums: dict  # force map → sum of squared mapped forces over the kept frames
     speed: dict | None = None  # ns_per_day, threads, platform as aa_md recorded them
+    epoch: int | None = None  # the adaptive epoch (None: plain sampling)
+    parent: int | None = None  # the replica an adaptive restart was cut from (-1: epoch 0)
 
 
 def scan_replica(path, fallback_replica, coord_weights, force_weights, max_bond) -> ReplicaScan:
@@ -455,8 +472,10 @@ def scan_replica(path, fallback_replica, coord_weights, force_weights, max_bond)
         replica = int(h5.attrs.get("replica", fallback_replica))
         temperature = float(h5.attrs["temperature_K"])
         speed = read_speed(h5)
+        epoch = int(h5.attrs["epoch"]) if "epoch" in h5.attrs else None
+        parent = int(h5.attrs["parent_replica"]) if "parent_replica" in h5.attrs else None
     keep = np.concatenate(keep) if keep else np.zeros(0, dtype=bool)
-    return ReplicaScan(str(path), replica, temperature, time, keep, sums, speed)  # fmt: skip
+    return ReplicaScan(str(path), replica, temperature, time, keep, sums, speed, epoch, parent)  # fmt: skip
 
 
 class MappedFrames(LazyFrames):

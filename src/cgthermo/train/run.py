@@ -89,6 +89,7 @@ def train_model(
         seed=seed,
         replica_seeds={g.name: seeds.replica_split(config["seed"], g.name) for g in groups},
         train_fraction=train["data_fraction"],
+        whole_replicas=adaptive_groups(config, groups),
     )
     arguments = settings.torchmdnet_arguments(
         train, delta_path, work / "split.npz", work, seed, device, cpus
@@ -162,3 +163,12 @@ def _write_artifacts(result, outputs, kind, delta_path, mapped_paths, groups, fr
 def _best_epoch(history):
     finite = [r for r in history if math.isfinite(r["val_loss"])]
     return min(finite, key=lambda r: r["val_loss"])["epoch"] if finite else None
+
+
+def adaptive_groups(config: dict, groups) -> frozenset:
+    """The proteins among `groups` whose all-atom data were sampled adaptively."""
+    from ..config import aa_settings, is_adaptive
+
+    names = {p["name"] for p in config["proteins"]}
+    return frozenset(g.name for g in groups
+                     if g.name in names and is_adaptive(aa_settings(config, g.name)))  # fmt: skip

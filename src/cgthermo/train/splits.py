@@ -115,12 +115,15 @@ def make_splits(
     seed: int = 0,
     replica_seeds: dict | None = None,
     train_fraction: float = 1.0,
+    whole_replicas: frozenset = frozenset(),
 ) -> dict:
     """idx_train, idx_val, idx_test over the whole dataset (torchmd-net's frame numbering).
 
     A replica split takes each protein's seed from `replica_seeds` (by group name; default
     `seed` for every protein) and whole replicas in the proportions of `replica_counts`.
     `train_fraction` < 1 keeps only the start of every training replica (`leading_frames`).
+    The replicas of the groups in `whole_replicas` (adaptive trajectories: short, and each
+    the parent of others) are time blocks whole.
     """
     if not 0 <= val_size < 1 or not 0 <= test_size < 1 or val_size + test_size >= 1:
         raise CgthermoError(
@@ -141,7 +144,7 @@ def make_splits(
                 parts[name].append(idx)
             continue
         if mode == "time-block":
-            units = time_blocks(group, blocks_per_replica)
+            units = time_blocks(group, 1 if group.name in whole_replicas else blocks_per_replica)
         else:
             raise CgthermoError(
                 f"config key 'train.split' is '{mode}'", "use 'time-block' or 'replica'"

@@ -22,12 +22,20 @@ def restart_weights(counts) -> np.ndarray:
     return weights / weights.sum()
 
 
-def choose_restarts(frame_cluster, n_restarts: int, rng: np.random.Generator) -> tuple:
-    """(frame indices, their clusters) of `n_restarts` restarts: clusters by
-    `restart_weights`, then a frame uniformly within each chosen cluster."""
+def choose_restarts(frame_cluster, n_restarts: int, rng: np.random.Generator,
+                    candidates=None) -> tuple:  # fmt: skip
+    """(frame indices, their clusters) of `n_restarts` restarts: a cluster by
+    `restart_weights` of its frame count, then a frame uniformly within it.
+
+    `candidates` (a mask over the frames; default every frame) are the frames a run can be
+    restarted from: a cluster without one cannot be chosen, but every frame counts.
+    """
     frame_cluster = np.asarray(frame_cluster, dtype=np.int64)
+    candidates = np.ones(len(frame_cluster), bool) if candidates is None else np.asarray(candidates, bool)
     counts = np.bincount(frame_cluster)
-    clusters = rng.choice(len(counts), size=n_restarts, p=restart_weights(counts))
-    frames = np.array([rng.choice(np.flatnonzero(frame_cluster == c)) for c in clusters],
+    restartable = np.bincount(frame_cluster[candidates], minlength=len(counts)) > 0
+    weights = restart_weights(np.where(restartable, counts, 0))
+    clusters = rng.choice(len(counts), size=n_restarts, p=weights)
+    frames = np.array([rng.choice(np.flatnonzero((frame_cluster == c) & candidates)) for c in clusters],
                       dtype=np.int64)  # fmt: skip
     return frames, clusters

@@ -1,0 +1,1 @@
+"""Adaptive sampling of the all-atom data: which frames each epoch restarts from."""
