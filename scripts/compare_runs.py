@@ -1,5 +1,7 @@
 """Compare two runs of the same all-atom data that differ in their models or CG runs (the
-sampler, the training objective, …).
+sampler, the training objective, …), or two runs of one protein from different all-atom data
+(plain against adaptive sampling), where only the metrics against a shared converged
+reference (`converged_…`) compare the two.
 
     python scripts/compare_runs.py A=RUN_A B=RUN_B [--results results] [--models specific]
 
@@ -11,7 +13,8 @@ verdict (lower is better), then the exploded CG frames of each run:
 basic bootstrap intervals for the drift and split JS, as the analysis gives them,
 percentile ones for the headline metrics, as the summary's verdicts.
 The two runs' CG replicas are independent draws; both runs resample the same all-atom
-replicas (one analysis seed), so the resample-by-resample difference carries both.
+replicas (one analysis seed) and the same converged-reference replicas, so the
+resample-by-resample difference carries both.
 """
 
 import argparse
@@ -25,7 +28,8 @@ from cgthermo.analysis.summary import read_resamples
 
 CONVERGENCE = ("js_divergence_cg_drift", "js_divergence_cg_split")
 HELD_OUT = tuple(f"held_out_{m}" for m in bootstrap.HEADLINE)
-METRICS = (*CONVERGENCE, *bootstrap.HEADLINE, *HELD_OUT)
+CONVERGED = tuple(f"converged_{m}" for m in bootstrap.HEADLINE)
+METRICS = (*CONVERGENCE, *bootstrap.HEADLINE, *HELD_OUT, *CONVERGED)
 
 
 def interval(metrics: dict, key: str) -> str:
@@ -74,7 +78,7 @@ def main(argv=None) -> None:
         if len(rows_a) != len(rows_b):
             raise SystemExit(f"{key}: {len(rows_a)} against {len(rows_b)} resamples")
         for metric in METRICS:
-            if metric in HELD_OUT and (metric not in a or metric not in b):
+            if metric in (*HELD_OUT, *CONVERGED) and (metric not in a or metric not in b):
                 continue
             print(f"| {key[0]} | {key[1]} | {metric} | {interval(a, metric)} | "
                   f"{interval(b, metric)} | {difference(a, b, rows_a, rows_b, metric)} |")
