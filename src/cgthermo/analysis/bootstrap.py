@@ -88,9 +88,11 @@ def unit_stats(unit, n_units: int, tics, weights, grid: fes.Grid, md_grid, rmsd,
     stats = UnitStats(np.zeros(n_units), np.zeros((n_units, *shape2)), np.zeros((n_units, shape1)),
                       np.zeros((n_units, *md_grid.shape)), np.zeros((n_units, len(SUMS))),
                       np.asarray(pair_sums, dtype=np.float64))
+    order = np.argsort(unit, kind="stable")  # each unit's frames together, in their order
+    bounds = np.searchsorted(unit[order], np.arange(n_units + 1))
     for u in range(n_units):
-        mine = unit == u
-        if not mine.any():
+        mine = order[bounds[u] : bounds[u + 1]]
+        if not len(mine):
             continue
         t, wu = tics[mine], w[mine]
         stats.weight[u] = wu.sum()

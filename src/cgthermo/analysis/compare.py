@@ -95,11 +95,16 @@ def model_floor(ref: dict, cg_tics, ensemble, m_cg: np.ndarray | None = None,
 
 
 def reference_units(ref: dict, md_grid) -> bootstrap.UnitStats:
-    """The all-atom replicas as bootstrap units."""
+    """The all-atom replicas as bootstrap units; with MSM weights every resample estimates
+    the MSM again (msm_units)."""
     if "frame_unit" not in ref:
         raise CgthermoError("the reference.npz predates the bootstrap intervals",
                             "rerun analysis_reference")
     folded = ref["rmsd"] < float(ref["folded_rmsd"])
+    if str(ref["reweight"]) == "msm" and "dtraj" in ref:
+        from .msm_units import msm_units
+
+        return msm_units(ref, _grid(ref), md_grid, folded)
     return bootstrap.unit_stats(ref["frame_unit"], len(ref["unit_pair_sums"]), ref["tics"],
                                 ref["weights"], _grid(ref), md_grid, ref["rmsd"], ref["q"],
                                 ref["rg"], folded, ref["unit_pair_sums"])
