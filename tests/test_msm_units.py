@@ -58,6 +58,15 @@ def test_the_point_keeps_the_references_own_weights(toy):
                                    rtol=1e-9, atol=1e-15, err_msg=name)  # fmt: skip
 
 
+def test_fixed_weights_give_the_per_replica_statistics(toy):
+    fixed, refit, _, _ = units(toy)
+    held = refit.with_fixed_weights()
+    m = np.arange(fixed.n_units) % 3
+    for name in ("weight", "hist2d", "hist1d", "noised", "sums"):
+        np.testing.assert_allclose(getattr(held.totals(m), name), getattr(fixed.totals(m), name),
+                                   rtol=1e-9, atol=1e-15, err_msg=name)  # fmt: skip
+
+
 def test_a_resample_weighs_frames_by_its_own_msm(toy):
     _, refit, md_grid, folded = units(toy)
     m = np.random.default_rng(0).multinomial(refit.n_units, np.ones(refit.n_units) / refit.n_units)

@@ -6,12 +6,12 @@ rebuilds both surfaces from a new draw of both sets of runs. Frames inside one r
 are correlated in time; whole replicas are the independent draws, and resampling them
 carries that correlation into the interval.
 
-Held fixed over the resamples: the TICA projection, the FES grid, the all-atom frame
-weights (the MSM stationary weights or uniform ones) and the reference structure. These
-define what is measured; estimating them again per resample would make each draw use
-another coordinate system, and they are fitted on all all-atom frames, so their own
-noise is much smaller than that of the per-bin counts the metrics are built from. The
-interval therefore covers the sampling noise of the runs, not the choice of coordinates.
+Held fixed over the resamples: the TICA projection, the FES grid, uniform all-atom frame
+weights and the reference structure. These define what is measured; estimating them again
+per resample would make each draw use another coordinate system. MSM frame weights are
+estimated again on every resample (msm_units): held fixed, they leave the MSM's own
+noise out of the intervals. The interval covers the sampling noise of the runs, not the
+choice of coordinates.
 
 Each unit is reduced to sufficient statistics (its weight, 2-D and 1-D histograms,
 noised histogram of the md_emulation metric, weighted sums of RMSD, Q, Rg, folded
@@ -55,6 +55,9 @@ class Support:
                    float(settings["min_aa_mass_shared"]))
 
 
+UNIT_FIELDS = ("weight", "hist2d", "hist1d", "noised", "sums", "pair_sums")
+
+
 @dataclass
 class UnitStats:
     """Per-unit sufficient statistics, the first axis the unit."""
@@ -73,9 +76,7 @@ class UnitStats:
     def totals(self, multiplicity: np.ndarray) -> "UnitStats":
         """The statistics of the data in which unit u appears multiplicity[u] times."""
         m = np.asarray(multiplicity, dtype=np.float64)
-        return UnitStats(*(np.tensordot(m, getattr(self, name), axes=1)
-                           for name in ("weight", "hist2d", "hist1d", "noised", "sums",
-                                        "pair_sums")))
+        return UnitStats(*(np.tensordot(m, getattr(self, name), axes=1) for name in UNIT_FIELDS))
 
 
 def unit_stats(unit, n_units: int, tics, weights, grid: fes.Grid, md_grid, rmsd, q, rg,

@@ -240,7 +240,13 @@ def held_out_metrics(ref_units, cg_units, ref: dict, md_grid, settings: dict,
                      units: np.ndarray, m_cg: np.ndarray, seed: int) -> tuple[dict, dict, dict]:
     """The metrics against the held-out all-atom replicas `units` alone, with intervals from
     resampling those replicas (and the same CG resamples `m_cg`): (values, reasons, rows),
-    every key prefixed `held_out_`. The seed is the protein's, so models pair up."""
+    every key prefixed `held_out_`. The seed is the protein's, so models pair up. Frame
+    weights stay those of all replicas (an MSM of the few held-out replicas alone would
+    describe another ensemble)."""
+    from .msm_units import MsmUnits
+
+    if isinstance(ref_units, MsmUnits):
+        ref_units = ref_units.with_fixed_weights()
     point = np.zeros(ref_units.n_units)
     point[units] = 1.0
     draws = bootstrap.multiplicities(np.random.default_rng([seed, len(units)]), len(m_cg),

@@ -42,6 +42,15 @@ class MsmUnits:
         totals.pair_sums = m @ self.unit_pair_sums
         return totals
 
+    def with_fixed_weights(self) -> bootstrap.UnitStats:
+        """Per-replica statistics under the point MSM's weights, held over every resample."""
+        per_cell = np.zeros((self.n_units, len(self.cell_state)))
+        per_cell[self.cell_replica, np.arange(len(self.cell_state))] = self.state_weight[self.cell_state]
+        stats = bootstrap.UnitStats(*(np.tensordot(per_cell, getattr(self.cells, name), axes=1)
+                                      for name in bootstrap.UNIT_FIELDS))  # fmt: skip
+        stats.pair_sums = self.unit_pair_sums
+        return stats
+
     def resampled_state_weight(self, m: np.ndarray) -> np.ndarray:
         """π(state) / (frames in state) of the MSM of the resample's trajectories (each piece
         as often as its replica is drawn); zero everywhere when it has none."""
