@@ -35,6 +35,8 @@ rule adaptive_restart:
         origin=paths.restart(RESULTS, "{protein}", "{replica}", "json"),
     log:
         "logs/adaptive_restart/{protein}/{replica}.log",
+    benchmark:
+        "logs/benchmarks/adaptive_restart/{protein}/{replica}.tsv"
     conda:
         "../../envs/openmm.yaml"
     threads: 1
