@@ -85,3 +85,23 @@ def test_an_epoch_rerun_alone_on_one_core_gives_the_same_artifacts(test_config_r
         with h5py.File(before / f"md/{replica}.h5") as old, h5py.File(after / f"md/{replica}.h5") as new:
             for name in ("positions", "forces", "time", "restart_frame", "restart_box"):
                 np.testing.assert_array_equal(new[name][()], old[name][()], err_msg=name)
+
+
+def test_more_epochs_run_only_the_new_epochs(test_config_run, repo_root, tmp_path):
+    """pep with a third epoch: the plan holds epoch 2's choice, restarts and trajectories, and
+    what reads all trajectories; nothing of epochs 0 and 1 runs again."""
+    import yaml
+    from slurm.snakemake_plan import dry_run
+
+    config = yaml.safe_load((repo_root / "config/test.yaml").read_text())
+    pep = next(p for p in config["proteins"] if p["name"] == "pep")
+    pep["aa"]["adaptive"]["epochs"] = 3
+    path = tmp_path / "three_epochs.yaml"
+    path.write_text(yaml.safe_dump(config))
+    jobs = dry_run(path, "results", cwd=test_config_run)
+    planned = {(job.rule, job.protein, job.wildcards.get("replica", job.wildcards.get("epoch")))
+               for job in jobs if job.rule in ("aa_md", "adaptive_choice", "adaptive_restart", "unfold")}  # fmt: skip
+    assert planned == {("adaptive_choice", "pep", "2"), ("adaptive_restart", "pep", "4"),
+                       ("adaptive_restart", "pep", "5"), ("aa_md", "pep", "4"),
+                       ("aa_md", "pep", "5")}  # fmt: skip
+    assert "cg_map" in {job.rule for job in jobs if job.protein == "pep"}
