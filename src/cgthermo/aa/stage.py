@@ -71,7 +71,7 @@ def origin_of(settings: dict, replica, origin_json) -> dict | None:
     if not cgconfig.is_adaptive(settings):
         return None
     if origin_json is None:
-        return {"epoch": 0, "parent_replica": -1, "parent_frame": -1, "parent_time_ps": float("nan")}
+        return {"epoch": 0, "parent_replica": -1, "parent_frame": -1, "parent_time_ps": -1.0}
     from .restart import read_origin
 
     return read_origin(origin_json)
