@@ -15,7 +15,7 @@ rule adaptive_choice:
     benchmark:
         "logs/benchmarks/adaptive_choice/{protein}/{epoch}.tsv"
     conda:
-        "../../envs/cg.yaml"
+        "../../envs/analysis.yaml"
     threads: 1
     resources:
         mem_mb=2000,
