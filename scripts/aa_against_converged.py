@@ -22,7 +22,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from cgthermo.analysis import bootstrap, converged, emulation, inputs, kinetics, structure
+from cgthermo.analysis import bootstrap, converged, emulation, inputs, msm_units, structure
 from cgthermo.analysis.compare import _grid, project_cg, reference_units
 from cgthermo.analysis.reference import load_reference_npz
 from cgthermo.analysis.speedup import assign_states
@@ -43,22 +43,15 @@ class RunFrames:
         self.weights = np.asarray(run_ref["weights"], dtype=np.float64)
         self.msm = str(run_ref["reweight"]) == "msm"
         self.dtraj = np.asarray(run_ref["dtraj"])
-        lengths = np.asarray(run_ref["piece_lengths"])
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        self.pieces = [(int(s), int(n), int(self.unit[s])) for s, n in zip(starts, lengths, strict=True)]
+        self.pieces = msm_units.reference_pieces(run_ref)
         self.lag, self.n_states = int(run_ref["msm_lag"]), len(run_ref["state_pi"])
 
     def weights_for(self, multiplicity) -> np.ndarray:
         """Per-frame weights of a resample: the run's own, or those of an MSM estimated on
-        the resample's trajectories (each piece repeated as often as its trajectory)."""
+        the resample's trajectories (as the analysis's bootstrap estimates them)."""
         if not self.msm:
             return self.weights
-        dtrajs = [self.dtraj[s : s + n] for s, n, u in self.pieces for _ in range(int(multiplicity[u]))]
-        msm = kinetics.estimate_msm(dtrajs, self.lag)
-        pi = kinetics.state_stationary(msm, self.n_states)
-        counts = np.bincount(self.dtraj, weights=np.asarray(multiplicity, float)[self.unit],
-                             minlength=self.n_states)  # fmt: skip
-        return np.divide(pi, counts, out=np.zeros(self.n_states), where=counts > 0)[self.dtraj]
+        return msm_units.resampled_state_weight(self.pieces, multiplicity, self.lag, self.n_states)[self.dtraj]
 
 
 def run_units(frames: RunFrames, weights, tics, obs, folded, grid, md_grid, n_pairs):

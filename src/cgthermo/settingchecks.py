@@ -10,7 +10,7 @@ loads.
 from pathlib import Path
 
 from . import config as cgconfig
-from .aa.timing import saved_frames, whole_steps
+from .aa.timing import restart_stride, saved_frames, whole_steps
 from .errors import CgthermoError
 
 # the longest stable all-atom time step (fs) without HBonds constraints, with them, and with
@@ -161,14 +161,13 @@ def adaptive_problems(config: dict, aa: dict, where: str, frames: int) -> list[C
         return []
     adaptive, problems = aa["adaptive"], []
     every = adaptive["restart_every_ps"]
-    if every is not None:
-        stride = every / aa["save_every_ps"]
-        if stride < 1 or abs(stride - round(stride)) > 1e-9 or round(stride) > frames:
-            problems.append(CgthermoError(
-                f"config key '{where}.adaptive.restart_every_ps' ({every} ps) is not a whole "
-                f"number of save strides ({aa['save_every_ps']} ps) within a trajectory "
-                f"({adaptive['length_ns']} ns)",
-                f"make it a multiple of {where}.save_every_ps up to the trajectory length, or null"))
+    stride = restart_stride(aa["sampling"], every, aa["save_every_ps"])
+    if stride is None or stride > frames:
+        problems.append(CgthermoError(
+            f"config key '{where}.adaptive.restart_every_ps' ({every} ps) is not a whole "
+            f"number of save strides ({aa['save_every_ps']} ps) within a trajectory "
+            f"({adaptive['length_ns']} ns)",
+            f"make it a multiple of {where}.save_every_ps up to the trajectory length, or null"))
     if adaptive["tica_lag"] >= frames:
         problems.append(CgthermoError(
             f"config key '{where}.adaptive.tica_lag' ({adaptive['tica_lag']} frames) is not "

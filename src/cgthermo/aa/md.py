@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import CgthermoError
 from ..io import atomic_path
-from . import h5
+from . import h5, timing
 from .dynamics import (
     SimulationBlewUp,
     advance,
@@ -82,21 +82,16 @@ def make_plan(settings: dict) -> Plan:
 
 
 def restart_stride(settings: dict) -> int:
-    """Every how many saved frames adaptive sampling keeps a restartable full state (0 for
-    plain sampling, which restarts nothing)."""
-    if settings.get("sampling", "plain") != "adaptive":
-        return 0
-    every = settings["adaptive"]["restart_every_ps"]
-    if every is None:
-        return 1
-    frames = every / settings["save_every_ps"]
-    if frames < 1 or abs(frames - round(frames)) > 1e-9:
+    """`timing.restart_stride` of the run, refused in one line where it is not whole."""
+    every = settings.get("adaptive", {}).get("restart_every_ps")
+    frames = timing.restart_stride(settings.get("sampling", "plain"), every, settings["save_every_ps"])
+    if frames is None:
         raise CgthermoError(
             f"aa.adaptive.restart_every_ps ({every}) is not a whole number of save strides "
             f"(aa.save_every_ps {settings['save_every_ps']})",
             "make it a multiple of aa.save_every_ps, or null for every saved frame",
         )
-    return int(round(frames))
+    return frames
 
 
 def run_replica(system_path, start_pdb, out_h5, out_xtc, settings: dict, temperature: float,

@@ -29,3 +29,17 @@ def steps_for(length_ps: float, timestep_fs: float, what: str, exact: bool = Fal
 def saved_frames(length_ns: float, save_every_ps: float) -> int:
     """Frames one production replica saves."""
     return int(math.floor(length_ns * 1000.0 / save_every_ps + 1e-9))
+
+
+def restart_stride(sampling: str, restart_every_ps, save_every_ps: float) -> int | None:
+    """Every how many saved frames adaptive sampling keeps a restartable full state: 0 for
+    plain sampling (nothing restarts), 1 for `restart_every_ps` null (every saved frame),
+    None where `restart_every_ps` is not a whole number of save strides."""
+    if sampling != "adaptive":
+        return 0
+    if restart_every_ps is None:
+        return 1
+    frames = restart_every_ps / save_every_ps
+    if frames < 1 or abs(frames - round(frames)) > 1e-9:
+        return None
+    return int(round(frames))

@@ -17,7 +17,7 @@ from ..analysis import features, kinetics
 from ..cgmap.mapping import read_atom_table
 from ..io import atomic_path
 from ..units import nm_to_angstrom
-from .counts import choose_restarts, restart_weights
+from .counts import choose_restarts, restart_probabilities
 
 log = logging.getLogger(__name__)
 BLOCK_FRAMES = 4096
@@ -64,8 +64,7 @@ def choose_epoch(paths, epoch: int, settings: dict, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     chosen, clusters = choose_restarts(frame_cluster, settings["trajectories"], rng, candidates)
     counts = np.bincount(frame_cluster)
-    restartable = np.bincount(frame_cluster[candidates], minlength=len(counts)) > 0
-    probability = restart_weights(np.where(restartable, counts, 0))
+    probability = restart_probabilities(frame_cluster, candidates)
     first = epoch * settings["trajectories"]
     restarts = []
     for k, (frame, cluster) in enumerate(zip(chosen, clusters, strict=True)):

@@ -22,20 +22,26 @@ def restart_weights(counts) -> np.ndarray:
     return weights / weights.sum()
 
 
+def restart_probabilities(frame_cluster, candidates=None) -> np.ndarray:
+    """Each cluster's probability of being a restart: `restart_weights` of its frame count
+    (every frame counts) over the clusters holding a `candidate` frame (a mask over the
+    frames, default every frame: those a run can be restarted from)."""
+    frame_cluster = np.asarray(frame_cluster, dtype=np.int64)
+    counts = np.bincount(frame_cluster)
+    if candidates is None:
+        return restart_weights(counts)
+    restartable = np.bincount(frame_cluster[np.asarray(candidates, bool)], minlength=len(counts)) > 0
+    return restart_weights(np.where(restartable, counts, 0))
+
+
 def choose_restarts(frame_cluster, n_restarts: int, rng: np.random.Generator,
                     candidates=None) -> tuple:  # fmt: skip
     """(frame indices, their clusters) of `n_restarts` restarts: a cluster by
-    `restart_weights` of its frame count, then a frame uniformly within it.
-
-    `candidates` (a mask over the frames; default every frame) are the frames a run can be
-    restarted from: a cluster without one cannot be chosen, but every frame counts.
-    """
+    `restart_probabilities`, then one of its candidate frames uniformly."""
     frame_cluster = np.asarray(frame_cluster, dtype=np.int64)
     candidates = np.ones(len(frame_cluster), bool) if candidates is None else np.asarray(candidates, bool)
-    counts = np.bincount(frame_cluster)
-    restartable = np.bincount(frame_cluster[candidates], minlength=len(counts)) > 0
-    weights = restart_weights(np.where(restartable, counts, 0))
-    clusters = rng.choice(len(counts), size=n_restarts, p=weights)
+    weights = restart_probabilities(frame_cluster, candidates)
+    clusters = rng.choice(len(weights), size=n_restarts, p=weights)
     frames = np.array([rng.choice(np.flatnonzero((frame_cluster == c) & candidates)) for c in clusters],
                       dtype=np.int64)  # fmt: skip
     return frames, clusters

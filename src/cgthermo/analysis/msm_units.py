@@ -52,18 +52,31 @@ class MsmUnits:
         return stats
 
     def resampled_state_weight(self, m: np.ndarray) -> np.ndarray:
-        """π(state) / (frames in state) of the MSM of the resample's trajectories (each piece
-        as often as its replica is drawn); zero everywhere when it has none."""
-        dtrajs = [d for d, replica in self.pieces for _ in range(int(m[replica]))]
-        try:
-            msm = kinetics.estimate_msm(dtrajs, self.lag) if dtrajs else None
-        except CgthermoError:
-            msm = None
-        if msm is None:
-            return np.zeros(self.n_states)
-        pi = kinetics.state_stationary(msm, self.n_states)
-        counts = np.bincount(np.concatenate(dtrajs), minlength=self.n_states).astype(np.float64)
-        return np.divide(pi, counts, out=np.zeros(self.n_states), where=counts > 0)
+        return resampled_state_weight(self.pieces, m, self.lag, self.n_states)
+
+
+def resampled_state_weight(pieces, m, lag: int, n_states: int) -> np.ndarray:
+    """π(state) / (frames in state) of the MSM of a resample's trajectories: each piece
+    (discrete trajectory, replica) as often as multiplicity `m` draws its replica; zero
+    everywhere when they hold no MSM."""
+    dtrajs = [d for d, replica in pieces for _ in range(int(m[replica]))]
+    try:
+        msm = kinetics.estimate_msm(dtrajs, lag) if dtrajs else None
+    except CgthermoError:
+        msm = None
+    if msm is None:
+        return np.zeros(n_states)
+    pi = kinetics.state_stationary(msm, n_states)
+    counts = np.bincount(np.concatenate(dtrajs), minlength=n_states).astype(np.float64)
+    return np.divide(pi, counts, out=np.zeros(n_states), where=counts > 0)
+
+
+def reference_pieces(ref: dict) -> list[tuple]:
+    """(discrete trajectory, replica) of every time-contiguous piece of a full reference.npz."""
+    state, replica = np.asarray(ref["dtraj"], dtype=np.int64), np.asarray(ref["frame_unit"])
+    ends = np.cumsum(ref["piece_lengths"])
+    return [(state[end - n : end], int(replica[end - n]))
+            for n, end in zip(ref["piece_lengths"], ends, strict=True) if n]  # fmt: skip
 
 
 def msm_units(ref: dict, grid, md_grid, folded) -> MsmUnits:
@@ -78,8 +91,5 @@ def msm_units(ref: dict, grid, md_grid, folded) -> MsmUnits:
     weights = np.asarray(ref["weights"], dtype=np.float64)
     state_weight = np.zeros(n_states)
     state_weight[state] = weights  # the same for every frame of a state
-    ends = np.cumsum(ref["piece_lengths"])
-    pieces = [(state[end - n : end], int(replica[end - n]))
-              for n, end in zip(ref["piece_lengths"], ends, strict=True) if n]  # fmt: skip
-    return MsmUnits(cells, used // n_states, used % n_states, state_weight, pieces,
+    return MsmUnits(cells, used // n_states, used % n_states, state_weight, reference_pieces(ref),
                     int(ref["msm_lag"]), n_states, ref["unit_pair_sums"])
