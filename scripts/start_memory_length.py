@@ -8,6 +8,7 @@ resampled within each group. A gap whose interval excludes zero means runs of th
 still remember their starts, so a ΔΔG from them depends on where they began.
 
     python scripts/start_memory_length.py RESULTS chignolin --model specific
+    python scripts/start_memory_length.py RESULTS chignolin --prediction chignolin_balanced
 """
 
 import argparse
@@ -24,10 +25,17 @@ from cgthermo.units import FS_PER_PS
 MIN_GROUP = 4
 
 
-def replica_series(results: str, protein: str, model: str, folded_structure, cutoff: float):
+def run_files(results: str, protein: str, model: str, prediction: str | None) -> tuple:
+    """(CG run folder, its topology): the protein's run of `model`, or a prediction's run."""
+    if prediction:
+        folder = f"{results}/predictions/{prediction}"
+        return f"{folder}/cgsim", f"{folder}/cg/topology.pdb"
+    return f"{results}/{protein}/cgsim/{model}", f"{results}/{protein}/cg/topology.pdb"
+
+
+def replica_series(folder: str, topology_path: str, folded_structure, cutoff: float):
     """Per kept replica: (times ps, folded flags); exploded replicas are left out whole."""
-    folder = f"{results}/{protein}/cgsim/{model}"
-    topology = inputs.load_topology(f"{results}/{protein}/cg/topology.pdb")
+    topology = inputs.load_topology(topology_path)
     pos = inputs.read_xtc_angstrom(f"{folder}/traj.xtc", topology)
     table = inputs.read_frames_table(f"{folder}/frames.csv", len(pos))
     gone = set(table.loc[inputs.exploded_flags(table), "replica"].astype(int))
@@ -72,17 +80,19 @@ def main():
     parser.add_argument("results")
     parser.add_argument("protein")
     parser.add_argument("--model", default="specific")
+    parser.add_argument("--prediction", help="read this prediction's run instead (e.g. one "
+                        "started from scripts/balanced_starts.py's frames)")  # fmt: skip
     parser.add_argument("--lengths", default="25,50,100,150,200", help="run lengths, ps")
     parser.add_argument("--resamples", type=int, default=1000)
     args = parser.parse_args()
 
     ref = load_reference_npz(f"{args.results}/{args.protein}/analysis/reference.npz")
     T = float(ref["temperature_K"])
-    series = replica_series(args.results, args.protein, args.model, ref["reference_structure"],
-                            float(ref["folded_rmsd"]))  # fmt: skip
+    folder, topology = run_files(args.results, args.protein, args.model, args.prediction)
+    series = replica_series(folder, topology, ref["reference_structure"], float(ref["folded_rmsd"]))
     burnin = schema_default("analysis", "cg_burnin_fraction")
     rng = np.random.default_rng(0)
-    print(f"{args.protein} {args.model}: folded = Cα RMSD < {float(ref['folded_rmsd'])} Å to "
+    print(f"{folder}: folded = Cα RMSD < {float(ref['folded_rmsd'])} Å to "
           f"{ref['reference_source']}; the start is each replica's first saved frame")
     print("| run length (ps) | folded / unfolded starts | ΔG_fold gap, folded − unfolded starts "
           "(kcal/mol) [95 %] | memory of the starts |")
