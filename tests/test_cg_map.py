@@ -329,6 +329,7 @@ def test_all_atom_speed_per_core_reaches_the_dataset(run, tmp_path, caplog):
     with h5py.File(tmp_path / "dataset.h5", "r") as h5:
         attrs = dict(h5["tiny"].attrs)
     assert attrs["aa_ns_per_day_per_core"] == pytest.approx((400.0 / 2 + 300.0 / 1) / 2)
+    assert attrs["aa_ns_per_day_per_core_replicas"] == pytest.approx([200.0, 300.0])
     assert attrs["aa_platform"] == "CPU"
     assert "250.0 ns/day per core" in caplog.text
 

@@ -190,6 +190,11 @@ def test_outputs_follow_the_artifact_contract(tmp_path, chignolin):
     assert record["ns_per_day"] == pytest.approx(
         simulated_ns / (record["wall_seconds"] / 86400.0))
     assert 0 < record["wall_seconds"] <= record["core_seconds"]
+    # one segment per checkpoint: together they are the whole run, its ns and its cost
+    segments = record["segments"]
+    assert len(segments["simulated_ns"]) == -(-settings.frames // settings.frames_per_checkpoint)
+    assert sum(segments["simulated_ns"]) == pytest.approx(simulated_ns)
+    assert sum(segments["core_seconds"]) == pytest.approx(record["core_seconds"])
     assert frames.replica.is_monotonic_increasing  # replica-major, like traj.xtc
     assert frames.frame.tolist() == list(range(settings.frames)) * settings.replicas
     assert (frames.time_fs == frames.step * settings.timestep_fs).all()

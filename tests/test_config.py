@@ -69,6 +69,10 @@ def test_derived_seeds_differ_and_repeat():
     assert seeds.cg_sim(7, "pep", "specific") == (7 * 1_000_003 + key) % (2**31 - 1)
     # a prediction from its parent's starts draws its parent's noise (the same function)
     assert seeds.prediction_sim(7, "pep") != seeds.cg_sim(7, "pep", "multi")
+    # train.draw 0 keeps the training every earlier run drew; each later draw is another
+    train = zlib.crc32(b"train/pep")
+    assert seeds.training(7, "pep", 0) == (7 * 1_000_003 + train) % (2**31 - 1)
+    assert len({seeds.training(7, "pep", d) for d in range(4)}) == 4
 
 
 def test_unit_conversions_are_exact():

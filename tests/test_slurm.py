@@ -53,7 +53,8 @@ BITWISE = [
 ]
 MODEL_WEIGHTS = ["*/model.ckpt"]
 TO_ROUNDING = ["*/analysis/reference.npz", "*/metrics.json", "*/test.json", "summary.csv"]
-MEASURED_ATTRS = {"ns_per_day", "integration_s", "integration_ps", "aa_ns_per_day_per_core"}
+MEASURED_ATTRS = {"ns_per_day", "integration_s", "integration_ps", "aa_ns_per_day_per_core",
+                  "aa_ns_per_day_per_core_replicas"}
 MEASURED_METRICS = ("ns_per_day", "throughput_ratio", "effective_acceleration")
 RTOL = 1e-4
 

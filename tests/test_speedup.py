@@ -134,3 +134,48 @@ def test_a_lag_that_is_no_whole_number_of_cg_frames_is_refused():
     assert "no whole number of CG frames" in why["dynamical_acceleration"]
     assert speedup.lag_problem(ref, CG_FRAME_FS) == ""
     assert "no frame spacing" in speedup.lag_problem(ref, float("nan"))
+
+
+def segments_and_replicas(rng, n_segments: int = 10, n_aa: int = 8):
+    """A CG run of equal segments whose core seconds scatter (load changes), and all-atom
+    replicas whose own speeds scatter: lognormal, so the true means are known."""
+    core = np.exp(rng.normal(np.log(60.0), 0.2, n_segments))
+    run = {"sampler": "langevin", "replicas": 32, "trajectory_replicas": 32,
+           "segments": {"simulated_ns": [0.64] * n_segments, "core_seconds": core.tolist()},
+           "ns_per_day_per_core": 0.64 * n_segments / (core.sum() / 86400.0)}
+    return run, np.exp(rng.normal(np.log(400.0), 0.15, n_aa))
+
+
+def test_the_throughput_interval_covers_the_true_ratio_at_the_demo_sizes():
+    """Ten CG segments and eight all-atom replicas, 200 repetitions: the percentile interval of
+    the resampled speeds covers the ratio of the true mean speeds about as often as 95 %
+    intervals over so few units do (the band allows the few-unit under-cover)."""
+    rng = np.random.default_rng(11)
+    true_cg = 0.64 / (60.0 * np.exp(0.2**2 / 2) / 86400.0)
+    true_ratio = true_cg / (400.0 * np.exp(0.15**2 / 2))
+    covered = 0
+    for k in range(200):
+        run, aa = segments_and_replicas(rng)
+        values, _, _ = speedup.speedup_metrics(reference(rng, units=2), [], [], 0, float("nan"),
+                                               run, float(aa.mean()), None,
+                                               np.ones((200, 1)), aa, seed=k)  # fmt: skip
+        low, high = values["throughput_ratio_ci_low"], values["throughput_ratio_ci_high"]
+        assert low <= values["throughput_ratio"] <= high
+        covered += low <= true_ratio <= high
+    assert 0.82 <= covered / 200 <= 0.99
+
+
+def test_steady_speeds_give_an_interval_of_no_width_and_older_records_none():
+    rng = np.random.default_rng(12)
+    run, _ = segments_and_replicas(rng)
+    run["segments"]["core_seconds"] = [60.0] * 10
+    run["ns_per_day_per_core"] = 0.64 / (60.0 / 86400.0)
+    aa = np.full(8, 400.0)
+    values, _, _ = speedup.speedup_metrics(reference(rng, units=2), [], [], 0, float("nan"), run,
+                                           400.0, None, np.ones((50, 1)), aa)  # fmt: skip
+    assert values["throughput_ratio_ci_low"] == pytest.approx(values["throughput_ratio"])
+    assert values["throughput_ratio_ci_high"] == pytest.approx(values["throughput_ratio"])
+    del run["segments"]
+    values, _, _ = speedup.speedup_metrics(reference(rng, units=2), [], [], 0, float("nan"), run,
+                                           400.0, None, np.ones((50, 1)), aa)  # fmt: skip
+    assert np.isfinite(values["throughput_ratio"]) and np.isnan(values["throughput_ratio_ci_low"])

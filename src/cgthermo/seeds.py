@@ -34,8 +34,11 @@ def replica_split(master: int, protein: str) -> int:
     return _derive(master, "split", protein)
 
 
-def training(master: int, model: str) -> int:
-    """A network's training: `model` is the protein (specific) or the group (multi, …)."""
+def training(master: int, model: str, draw: int = 0) -> int:
+    """A network's training: `model` is the protein (specific) or the group (multi, …);
+    `draw` (train.draw) ≥ 1 is another independent training of the same data."""
+    if draw:
+        return _derive(master, "train", model, "draw", draw)
     return _derive(master, "train", model)
 
 

@@ -259,7 +259,9 @@ def speedup_section(table: pd.DataFrame) -> str:
     """The CG speed-up of every model in its two factors and their product."""
     parts = ["<h2>Speed-up over all-atom MD</h2>",
              "<p>Raw throughput: simulated ns per core-day of the CG run against the all-atom "
-             "runs, as each run recorded it on its machine (one measurement, no interval; the "
+             "runs, as each run recorded it on its machine (its interval covers how the speed "
+             "varied within these runs, over the CG run's checkpoint segments and the all-atom "
+             "replicas, not another machine; the "
              "all-atom solvent model matters: benchmarks/RESULTS.md gives implicit against "
              "explicit solvent). Dynamical acceleration: the slowest implied timescale of the "
              "all-atom MSM over that of an MSM of the CG run on the same microstates and lag "

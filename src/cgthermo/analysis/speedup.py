@@ -3,8 +3,10 @@
 - Raw throughput: trajectory ns per core-day of the CG run (under replica exchange the
   target-temperature slots' share only) ÷ that of the all-atom runs,
   both as the runs measured themselves on the machine they ran on (cg_sim's run.json,
-  aa_md's record carried into dataset.h5). One measurement each: no interval; it holds
-  for that hardware only.
+  aa_md's record carried into dataset.h5), on that hardware only. Its 95 % interval
+  resamples what each side measured in pieces: the CG run's checkpoint segments (each its
+  simulated ns and core seconds) and the all-atom replicas' own speeds. It covers how the
+  speed varied within these runs on this machine, not another machine.
 - Dynamical acceleration: the slowest all-atom implied timescale ÷ the CG model's, from
   reversible MSMs (pyemma) on the same microstates (the reference k-means centres in the
   reference TICA space) at the same lag in time. A CG model's smoother landscape moves
@@ -12,8 +14,7 @@
   Its 95 % interval resamples whole all-atom and CG replicas with the multiplicities of
   the model's main bootstrap. Replica exchange has no dynamics, so it is undefined there.
 - Effective acceleration: their product, the all-atom time one CG core-day stands for
-  relative to one all-atom core-day; its interval is the dynamical one scaled by the
-  throughput.
+  relative to one all-atom core-day; its resamples multiply the two factors' resamples.
 """
 
 import numpy as np
@@ -172,6 +173,51 @@ def trajectory_rate(run: dict) -> float:
     return float(rate) * share
 
 
+SECONDS_PER_DAY = 86400.0
+
+
+def cg_rate_resamples(run: dict, rng, resamples: int) -> np.ndarray | None:
+    """`trajectory_rate` of resamples of the run's checkpoint segments (None with fewer
+    than two segments recorded: runs made before cg_sim kept them)."""
+    segments = run.get("segments") or {}
+    ns = np.asarray(segments.get("simulated_ns", ()), dtype=np.float64)
+    core = np.asarray(segments.get("core_seconds", ()), dtype=np.float64)
+    if len(ns) < 2 or not np.all(core > 0):
+        return None
+    m = bootstrap.multiplicities(rng, resamples, len(ns))
+    share = run.get("trajectory_replicas", 1) / run.get("replicas", 1)
+    return (m @ ns) / (m @ core / SECONDS_PER_DAY) * share
+
+
+def aa_rate_resamples(rates, rng, resamples: int) -> np.ndarray | None:
+    """The mean per-core speed of resamples of the all-atom replicas (None with fewer than 2)."""
+    if rates is None or len(rates) < 2:
+        return None
+    m = bootstrap.multiplicities(rng, resamples, len(rates))
+    return (m @ np.asarray(rates, dtype=np.float64)) / m.sum(axis=1)
+
+
+def throughput_resamples(run: dict, aa_rates, resamples: int, seed: int) -> np.ndarray:
+    """Resampled CG ÷ all-atom speeds; NaN where either side lacks its pieces."""
+    if not resamples:
+        return np.empty(0)
+    rng = np.random.default_rng(seed)
+    cg = cg_rate_resamples(run, rng, resamples)
+    aa = aa_rate_resamples(aa_rates, rng, resamples)
+    if cg is None or aa is None:
+        return np.full(resamples, np.nan)
+    return cg / aa
+
+
+def aa_replica_rates(dataset_h5, protein: str) -> np.ndarray | None:
+    """Each all-atom replica's ns per core-day as cg_map recorded it (None when it was not)."""
+    import h5py
+
+    with h5py.File(dataset_h5, "r") as fh:
+        value = fh[protein].attrs.get("aa_ns_per_day_per_core_replicas")
+    return None if value is None else np.asarray(value, dtype=np.float64)
+
+
 def aa_throughput(dataset_h5, protein: str) -> float:
     """The all-atom runs' ns per core-day as cg_map recorded it (NaN when it was not)."""
     import h5py
@@ -182,12 +228,15 @@ def aa_throughput(dataset_h5, protein: str) -> float:
 
 
 def speedup_metrics(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int, cg_frame_fs: float,
-                    run: dict, aa_rate: float, m_ref, m_cg) -> tuple[dict, dict, dict]:
-    """(metrics, reasons for the undefined ones, resampled values) of the three factors."""
+                    run: dict, aa_rate: float, m_ref, m_cg, aa_rates=None,
+                    seed: int = 0) -> tuple[dict, dict, dict]:  # fmt: skip
+    """(metrics, reasons for the undefined ones, resampled values) of the three factors;
+    `aa_rates` the all-atom replicas' own speeds, for the throughput's interval."""
     why = {}
     cg_rate = trajectory_rate(run)
+    throughput = throughput_resamples(run, aa_rates, 0 if m_cg is None else len(m_cg), seed)
     values = {"cg_ns_per_day_per_core": cg_rate, "aa_ns_per_day_per_core": aa_rate,
-              "throughput_ratio": cg_rate / aa_rate}
+              **with_interval("throughput_ratio", cg_rate / aa_rate, throughput)}
     if not np.isfinite(aa_rate):
         why["throughput_ratio"] = ("the all-atom data carries no speed record (imported data, "
                                    "or made before aa_md recorded it: rerun aa_md and cg_map)")
@@ -209,7 +258,9 @@ def speedup_metrics(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int, cg_fram
     values.update(dynamics)
     why.update(unresolved_why)
     ratio = values["throughput_ratio"]
-    rows["effective_acceleration"] = rows["dynamical_acceleration"] * ratio
+    # runs recorded before their segments were kept: the throughput is one number
+    scale = throughput if throughput.size and np.isfinite(throughput).all() else ratio
+    rows["effective_acceleration"] = rows["dynamical_acceleration"] * scale
     values.update(with_interval("effective_acceleration",
                                 values["dynamical_acceleration"] * ratio,
                                 rows["effective_acceleration"]))

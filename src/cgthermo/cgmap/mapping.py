@@ -402,7 +402,8 @@ def adaptive_attrs(replicas: list["ReplicaScan"]) -> dict:
 
 def aa_speed_attrs(name, replicas: list["ReplicaScan"]) -> dict:
     """`aa_ns_per_day_per_core` (mean over the replicas of ns_per_day ÷ cores: the threads on
-    the CPU and Reference platforms, 1 per GPU) and `aa_platform`, from the speed aa_md
+    the CPU and Reference platforms, 1 per GPU), each replica's own
+    (`aa_ns_per_day_per_core_replicas`, for its interval) and `aa_platform`, from the speed aa_md
     records in each file; none when a replica lacks it (older or foreign files)."""
     lacking = [r for r in replicas if r.speed is None]
     if lacking:
@@ -415,7 +416,8 @@ def aa_speed_attrs(name, replicas: list["ReplicaScan"]) -> dict:
     mean = float(np.mean(per_core))
     log.info("%s: all-atom production %.1f ns/day per core (mean of %d replicas, %s)",
              name, mean, len(replicas), ", ".join(platforms))  # fmt: skip
-    return {"aa_ns_per_day_per_core": mean, "aa_platform": ",".join(platforms)}
+    return {"aa_ns_per_day_per_core": mean, "aa_platform": ",".join(platforms),
+            "aa_ns_per_day_per_core_replicas": np.asarray(per_core, dtype=np.float64)}
 
 
 def _cores(speed: dict) -> int:

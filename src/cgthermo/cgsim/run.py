@@ -31,6 +31,13 @@ from .workers import WorkerPool, worker_slices
 
 log = logging.getLogger("cgthermo.cgsim")
 NS_PER_FS = 1e-6
+def segment_speeds(segments: list, replicas: int, timestep_fs: float) -> dict:
+    """Each checkpoint segment's simulated ns (all replicas) and core seconds, the pieces a
+    throughput interval resamples."""
+    ns = [steps * replicas * timestep_fs * NS_PER_FS for steps, _ in segments]
+    return {"simulated_ns": ns, "core_seconds": [float(core) for _, core in segments]}
+
+
 def ns_per_day(steps: int, seconds: float, timestep_fs: float) -> float:
     return steps * timestep_fs * NS_PER_FS / max(seconds, 1e-12) * SECONDS_PER_DAY
 
@@ -60,14 +67,15 @@ class CGSimulation:
         self.fingerprint = fingerprint(settings.identity(), files, self.start_positions)
         self.chunk_ids: list[int] = []
         self._reported: set[int] = set()
-        self._cost = {"wall_seconds": 0.0, "core_seconds": 0.0}
+        self._cost = {"wall_seconds": 0.0, "core_seconds": 0.0, "segments": []}
         self._cores, self._clock = 1, time.perf_counter()
         self.state = self._resumable_state()
         self.step = 0 if self.state is None else int(self.state["step"])
         if self.state is not None:
             self.chunk_ids, self._reported = list(self.state["chunk_ids"]), \
                 set(self.state["reported"])
-            self._cost = dict(self.state["cost"])
+            self._cost = {"segments": [], **self.state["cost"]}
+            self._cost["segments"] = list(self._cost["segments"])
             log.info("%s: resuming from the checkpoint at step %d", self.label, self.step)
         else:
             log.info("%s: starting %d replicas from all-atom frames %s", self.label,
@@ -169,8 +177,9 @@ class CGSimulation:
         self._check_explosions(state)
         self.work.write_chunk(index, positions, scalars)
         self.chunk_ids.append(index)
-        self._count_cost()
-        self.state = {**state, "fingerprint": self.fingerprint, "cost": dict(self._cost),
+        self._count_cost(self.step - (self.state["step"] if self.state else 0))
+        self.state = {**state, "fingerprint": self.fingerprint,
+                      "cost": {**self._cost, "segments": list(self._cost["segments"])},
                       "chunk_ids": list(self.chunk_ids), "reported": sorted(self._reported)}
         self.work.save_state(self.state)
         self._progress(self.step - first_step, time.perf_counter() - started, state)
@@ -202,13 +211,15 @@ class CGSimulation:
                 f"exploded ({which}), more than cgsim.max_exploded_fraction = {fraction}",
                 "check the prior and model, or lower cgsim.timestep_fs")
 
-    def _count_cost(self):
+    def _count_cost(self, steps: int):
         """Add the wall time since the last checkpoint, and its core time (one core per
-        worker process on a CPU, one device on a GPU), to the run's cost over all attempts."""
+        worker process on a CPU, one device on a GPU), to the run's cost over all attempts;
+        keep each segment's (steps, core seconds), whose spread gives the speed an interval."""
         now = time.perf_counter()
         seconds, self._clock = now - self._clock, now
         self._cost["wall_seconds"] += seconds
         self._cost["core_seconds"] += seconds * self._cores
+        self._cost["segments"].append([int(steps), seconds * self._cores])
 
     def _progress(self, steps: int, seconds: float, state: dict):
         running = int(state["active"].sum())
@@ -248,7 +259,9 @@ class CGSimulation:
             "exchange_every": settings.exchange_every if settings.rungs > 1 else None,
             "exchange_acceptance": self._pair_acceptance(self.state),
             "steps": self.total_steps, "timestep_fs": settings.timestep_fs,
-            "device": settings.torch_device, "simulated_ns": simulated_ns, **cost,
+            "device": settings.torch_device, "simulated_ns": simulated_ns,
+            "wall_seconds": cost["wall_seconds"], "core_seconds": cost["core_seconds"],
+            "segments": segment_speeds(cost["segments"], settings.replicas, settings.timestep_fs),
             "ns_per_day": simulated_ns / days if days > 0 else None,
             "ns_per_day_per_core": simulated_ns / core_days if core_days > 0 else None,
         }

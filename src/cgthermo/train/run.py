@@ -78,7 +78,7 @@ def train_model(
              device.devices, device.strategy)  # fmt: skip
     groups = prepare_inputs(delta_path, mapped_paths)
     work = Path(work_dir) if work_dir else work_dir_for(outputs)
-    seed = seeds.training(config["seed"], seed_key)
+    seed = seeds.training(config["seed"], seed_key, train.get("draw", 0))
 
     frame_splits = splits.make_splits(
         groups,
