@@ -3,7 +3,9 @@
 The analysis holds the all-atom TICA fit, its FES grid and the md_emulation grid fixed over
 its bootstrap resamples and resamples only which replicas enter the histograms. Here every
 resample also refits TICA (pyemma) on its resampled all-atom replicas, projects the all-atom
-and CG frames with that fit and lays the grids on its resampled all-atom frames. The
+and CG frames with that fit and lays the grids on its resampled all-atom frames, through the
+analysis's own `analysis.refit_tica` path (`cgthermo.analysis.refit`; each model refits on
+its own, as its analysis job does). The
 microstates do not enter these metrics under `reweight: histogram` (the demo's), and the
 folded structure is a fixed `native`, so those stay. Both ways use the analysis's own
 resamples (its seed), so the two columns differ only by the refit. Prints, per model and
@@ -19,83 +21,32 @@ import time
 import numpy as np
 
 from cgthermo import seeds
-from cgthermo.analysis import bootstrap, emulation, features, fes, inputs, kinetics
-from cgthermo.analysis.compare import project_cg
+from cgthermo.analysis import bootstrap, emulation, inputs, refit, structure
+from cgthermo.analysis.compare import model_units, project_cg, reference_units
 from cgthermo.analysis.reference import load_reference_npz
 from cgthermo.config import schema_default
 
 METRICS = ("fes_mae_weighted_kcal", "js_divergence", "md_emulation_mae_kcal")
 
 
-def all_atom_features(results: str, protein: str, ref: dict, topology) -> tuple[list, list]:
-    """The all-atom frames' pair-distance features per piece, and each piece's unit."""
-    with inputs.open_reference(f"{results}/{protein}/cg/dataset.h5", protein, topology) as (
-            ensemble, _):  # fmt: skip
-        pieces = [features.pair_distances(np.asarray(p[:]), ref["pairs"], topology)
-                  for p in ensemble.pieces]  # fmt: skip
-        number = {replica: k for k, replica in enumerate(sorted(set(ensemble.replicas)))}
-        units = [number[r] for r in ensemble.replicas]
-    return pieces, units
-
-
-def cg_run(results: str, protein: str, model: str, topology, burnin: float, pairs) -> dict:
+def model_space(ref, results: str, protein: str, model: str, topology, settings, md_grid):
+    """A model's units in the stored coordinates, and its refit space (the analysis's own)."""
     folder = f"{results}/{protein}/cgsim/{model}"
     ensemble, counts, _ = inputs.load_cg_run(f"{folder}/traj.xtc", f"{folder}/frames.csv",
-                                             topology, burnin, f"{folder}/run.json")  # fmt: skip
-    return {"ensemble": ensemble, "n_units": counts["n_replicas_cg"],
-            "features": [features.pair_distances(np.asarray(p), pairs, topology)
-                         for p in ensemble.pieces],
-            "unit": np.repeat(ensemble.replicas, [len(p) for p in ensemble.pieces])}  # fmt: skip
+                                             topology, settings["cg_burnin_fraction"],
+                                             f"{folder}/run.json")  # fmt: skip
+    cg = structure.frame_observables(ensemble.pieces, ref["reference_structure"],
+                                     ref["contact_pairs"], float(ref["native_cutoff"]), topology)  # fmt: skip
+    units = model_units(ref, project_cg(ref, ensemble, topology), cg, ensemble,
+                        counts["n_replicas_cg"], topology, md_grid)  # fmt: skip
+    space = refit.refit_space(ref, f"{results}/{protein}/cg/dataset.h5", ensemble, units, cg,
+                              topology, settings)  # fmt: skip
+    return units, space
 
 
-def units_of(unit, n_units, tics, weights, grid, md_grid, n_pairs) -> bootstrap.UnitStats:
-    zeros = np.zeros(len(tics))
-    return bootstrap.unit_stats(unit, n_units, tics, weights, grid, md_grid, zeros, zeros, zeros,
-                                zeros, np.zeros((n_units, n_pairs)))  # fmt: skip
-
-
-def evaluate(ref_units, cg_units, a, b, T, md_grid, support) -> dict:
-    values, why = bootstrap.evaluate(ref_units.totals(a), cg_units.totals(b), T, md_grid, support)
-    return {m: (np.nan if m in why or "*" in why else values.get(m, np.nan)) for m in METRICS}
-
-
-def fixed_resamples(ref, runs, m_ref, m_cg, support, topology) -> dict:
-    """Every model's metrics per resample in the stored TICA space and grids."""
-    T, grid = float(ref["temperature_K"]), fes.Grid(ref["x_edges"], ref["y_edges"])
-    md_grid = emulation.grid_for_reference(ref["tics"], ref["weights"])
-    ref_units = units_of(ref["frame_unit"], len(ref["unit_pair_sums"]), ref["tics"],
-                         ref["weights"], grid, md_grid, 1)  # fmt: skip
-    out = {}
-    for model, run in runs.items():
-        tics = project_cg(ref, run["ensemble"], topology)
-        cg_units = units_of(run["unit"], run["n_units"], tics, np.ones(len(tics)), grid, md_grid, 1)
-        out[model] = [evaluate(ref_units, cg_units, a, b, T, md_grid, support)
-                      for a, b in zip(m_ref, m_cg, strict=True)]  # fmt: skip
-    return out
-
-
-def refit_resample(ref, aa_pieces, aa_units, runs, a, b, settings, support) -> dict:
-    """Every model's metrics on one resample with TICA and the grids refitted on it."""
-    chosen = [piece for piece, unit in zip(aa_pieces, aa_units, strict=True)
-              for _ in range(int(a[unit]))]  # fmt: skip
-    _, model = kinetics.fit_tica(chosen, settings["tica_lag"], settings["tica_dim"])
-    aa_tics = [kinetics.project(model, p) for p in aa_pieces]
-    frame_unit = np.concatenate([np.full(len(t), u) for t, u in zip(aa_tics, aa_units, strict=True)])
-    all_tics = np.concatenate(aa_tics)
-    weights = np.asarray(ref["weights"], dtype=np.float64)
-    repeat = a[frame_unit].astype(int)
-    resampled = np.repeat(all_tics, repeat, axis=0)
-    grid = fes.grid_from_reference(resampled, settings["fes_bins"], settings["fes_margin"])
-    md_grid = emulation.grid_for_reference(resampled, np.repeat(weights, repeat))
-    ref_units = units_of(frame_unit, len(ref["unit_pair_sums"]), all_tics, weights, grid,
-                         md_grid, 1)  # fmt: skip
-    out = {}
-    for name, run in runs.items():
-        tics = np.concatenate([kinetics.project(model, f) for f in run["features"]])
-        cg_units = units_of(run["unit"], run["n_units"], tics, np.ones(len(tics)), grid, md_grid, 1)
-        out[name] = evaluate(ref_units, cg_units, a, b, float(ref["temperature_K"]), md_grid,
-                             support)  # fmt: skip
-    return out
+def metric_columns(rows: np.ndarray) -> dict:
+    column = {name: k for k, name in enumerate(bootstrap.METRICS)}
+    return {m: rows[:, column[m]] for m in METRICS}
 
 
 def interval(samples) -> tuple[float, float]:
@@ -115,23 +66,27 @@ def main():
     ref = load_reference_npz(f"{args.results}/{args.protein}/analysis/reference.npz")
     topology = inputs.load_topology(f"{args.results}/{args.protein}/cg/topology.pdb")
     settings = {key: schema_default("analysis", key)
-                for key in ("tica_dim", "fes_margin", "cg_burnin_fraction", "min_shared_bins",
+                for key in ("fes_margin", "cg_burnin_fraction", "min_shared_bins",
                             "min_shared_bins_1d", "min_aa_mass_shared")}  # fmt: skip
-    settings.update(tica_lag=int(ref["tica_lag"]), fes_bins=len(ref["x_edges"]) - 1)
     support = bootstrap.Support.from_settings(settings)
+    T = float(ref["temperature_K"])
+    md_grid = emulation.grid_for_reference(ref["tics"], ref["weights"])
+    ref_units = reference_units(ref, md_grid)
     models = args.models.split(",")
-    runs = {m: cg_run(args.results, args.protein, m, topology, settings["cg_burnin_fraction"],
-                      ref["pairs"]) for m in models}  # fmt: skip
-    aa_pieces, aa_units = all_atom_features(args.results, args.protein, ref, topology)
-    n_cg = {run["n_units"] for run in runs.values()}.pop()
+    spaces = {m: model_space(ref, args.results, args.protein, m, topology, settings, md_grid)
+              for m in models}  # fmt: skip
+    n_cg = {units.n_units for units, _ in spaces.values()}.pop()
     m_ref, m_cg = bootstrap.draw_resamples(seeds.bootstrap(args.seed, args.protein),
                                            args.resamples, len(ref["unit_pair_sums"]), n_cg)
-    fixed = fixed_resamples(ref, runs, m_ref, m_cg, support, topology)
+    fixed = {m: metric_columns(bootstrap.resampled_rows(ref_units, units, T, md_grid, support,
+                                                        m_ref, m_cg))
+             for m, (units, _) in spaces.items()}  # fmt: skip
     start = time.perf_counter()
-    refit = [refit_resample(ref, aa_pieces, aa_units, runs, a, b, settings, support)
-             for a, b in zip(m_ref, m_cg, strict=True)]  # fmt: skip
-    print(f"{args.resamples} resamples refitted in {time.perf_counter() - start:.0f} s; "
-          f"TICA lag {settings['tica_lag']} frames, {settings['fes_bins']} bins")
+    refitted = {m: metric_columns(space.rows(m_ref, m_cg, T, support))
+                for m, (_, space) in spaces.items()}  # fmt: skip
+    print(f"{args.resamples} resamples of {len(models)} models refitted in "
+          f"{time.perf_counter() - start:.0f} s; TICA lag {int(ref['tica_lag'])} frames, "
+          f"{len(ref['x_edges']) - 1} bins")
     print("| model | metric | fixed TICA: 95 % interval | refitted per resample | width ratio |")
     print("| --- | --- | --- | --- | --- |")
     rows = [(m, lambda s, m=m: s[m]) for m in models]
@@ -140,9 +95,8 @@ def main():
                      lambda s: {k: s[models[1]][k] - s[models[0]][k] for k in METRICS}))
     for label, pick in rows:
         for metric in METRICS:
-            f_low, f_high = interval([pick({m: fixed[m][i] for m in models})[metric]
-                                      for i in range(args.resamples)])  # fmt: skip
-            r_low, r_high = interval([pick(r)[metric] for r in refit])
+            f_low, f_high = interval(pick(fixed)[metric])
+            r_low, r_high = interval(pick(refitted)[metric])
             ratio = (r_high - r_low) / (f_high - f_low) if f_high > f_low else float("nan")
             print(f"| {label} | {metric} | [{f_low:.3f}, {f_high:.3f}] | "
                   f"[{r_low:.3f}, {r_high:.3f}] | {ratio:.2f} |")

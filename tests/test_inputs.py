@@ -115,6 +115,11 @@ REFUSED = {
         r"config key 'analysis\.bootstrap_resamples' \(200\) leaves fewer than 5 resamples "
         r"beyond each end of the expanded interval over 8 replicas\. Fix: raise it to at "
         r"least 872"),
+    "refitted TICA under MSM weights": (
+        lambda d: {**protein(sequence="YYDPETGTWY"),
+                   "analysis": {"refit_tica": True, "reweight": "msm"}},
+        r"config key 'analysis\.refit_tica' is true with analysis\.reweight: msm: the MSM's "
+        r"microstates would have to be refitted with TICA\. Fix: set analysis\.refit_tica: false"),
     "converged reference missing": (
         lambda d: protein(sequence="YYDPETGTWY", converged_reference=str(d / "none.npz")),
         r"'proteins\.p\.converged_reference': .*none\.npz does not exist\. Fix: give the path"),

@@ -25,6 +25,7 @@ def setting_problems(config: dict) -> list[CgthermoError]:
     problems += prior_problems(config["prior"])
     problems += cgsim_problems(config["cgsim"])
     problems += interval_problems(config)
+    problems += refit_problems(config["analysis"])
     for entry in config["proteins"]:
         if "import" in entry:
             problems += imported_problems(config, entry)
@@ -51,6 +52,16 @@ def interval_problems(config: dict) -> list[CgthermoError]:
         f"config key 'analysis.bootstrap_resamples' ({analysis['bootstrap_resamples']}) leaves "
         f"fewer than 5 resamples beyond each end of the {analysis['interval']} interval over "
         f"{units} replicas", f"raise it to at least {needed}")]
+
+
+def refit_problems(analysis: dict) -> list[CgthermoError]:
+    """Refitting TICA per resample keeps the microstates, so it needs uniform frame weights."""
+    if not analysis["refit_tica"] or analysis["reweight"] == "histogram":
+        return []
+    return [CgthermoError(
+        "config key 'analysis.refit_tica' is true with analysis.reweight: "
+        f"{analysis['reweight']}: the MSM's microstates would have to be refitted with TICA",
+        "set analysis.refit_tica: false, or analysis.reweight: histogram")]
 
 
 def imported_problems(config: dict, entry: dict) -> list[CgthermoError]:

@@ -20,6 +20,7 @@ from . import (
     kinetics,
     metrics,
     plots,
+    refit,
     speedup,
     states,
     structure,
@@ -149,10 +150,12 @@ def interval_units(ref_point: np.ndarray, n_cg: int) -> int:
 
 def metrics_with_intervals(ref_units, cg_units, ref: dict, md_grid, settings: dict,
                            m_ref: np.ndarray, m_cg: np.ndarray,
-                           ref_point: np.ndarray | None = None) -> tuple[dict, dict, np.ndarray]:
+                           ref_point: np.ndarray | None = None,
+                           refit=None) -> tuple[dict, dict, np.ndarray]:  # fmt: skip
     """(values with *_ci_low/*_ci_high, reasons for the undefined, resampled rows) over the
     bootstrap multiplicities `m_ref`, `m_cg` (bootstrap.draw_resamples). `ref_point`: the
-    multiplicity of each all-atom replica in the point value (default: every replica once)."""
+    multiplicity of each all-atom replica in the point value (default: every replica once).
+    `refit`: a `refit.RefitSpace`, whose resamples each fit TICA and the grids again."""
     T = float(ref["temperature_K"])
     support = bootstrap.Support.from_settings(settings)
     if ref_point is None:
@@ -165,7 +168,10 @@ def metrics_with_intervals(ref_units, cg_units, ref: dict, md_grid, settings: di
         for name in bootstrap.METRICS:
             if name not in bootstrap.MODEL_ONLY:
                 why.setdefault(name, msm)
-    rows = bootstrap.resampled_rows(ref_units, cg_units, T, md_grid, support, m_ref, m_cg)
+    if refit is not None:
+        rows = refit.rows(m_ref, m_cg, T, support)
+    else:
+        rows = bootstrap.resampled_rows(ref_units, cg_units, T, md_grid, support, m_ref, m_cg)
     if msm:
         rows[:, [i for i, name in enumerate(bootstrap.METRICS)
                  if name not in bootstrap.MODEL_ONLY]] = np.nan
@@ -311,8 +317,13 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
     ref_units = reference_units(ref, md_grid)
     cg_units = model_units(ref, cg_tics, cg, ensemble, counts["n_replicas_cg"], topology,
                            md_grid)  # fmt: skip
+    space = None
+    if settings.get("refit_tica"):
+        space = refit.refit_space(ref, dataset, ensemble, cg_units, cg, topology, settings)
+        log.info("%s/%s: every resample fits TICA and the grids again (analysis.refit_tica)",
+                 protein, model)  # fmt: skip
     values, reasons, rows = metrics_with_intervals(ref_units, cg_units, ref, md_grid, settings,
-                                                   m_ref, m_cg)  # fmt: skip
+                                                   m_ref, m_cg, refit=space)  # fmt: skip
     macro, macro_rows = {}, {}
     if "frame_macrostate" in ref:
         macro, macro_rows = states.macrostate_metrics(ref, cg_tics, ensemble,
