@@ -285,3 +285,33 @@ def test_split_run_failure_is_one_line_without_outputs(tmp_path, chignolin):
     assert "\n" not in str(err.value)
     assert not any(p.exists() for p in (outputs.traj_xtc, outputs.frames_csv, outputs.log_csv))
     assert not (tmp_path / "work").exists()
+
+
+def test_each_network_drives_its_own_share_of_the_replicas(tmp_path, chignolin):
+    """train.networks = 2: replicas 0–1 run under the first network and 2–3 under the second,
+    each byte for byte as a run of that network alone in the same batches, in one process or
+    in two; run.json says which network drove which replica."""
+    from dataclasses import replace
+
+    from helpers.untrained import write_untrained_checkpoint
+
+    second = write_untrained_checkpoint(tmp_path / "draw1.ckpt", seed=1, embedding_dimension=16,
+                                        num_layers=1, num_rbf=8)  # fmt: skip
+    both = replace(chignolin, draws=(second,))
+    runs = {}
+    for name, inputs, batch, workers in (("both", both, 16, 1), ("both2", both, 16, 2),
+                                         ("first", chignolin, 2, 1),
+                                         ("second", replace(chignolin, checkpoint=second), 2, 1)):
+        outputs = outputs_in(tmp_path / name)
+        simulate(inputs, short_run(batch_replicas=batch), outputs, tmp_path / name / "work",
+                 workers=workers)  # fmt: skip
+        runs[name] = (read_run(outputs, chignolin.topology_pdb)[0],
+                      json.loads(outputs.run_json.read_text()))
+    frames = short_run().frames
+    xyz = {name: value[0].reshape(4, frames, -1, 3) for name, value in runs.items()}
+    np.testing.assert_array_equal(xyz["both"], xyz["both2"])
+    np.testing.assert_array_equal(xyz["both"][:2], xyz["first"][:2])
+    np.testing.assert_array_equal(xyz["both"][2:], xyz["second"][2:])
+    assert not np.array_equal(xyz["both"][2:], xyz["first"][2:])
+    assert runs["both"][1]["networks"] == 2 and runs["both"][1]["replica_network"] == [0, 0, 1, 1]
+    assert runs["first"][1]["replica_network"] == [0, 0, 0, 0]

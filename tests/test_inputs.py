@@ -115,6 +115,11 @@ REFUSED = {
         r"config key 'analysis\.bootstrap_resamples' \(200\) leaves fewer than 5 resamples "
         r"beyond each end of the expanded interval over 8 replicas\. Fix: raise it to at "
         r"least 872"),
+    "several networks under replica exchange": (
+        lambda d: {**protein(sequence="YYDPETGTWY"), "train": {"networks": 2},
+                   "cgsim": {"sampler": "exchange"}},
+        r"config key 'train\.networks' is 2 with cgsim\.sampler: exchange, whose ladders would "
+        r"swap replicas between networks\. Fix: set cgsim\.sampler: langevin"),
     "refitted TICA under MSM weights": (
         lambda d: {**protein(sequence="YYDPETGTWY"),
                    "analysis": {"refit_tica": True, "reweight": "msm"}},

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from slurm.snakemake_plan import REPO, dry_run
 
 TEST_CONFIG = REPO / "config" / "test.yaml"
@@ -72,3 +73,27 @@ def test_forcing_a_rule_for_one_target_runs_that_job_alone(finished_tree):
     model = finished_tree / "results" / "cln" / "model" / "specific" / "model.ckpt"
     jobs = plan(finished_tree, options=["--forcerun", "train"], targets=[model])
     assert [(job.rule, job.protein) for job in jobs] == [("train", "cln")]
+
+
+
+def test_more_networks_add_trainings_and_leave_the_first_ones_params(tmp_path):
+    """train.networks: 2 plans a second training of every network model, which its CG run
+    reads; the first training's params do not mention the count, so raising it reruns no
+    training already done (with provenance, the new input reruns only the CG runs)."""
+    from cgthermo import config as cgconfig
+
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    config["train"] = {**config.get("train", {}), "networks": 2}
+    path = tmp_path / "networks.yaml"
+    path.write_text(yaml.safe_dump(config))
+    jobs = dry_run(path, tmp_path / "results", cwd=tmp_path)
+    draws = {(job.rule, job.protein or job.wildcards.get("group")) for job in jobs
+             if job.rule in ("train_draw", "train_multi_draw")}  # fmt: skip
+    assert draws == {("train_draw", "cln"), ("train_draw", "pep"), ("train_multi_draw", "multi")}
+    for job in jobs:
+        if job.rule == "cg_sim":
+            reads_draw = any("/draw1/model.ckpt" in str(p) for p in job.input)
+            assert reads_draw == (job.wildcards["model"] != "prior_only"), job.wildcards
+    one, two = (cgconfig.result_settings(cgconfig.validate({**config, "train": {"networks": n}}),
+                                         "train") for n in (1, 2))  # fmt: skip
+    assert one == two

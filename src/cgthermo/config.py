@@ -234,8 +234,11 @@ def is_imported(config: dict, name: str) -> bool:
 
 
 # Keys that choose where or how a job runs, never what it computes: left out of rule params.
+# train.networks says how many trainings run, not what any one of them computes: more of
+# them train only the new ones (the CG runs read them as inputs).
 WHERE_KEYS = {
-    "train": ("device", "ngpus", "num_workers", "dataset_preload_limit", "inference_batch_size"),
+    "train": ("device", "ngpus", "num_workers", "dataset_preload_limit", "inference_batch_size",
+              "networks"),
     "cgsim": ("device", "checkpoint_every"),
 }
 

@@ -116,6 +116,16 @@ def train_problems(train: dict, cgsim: dict) -> list[CgthermoError]:
             f"config key 'cgsim.cuda_graph' is true but 'train.model' is {train['model']}, "
             "whose shapes change from step to step and cannot be captured",
             "set train.model: tensornet, or cgsim.cuda_graph: false"))
+    if train["networks"] > 1 and cgsim["sampler"] != "langevin":
+        problems.append(CgthermoError(
+            f"config key 'train.networks' is {train['networks']} with cgsim.sampler: "
+            f"{cgsim['sampler']}, whose ladders would swap replicas between networks",
+            "set cgsim.sampler: langevin, or train.networks: 1"))
+    if train["networks"] > cgsim["replicas"]:
+        problems.append(CgthermoError(
+            f"config key 'train.networks' ({train['networks']}) is above cgsim.replicas "
+            f"({cgsim['replicas']}): a network would drive no replica",
+            "raise cgsim.replicas or lower train.networks"))
     return problems
 
 

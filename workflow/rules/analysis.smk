@@ -78,6 +78,7 @@ rule analysis:
         settings=cgconfig.result_settings(config, "analysis", seeded=False),
         seed=ANALYSIS.bootstrap_seed,
         held_out=ANALYSIS.held_out,
+        networks=config["train"]["networks"],
     script:
         "../scripts/analysis.py"
 

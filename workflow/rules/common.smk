@@ -57,6 +57,7 @@ wildcard_constraints:
     group=cgconfig.group_pattern(config),
     replica=r"\d+",
     epoch=r"\d+",
+    draw=r"[1-9]\d*",
 
 
 def all_targets():

@@ -4,6 +4,8 @@
 # `work/` folder beside the outputs; a rerun with the same settings continues there.
 # With train.noise.sigmas set, the network trains on forces + noise labels instead
 # (`noise_labels`, `noise_labels_multi`: their own cached step, so a new σ reruns from there).
+# With train.networks > 1, `train_draw` and `train_multi_draw` train network 1, 2, … of the
+# same data under their own seeds, beside the first (`draw{draw}/`).
 
 
 rule noise_labels:
@@ -105,3 +107,27 @@ rule train_multi:
         proteins=PRIOR.group_proteins,
     script:
         "../scripts/train.py"
+
+
+use rule train as train_draw with:
+    output:
+        ckpt=paths.specific_model(RESULTS, "{protein}", "draw{draw}/model.ckpt"),
+        metrics=paths.specific_model(RESULTS, "{protein}", "draw{draw}/metrics.csv"),
+        curve=paths.specific_model(RESULTS, "{protein}", "draw{draw}/learning_curve.png"),
+        test=paths.specific_model(RESULTS, "{protein}", "draw{draw}/test.json"),
+    log:
+        "logs/train_draw/{protein}.{draw}.log",
+    benchmark:
+        "logs/benchmarks/train_draw/{protein}.{draw}.tsv"
+
+
+use rule train_multi as train_multi_draw with:
+    output:
+        ckpt=paths.group_model(RESULTS, "{group}", "draw{draw}/model.ckpt"),
+        metrics=paths.group_model(RESULTS, "{group}", "draw{draw}/metrics.csv"),
+        curve=paths.group_model(RESULTS, "{group}", "draw{draw}/learning_curve.png"),
+        test=paths.group_model(RESULTS, "{group}", "draw{draw}/test.json"),
+    log:
+        "logs/train_multi_draw/{group}.{draw}.log",
+    benchmark:
+        "logs/benchmarks/train_multi_draw/{group}.{draw}.tsv"

@@ -150,19 +150,21 @@ def interval_units(ref_point: np.ndarray, n_cg: int) -> int:
 
 def metrics_with_intervals(ref_units, cg_units, ref: dict, md_grid, settings: dict,
                            m_ref: np.ndarray, m_cg: np.ndarray,
-                           ref_point: np.ndarray | None = None,
-                           refit=None) -> tuple[dict, dict, np.ndarray]:  # fmt: skip
+                           ref_point: np.ndarray | None = None, refit=None,
+                           cg_point: np.ndarray | None = None) -> tuple[dict, dict, np.ndarray]:  # fmt: skip
     """(values with *_ci_low/*_ci_high, reasons for the undefined, resampled rows) over the
     bootstrap multiplicities `m_ref`, `m_cg` (bootstrap.draw_resamples). `ref_point`: the
-    multiplicity of each all-atom replica in the point value (default: every replica once).
-    `refit`: a `refit.RefitSpace`, whose resamples each fit TICA and the grids again."""
+    multiplicity of each all-atom replica in the point value (default: every replica once),
+    `cg_point` that of each CG replica. `refit`: a `refit.RefitSpace`, whose resamples each
+    fit TICA and the grids again."""
     T = float(ref["temperature_K"])
     support = bootstrap.Support.from_settings(settings)
     if ref_point is None:
         ref_point = np.ones(ref_units.n_units)
-    values, why = bootstrap.evaluate(ref_units.totals(ref_point),
-                                     cg_units.totals(np.ones(cg_units.n_units)), T, md_grid,
-                                     support)
+    if cg_point is None:
+        cg_point = np.ones(cg_units.n_units)
+    values, why = bootstrap.evaluate(ref_units.totals(ref_point), cg_units.totals(cg_point), T,
+                                     md_grid, support)
     msm = msm_undefined(ref, settings)
     if msm:
         for name in bootstrap.METRICS:
@@ -177,7 +179,7 @@ def metrics_with_intervals(ref_units, cg_units, ref: dict, md_grid, settings: di
                  if name not in bootstrap.MODEL_ONLY]] = np.nan
     point = dict(zip(bootstrap.METRICS, bootstrap.as_row(values, why), strict=True))
     method = settings.get("interval", "percentile")
-    units = interval_units(ref_point, cg_units.n_units)
+    units = interval_units(ref_point, int(np.count_nonzero(cg_point)))
     result = {}
     for index, name in enumerate(bootstrap.METRICS):
         result[name] = point[name]
@@ -194,6 +196,44 @@ def metrics_with_intervals(ref_units, cg_units, ref: dict, md_grid, settings: di
     if "*" in reasons:
         reasons = {name: reasons["*"] for name in bootstrap.METRICS}
     return result, reasons, rows
+
+
+NETWORK_PREFIX = "network{}_"
+
+
+def network_multiplicities(seed: int, resamples: int, group: range, n_units: int) -> np.ndarray:
+    """Resamples of one network's CG replicas only (zero elsewhere), drawn alike for every
+    model of a protein, so a network model's share pairs with the baseline's same replicas."""
+    m = np.zeros((resamples, n_units))
+    rng = np.random.default_rng([int(seed), group.start, group.stop])
+    m[:, group.start:group.stop] = bootstrap.multiplicities(rng, resamples, len(group))
+    return m
+
+
+def network_metrics(ref_units, cg_units, ref: dict, md_grid, settings: dict, m_ref,
+                    seed: int, networks: int, space=None) -> tuple[dict, dict]:  # fmt: skip
+    """The verdict metrics on each network's share of the CG replicas (`train.networks` > 1):
+    values and resampled columns prefixed `network{j}_`. Every model gets them, the baseline
+    included, so each network's share has its paired verdict."""
+    from ..cgsim.settings import network_groups
+
+    values, columns = {}, {}
+    if networks < 2:
+        return values, columns
+    index = [bootstrap.METRICS.index(name) for name in bootstrap.HEADLINE]
+    for j, group in enumerate(network_groups(cg_units.n_units, networks)):
+        share = np.zeros(cg_units.n_units)
+        share[group.start:group.stop] = 1
+        m_cg = network_multiplicities(seed, len(m_ref), group, cg_units.n_units)
+        found, _, rows = metrics_with_intervals(ref_units, cg_units, ref, md_grid, settings,
+                                                m_ref, m_cg, refit=space, cg_point=share)  # fmt: skip
+        prefix = NETWORK_PREFIX.format(j)
+        for name, k in zip(bootstrap.HEADLINE, index, strict=True):
+            values.update({f"{prefix}{name}{end}": found[f"{name}{end}"]
+                           for end in ("", "_ci_low", "_ci_high")})  # fmt: skip
+            columns[f"{prefix}{name}"] = rows[:, k]
+    values["networks"] = networks
+    return values, columns
 
 
 def converged_metrics(ref: dict, ensemble, topology, n_replicas_cg: int, settings: dict,
@@ -280,7 +320,7 @@ def warn_undefined(protein: str, model: str, reasons: dict) -> None:
 
 def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
                   settings: dict, seed: int, run_json=None, dataset=None,
-                  held_out_split=None, converged_npz=None) -> tuple:  # fmt: skip
+                  held_out_split=None, converged_npz=None, networks: int = 1) -> tuple:  # fmt: skip
     """(metrics dict, data for the figures, resampled metric rows) of one model.
 
     `settings` is the config's 'analysis' block; `seed` draws the bootstrap resamples and is
@@ -324,6 +364,8 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
                  protein, model)  # fmt: skip
     values, reasons, rows = metrics_with_intervals(ref_units, cg_units, ref, md_grid, settings,
                                                    m_ref, m_cg, refit=space)  # fmt: skip
+    shares, share_rows = network_metrics(ref_units, cg_units, ref, md_grid, settings, m_ref,
+                                         seed, networks, space)  # fmt: skip
     macro, macro_rows = {}, {}
     if "frame_macrostate" in ref:
         macro, macro_rows = states.macrostate_metrics(ref, cg_tics, ensemble,
@@ -370,6 +412,7 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
         "interval_units": interval_units(np.ones(len(ref["unit_pair_sums"])),
                                          counts["n_replicas_cg"]),
         **values,
+        **shares,
         **reference_floor(ref),
         **floor,
         "sampler": run.get("sampler", "langevin"),
@@ -382,7 +425,7 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
     result["undefined"] = reasons
     figures = {"surfaces": s, "ref": ref, "cg": cg}
     return result, figures, resample_table(rows, {**floor_rows, **speed_rows, **macro_rows,
-                                                 **held_rows, **against_rows})
+                                                 **held_rows, **against_rows, **share_rows})
 
 
 def write_outputs(result: dict, figures: dict, metrics_json, fes_png, tica_png, rmsd_png) -> None:
@@ -416,11 +459,11 @@ def write_resamples(table: tuple, path) -> None:
 
 def run_analysis(reference_npz, traj, frames_csv, topology_path, model: str, settings: dict,
                  seed: int, outputs: dict, run_json=None, dataset=None,
-                 held_out_split=None, converged_npz=None) -> dict:  # fmt: skip
+                 held_out_split=None, converged_npz=None, networks: int = 1) -> dict:  # fmt: skip
     """Analyse one model and write `outputs` (keys metrics, resamples, fes, tica_1d, rmsd)."""
     result, figures, rows = analyse_model(
         reference_npz, traj, frames_csv, topology_path, model, settings, seed, run_json, dataset,
-        held_out_split, converged_npz,
+        held_out_split, converged_npz, networks,
     )
     write_resamples(rows, outputs["resamples"])
     write_outputs(

@@ -37,6 +37,7 @@ def analysis(job) -> None:
         dataset=job.input.dataset,
         held_out_split=job.params.held_out,
         converged_npz=job.input.get("converged") or None,
+        networks=job.params.networks,
     )
     log.info("metrics: %s", result)
 

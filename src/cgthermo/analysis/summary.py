@@ -59,12 +59,36 @@ def paired_difference(model: pd.DataFrame, baseline: pd.DataFrame, point_model: 
             f"{metric}_verdict": bootstrap.verdict(low, high)}
 
 
+def network_prefixes(resamples: pd.DataFrame) -> list:
+    """`network{j}_` of every network's share the analysis resampled (train.networks > 1)."""
+    found, j = [], 0
+    while f"network{j}_{bootstrap.HEADLINE[0]}" in resamples:
+        found.append(f"network{j}_")
+        j += 1
+    return found
+
+
 def headline_columns(resamples: pd.DataFrame) -> list:
-    """The headline metrics, and against the held-out all-atom replicas and the converged
-    reference where analysed."""
-    extra = [f"{prefix}{m}" for prefix in ("held_out_", "converged_")
+    """The headline metrics, against the held-out all-atom replicas and the converged
+    reference where analysed, and on each network's share of the replicas."""
+    prefixes = ("held_out_", "converged_", *network_prefixes(resamples))
+    extra = [f"{prefix}{m}" for prefix in prefixes
              for m in bootstrap.HEADLINE if f"{prefix}{m}" in resamples]  # fmt: skip
     return [*bootstrap.HEADLINE, *extra]
+
+
+def every_network(values: dict, metric: str, prefixes: list) -> dict:
+    """With several networks, `<metric>_verdict` is better or worse only where every network's
+    share says so (one trained network is one draw); the pooled verdict stays as
+    `<metric>_verdict_pooled`."""
+    if not prefixes:
+        return {}
+    shares = [values.get(f"{prefix}{metric}_verdict") for prefix in prefixes]
+    pooled = values.get(f"{metric}_verdict")
+    agreed = shares[0] if len(set(shares)) == 1 and shares[0] in ("better", "worse") else None
+    return {f"{metric}_verdict_pooled": pooled,
+            f"{metric}_verdict": agreed if agreed == pooled else "not resolved",
+            f"{metric}_networks_agreeing": sum(v == pooled for v in shares)}
 
 
 def add_paired_verdicts(table: pd.DataFrame, resamples: dict) -> pd.DataFrame:
@@ -77,11 +101,16 @@ def add_paired_verdicts(table: pd.DataFrame, resamples: dict) -> pd.DataFrame:
         if row.model != BASELINE and len(base):
             base_row = base.iloc[0]
             units, method = interval_of(row, base_row)
-            for metric in headline_columns(resamples[(row.protein, row.model)]):
+            mine = resamples[(row.protein, row.model)]
+            shares = network_prefixes(mine)
+            for metric in headline_columns(mine):
+                share = next((k for k, p in enumerate(shares) if metric.startswith(p)), None)
                 values.update(paired_difference(
-                    resamples[(row.protein, row.model)], resamples[(row.protein, BASELINE)],
-                    _number(row.get(metric)), _number(base_row.get(metric)), metric, units,
-                    method))
+                    mine, resamples[(row.protein, BASELINE)], _number(row.get(metric)),
+                    _number(base_row.get(metric)), metric,
+                    units if share is None else share_units(row, share, len(shares)), method))
+            for metric in bootstrap.HEADLINE:
+                values.update(every_network(values, metric, shares))
         extra.append(values)
     return pd.concat([table.reset_index(drop=True), pd.DataFrame(extra)], axis=1)
 
@@ -93,6 +122,16 @@ def interval_of(row, base_row) -> tuple[int, str]:
     units = int(min(units)) if all(np.isfinite(units)) else 0
     method = row.get("interval")
     return units, method if isinstance(method, str) else "percentile"
+
+
+def share_units(row, share: int, networks: int) -> int:
+    """The units of one network's share: the fewer of the all-atom replicas and its CG ones."""
+    from ..cgsim.settings import network_groups
+
+    n_cg, n_aa = _number(row.get("n_replicas_cg")), _number(row.get("n_replicas_aa"))
+    if not (np.isfinite(n_cg) and np.isfinite(n_aa)):
+        return 0
+    return int(min(n_aa, len(network_groups(int(n_cg), networks)[share])))
 
 
 def _number(value) -> float:

@@ -17,7 +17,7 @@ from ..io import require_file
 from .exchange import Exchange
 from .integrate import GuardedLangevin, maxwell_boltzmann, replica_generators
 from .nnp import load_network, make_external
-from .settings import SimInputs, SimSettings
+from .settings import SimInputs, SimSettings, run_batches
 
 PER_REPLICA = ("pos", "vel", "forces", "active", "stop_step", "stop_reason", "walker",
                "accepted", "attempted")
@@ -116,12 +116,6 @@ class ReplicaBatch:
                    for name in ("walker", "accepted", "attempted")}}
 
 
-def replica_blocks(replicas: range, per_batch: int) -> list[range]:
-    """The fixed batches of a run's replicas (`cgsim.batch_replicas` each, the last may be short)."""
-    return [range(a, min(a + per_batch, replicas.stop))
-            for a in range(replicas.start, replicas.stop, per_batch)]
-
-
 class BlockGroup:
     """The blocks of a contiguous slice of a run's replicas, integrated one after another."""
 
@@ -129,14 +123,17 @@ class BlockGroup:
                  replicas: range):
         self.replicas = replicas
         device, dtype = settings.torch_device, settings.dtype
-        network = (None if inputs.checkpoint is None
-                   else load_network(inputs.checkpoint, device, dtype,
-                                     static_shapes=settings.cuda_graph))
+        batches = [(b, j) for b, j in run_batches(settings.replicas, settings.batch_replicas,
+                                                  len(inputs.networks))
+                   if replicas.start <= b.start and b.stop <= replicas.stop]  # fmt: skip
+        networks = {j: load_network(inputs.networks[j], device, dtype,
+                                    static_shapes=settings.cuda_graph)
+                    for j in sorted({j for _, j in batches}) if inputs.networks}  # fmt: skip
         first = replicas.start
         self.blocks = [ReplicaBatch(inputs, settings, start_positions[b.start - first:
                                                                       b.stop - first],
-                                    b, network)
-                       for b in replica_blocks(replicas, settings.batch_replicas)]
+                                    b, networks.get(j))
+                       for b, j in batches]
 
     def start_fresh(self) -> None:
         for block in self.blocks:

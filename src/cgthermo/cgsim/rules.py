@@ -20,7 +20,8 @@ class CgSimRules:
 
     def inputs(self, wildcards) -> dict:
         """prior_only: no network; specific: the protein's network and prior; multi: the multi ones."""
-        return model_input_paths(self.results, wildcards.protein, wildcards.model)
+        return model_input_paths(self.results, wildcards.protein, wildcards.model,
+                                 self.config["train"]["networks"])
 
     def runtime(self, wildcards, attempt) -> str:
         """Integration time at CPU speed with 2× slack; a retry continues from the checkpoint."""

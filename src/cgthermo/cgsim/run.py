@@ -25,7 +25,7 @@ from .checkpoint import WorkFolder, attempt_record, fingerprint
 from .engine import PER_FRAME, BlockGroup, merge_frames, merge_states, slice_state
 from .integrate import REASONS
 from .output import RunPart, acceptance, write_outputs, write_run_record
-from .settings import SimInputs, SimOutputs, SimSettings, check_ladders
+from .settings import SimInputs, SimOutputs, SimSettings, check_ladders, network_groups
 from .starts import load_start_data, start_frames
 from .workers import WorkerPool, worker_slices
 
@@ -62,8 +62,11 @@ class CGSimulation:
                                    settings.starts)
         self.start_positions = data.pos[self.starts]
         files = [require_file(inputs.prior_yaml, "the prior stage")]
-        if inputs.checkpoint is not None:
-            files.append(require_file(inputs.checkpoint, "the train stage"))
+        files += [require_file(path, "the train stage") for path in inputs.networks]
+        if len(inputs.networks) > 1 and settings.rungs > 1:
+            raise CgthermoError(f"{self.label} has {len(inputs.networks)} networks under "
+                                "replica exchange, whose ladders would swap between them",
+                                "use train.networks: 1 or cgsim.sampler: langevin")  # fmt: skip
         self.fingerprint = fingerprint(settings.identity(), files, self.start_positions)
         self.chunk_ids: list[int] = []
         self._reported: set[int] = set()
@@ -128,7 +131,8 @@ class CGSimulation:
         """Integrate to the end, checkpointing. `workers` > 1 splits the replicas over that
         many one-thread processes (CPU only). `after_frame(batch)` (one process only) is
         called after each saved frame, e.g. by tests that damage a replica."""
-        slices = worker_slices(self.settings.replicas, self.settings.batch_replicas, workers)
+        slices = worker_slices(self.settings.replicas, self.settings.batch_replicas, workers,
+                               len(self.inputs.networks))
         on_cpu = self.group.blocks[0].device == "cpu"
         in_workers = len(slices) > 1 and on_cpu and after_frame is None
         self._cores, self._clock = (len(slices) if in_workers else 1), time.perf_counter()
@@ -260,6 +264,9 @@ class CGSimulation:
             "exchange_acceptance": self._pair_acceptance(self.state),
             "steps": self.total_steps, "timestep_fs": settings.timestep_fs,
             "device": settings.torch_device, "simulated_ns": simulated_ns,
+            "networks": len(self.inputs.networks),
+            "replica_network": [j for j, group in enumerate(
+                network_groups(settings.replicas, len(self.inputs.networks))) for _ in group],
             "wall_seconds": cost["wall_seconds"], "core_seconds": cost["core_seconds"],
             "segments": segment_speeds(cost["segments"], settings.replicas, settings.timestep_fs),
             "ns_per_day": simulated_ns / days if days > 0 else None,

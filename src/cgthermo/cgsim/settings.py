@@ -137,15 +137,42 @@ def batch_count(replicas: int, per_batch: int) -> int:
     return -(-replicas // per_batch)
 
 
+def network_groups(replicas: int, networks: int) -> list[range]:
+    """Each network's contiguous share of a run's replicas (`train.networks`; one share for a
+    run with one network or none)."""
+    k = max(1, int(networks))
+    return [range(j * replicas // k, (j + 1) * replicas // k) for j in range(k)]
+
+
+def replica_blocks(replicas: range, per_batch: int) -> list[range]:
+    """The fixed batches of a range of replicas (`cgsim.batch_replicas` each, the last may be short)."""
+    return [range(a, min(a + per_batch, replicas.stop))
+            for a in range(replicas.start, replicas.stop, per_batch)]
+
+
+def run_batches(replicas: int, per_batch: int, networks: int) -> list[tuple[range, int]]:
+    """The fixed batches of a run and the network that drives each: a batch never holds two
+    networks' replicas, and with one network they are `replica_blocks` of the whole run."""
+    return [(block, j) for j, group in enumerate(network_groups(replicas, networks))
+            for block in replica_blocks(group, per_batch)]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class SimInputs:
-    """The files one CG simulation reads; `checkpoint` is None for the prior-only baseline."""
+    """The files one CG simulation reads; `checkpoint` is None for the prior-only baseline.
+    `draws`: the checkpoints of further trainings of the same network (`train.networks`),
+    each driving its own contiguous share of the replicas (`network_groups`)."""
 
     protein: str
     dataset_h5: Path
     topology_pdb: Path
     prior_yaml: Path
     checkpoint: Path | None = None
+    draws: tuple = ()
+
+    @property
+    def networks(self) -> tuple:
+        return () if self.checkpoint is None else (self.checkpoint, *self.draws)
 
 
 @dataclass(frozen=True)
@@ -156,8 +183,15 @@ class SimOutputs:
     run_json: Path
 
 
-def model_input_paths(results: str, protein: str, model: str) -> dict:
-    """The files a (protein, model) simulation reads, as paths under `results`.
+def draw_checkpoints(checkpoint: str, networks: int) -> list[str]:
+    """The checkpoints of a network's further trainings (draws 1 … networks − 1), beside its own."""
+    folder, _, name = checkpoint.rpartition("/")
+    return [f"{folder}/draw{j}/{name}" for j in range(1, int(networks))]
+
+
+def model_input_paths(results: str, protein: str, model: str, networks: int = 1) -> dict:
+    """The files a (protein, model) simulation reads, as paths under `results`; with
+    `networks` > 1 a network model's run also reads the further trainings (`draws`).
 
     prior_only: the protein's prior and no network; specific: the protein's network
     with the protein's prior (the prior it learned the delta forces against); multi:
@@ -178,4 +212,6 @@ def model_input_paths(results: str, protein: str, model: str) -> dict:
         files["prior"] = paths.prior(results, protein)
     if model == "specific":
         files["checkpoint"] = paths.specific_model(results, protein)
+    if "checkpoint" in files and networks > 1:
+        files["draws"] = draw_checkpoints(files["checkpoint"], networks)
     return files

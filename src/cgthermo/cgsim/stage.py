@@ -16,6 +16,7 @@ def cg_sim(job) -> None:
         topology_pdb=Path(job.input.topology),
         prior_yaml=Path(job.input.prior),
         checkpoint=Path(checkpoint) if checkpoint else None,
+        draws=tuple(Path(path) for path in job.input.get("draws", [])),
     )
     outputs = SimOutputs(
         traj_xtc=Path(job.output.traj),

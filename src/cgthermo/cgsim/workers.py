@@ -19,18 +19,18 @@ import numpy as np
 
 from ..errors import CgthermoError
 from ..rulelog import FORMAT as LOG_FORMAT
-from .settings import batch_count
+from .settings import run_batches
 
 log = logging.getLogger("cgthermo.cgsim")
 PR_SET_PDEATHSIG = 1
 
 
-def worker_slices(replicas: int, per_batch: int, workers: int) -> list[range]:
-    """Contiguous slices of the replicas made of whole batches, one per worker, as even as the
-    batches allow (never an empty one)."""
-    batches = batch_count(replicas, per_batch)
-    bounds = np.linspace(0, batches, min(workers, batches) + 1).round().astype(int)
-    return [range(a * per_batch, min(b * per_batch, replicas))
+def worker_slices(replicas: int, per_batch: int, workers: int, networks: int = 1) -> list[range]:
+    """Contiguous slices of the replicas made of whole batches (`run_batches`), one per
+    worker, as even as the batches allow (never an empty one)."""
+    batches = [block for block, _ in run_batches(replicas, per_batch, networks)]
+    bounds = np.linspace(0, len(batches), min(workers, len(batches)) + 1).round().astype(int)
+    return [range(batches[a].start, batches[b - 1].stop)
             for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 

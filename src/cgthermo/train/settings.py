@@ -18,7 +18,7 @@ from ..errors import CgthermoError
 MODEL_KINDS = tuple(m for m in model_names() if m != "prior_only")  # those with a network
 
 # keys of our `train` section that are ours, not torchmd-net arguments
-OWN_KEYS = {"split", "split_blocks", "device", "noise", "data_fraction", "draw"}
+OWN_KEYS = {"split", "split_blocks", "device", "noise", "data_fraction", "draw", "networks"}
 # arguments a resume may change: how a run executes, and how long it may go on
 EXECUTION_KEYS = {"num_workers", "dataset_preload_limit", "ngpus", "inference_batch_size",
                   "num_epochs"}  # fmt: skip

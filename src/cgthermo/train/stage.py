@@ -19,7 +19,7 @@ def train(job) -> None:
     proteins = job.params.get("proteins") or [job.wildcards.protein]
     seed_key = proteins[0] if job.params.kind == "specific" else job.wildcards.group
     train_model(
-        job.config,
+        with_draw(job.config, job.wildcards.get("draw")),
         job.params.kind,
         job.input.labels,
         dict(zip(proteins, datasets, strict=True)),
@@ -28,6 +28,14 @@ def train(job) -> None:
         delta_path_clean=job.input.delta,
         cpus=job.threads,
     )
+
+
+def with_draw(config: dict, network) -> dict:
+    """The config of network `network` of train.networks (None: the first): train.draw + it."""
+    if network is None:
+        return config
+    train = config["train"]
+    return {**config, "train": {**train, "draw": train["draw"] + int(network)}}
 
 
 def noise_labels(job) -> None:
