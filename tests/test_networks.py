@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cgthermo.analysis import bootstrap, compare, summary
+from cgthermo.analysis import bootstrap, compare, report, summary
 from cgthermo.cgsim.settings import network_groups, run_batches
 
 HEADLINE = bootstrap.HEADLINE
@@ -66,6 +66,8 @@ def test_a_verdict_needs_every_network():
         assert row[f"{metric}_verdict"] == "not resolved"
         assert row[f"{metric}_networks_agreeing"] == 1
         assert row[f"network1_{metric}_verdict"] == "not resolved"
+    page = report.verdict_section(out.assign(networks=2))
+    assert "All replicas together: better; 1 of 2 networks' shares" in page
 
 
 def test_the_analysis_scores_each_share_on_its_own_replicas(tmp_path):

@@ -199,7 +199,7 @@ def verdict_section(table: pd.DataFrame, prefix: str = "", against: str = OWN) -
                     f"<li><b>{html.escape(str(row.model))}</b>, {words}: "
                     f"<b>{SENTENCE[word]}</b> ({html.escape(word)}). Model "
                     f"{_interval(row, metric)}, prior alone {_interval(base, metric)}, "
-                    f"difference {diff} {unit}.</li>")
+                    f"difference {diff} {unit}.{networks_note(row, metric)}</li>")
         parts.append("</ul>")
         if prefix:
             parts.append(distance_lines(rows, prefix))
@@ -211,6 +211,18 @@ def verdict_section(table: pd.DataFrame, prefix: str = "", against: str = OWN) -
             parts.append("<p><b>WARNING</b>: metrics left undefined (too little support):</p>"
                          "<ul>" + "".join(notes) + "</ul>")
     return "\n".join(parts)
+
+
+def networks_note(row, metric: str) -> str:
+    """With several networks (train.networks): how many of their shares give the verdict of
+    all replicas together, which counts only where every share does."""
+    agreeing = row.get(f"{metric}_networks_agreeing")
+    networks = row.get("networks")
+    if agreeing is None or pd.isna(agreeing) or networks is None or pd.isna(networks):
+        return ""
+    pooled = html.escape(str(row.get(f"{metric}_verdict_pooled")))
+    return (f" All replicas together: {pooled}; {int(agreeing)} of {int(networks)} "
+            "networks' shares of the replicas give that verdict.")
 
 
 def distance_lines(rows: pd.DataFrame, prefix: str) -> str:
