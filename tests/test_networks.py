@@ -43,24 +43,26 @@ def table(rows: dict) -> pd.DataFrame:
                              for m in HEADLINE}} for model, value in rows.items()])  # fmt: skip
 
 
+def specific_row(rng, base, shifts: dict, point: float):
+    """The specific model's summary row against a baseline, its resamples shifted by `shifts`."""
+    mine = resamples(rng, shifts)
+    out = summary.add_paired_verdicts(table({"prior_only": 0.0, "specific": point}),
+                                      {("p", "prior_only"): base, ("p", "specific"): mine})
+    return out, out[out.model == "specific"].iloc[0]
+
+
 def test_a_verdict_needs_every_network():
     rng = np.random.default_rng(0)
     base = resamples(rng, {})
     # both networks' shares lower than the prior: better, as pooled
-    agree = resamples(rng, {"": -0.5, "network0_": -0.5, "network1_": -0.5})
-    out = summary.add_paired_verdicts(table({"prior_only": 0.0, "specific": -0.5}),
-                                      {("p", "prior_only"): base, ("p", "specific"): agree})
-    row = out[out.model == "specific"].iloc[0]
+    _, row = specific_row(rng, base, {"": -0.5, "network0_": -0.5, "network1_": -0.5}, -0.5)
     for metric in HEADLINE:
         assert row[f"{metric}_verdict"] == "better"
         assert row[f"{metric}_verdict_pooled"] == "better"
         assert row[f"{metric}_networks_agreeing"] == 2
     # the second network's share is no better than the prior: the pooled verdict alone
     # would say better, the verdict does not
-    split = resamples(rng, {"": -0.3, "network0_": -0.6, "network1_": 0.0})
-    out = summary.add_paired_verdicts(table({"prior_only": 0.0, "specific": -0.3}),
-                                      {("p", "prior_only"): base, ("p", "specific"): split})
-    row = out[out.model == "specific"].iloc[0]
+    out, row = specific_row(rng, base, {"": -0.3, "network0_": -0.6, "network1_": 0.0}, -0.3)
     for metric in HEADLINE:
         assert row[f"{metric}_verdict_pooled"] == "better"
         assert row[f"{metric}_verdict"] == "not resolved"
