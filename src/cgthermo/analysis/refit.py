@@ -13,6 +13,8 @@ microstates would have to be refitted too (refused at load). Observables outside
 (RMSD, Q, Rg, folded fraction, distances) come out as without the refit.
 """
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..errors import CgthermoError
@@ -32,12 +34,20 @@ class RefitSpace:
         self.aa_folded = ref["rmsd"] < float(ref["folded_rmsd"])
         self.piece_unit = [int(self.aa_unit[start]) for start in
                            np.cumsum([0] + [len(f) for f in aa_features])[:-1]]  # fmt: skip
+        # a resample's TICA fit, the costly part, depends on its all-atom draw alone: the
+        # pooled rows and those of each network's share (same draws) reuse it; only the
+        # `dim` columns used are kept
+        self._fits: dict[bytes, kinetics.TicaModel] = {}
 
     def tica_for(self, multiplicity) -> kinetics.TicaModel:
         """TICA fitted on the resample: a replica's pieces enter as often as it was drawn."""
-        chosen = [piece for piece, unit in zip(self.aa_features, self.piece_unit, strict=True)
-                  for _ in range(int(multiplicity[unit]))]  # fmt: skip
-        return kinetics.fit_tica(chosen, self.lag, self.dim)[1]
+        key = np.asarray(multiplicity, dtype=np.int64).tobytes()
+        if key not in self._fits:
+            chosen = [piece for piece, unit in zip(self.aa_features, self.piece_unit, strict=True)
+                      for _ in range(int(multiplicity[unit]))]  # fmt: skip
+            fit = kinetics.fit_tica(chosen, self.lag, self.dim)[1]
+            self._fits[key] = replace(fit, eigenvectors=fit.eigenvectors[:, :fit.dim].copy())
+        return self._fits[key]
 
     def units_for(self, multiplicity) -> tuple:
         """(all-atom units, CG units, md_emulation grid) in the resample's own coordinates."""
