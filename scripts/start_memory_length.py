@@ -49,6 +49,16 @@ def replica_series(folder: str, topology_path: str, folded_structure, cutoff: fl
     return series
 
 
+def with_starts(series: dict, starts_xtc: str, topology_path: str, folded_structure,
+                cutoff: float) -> dict:
+    """Each replica's start state from the trajectory the run started from (frame k starts
+    replica k, as a `starts: trajectory` prediction runs it) instead of its first saved frame."""
+    topology = inputs.load_topology(topology_path)
+    starts = inputs.read_xtc_angstrom(starts_xtc, topology)
+    folded = structure.rmsd_to(starts, folded_structure, topology) < cutoff
+    return {replica: (*entry[:2], bool(folded[replica])) for replica, entry in series.items()}
+
+
 def group_dg(folded, frames, members, m, T) -> np.ndarray:
     """ΔG_fold of the replicas `members` weighted by rows of `m` (resamples, members)."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -61,10 +71,11 @@ def gap_at(series: dict, end_ps: float, burnin: float, T: float, rng, resamples:
     replicas = sorted(series)
     folded, frames, started = (np.zeros(len(replicas)) for _ in range(3))
     for k, replica in enumerate(replicas):
-        time, flags = series[replica]
+        time, flags = series[replica][:2]
         keep = time <= end_ps
         kept = flags[keep][int(np.floor(burnin * keep.sum())):]
-        folded[k], frames[k], started[k] = kept.sum(), len(kept), flags[0]
+        folded[k], frames[k] = kept.sum(), len(kept)
+        started[k] = series[replica][2] if len(series[replica]) > 2 else flags[0]
     groups = [np.flatnonzero(started == 1), np.flatnonzero(started == 0)]
     if min(len(g) for g in groups) < MIN_GROUP:
         return len(groups[0]), len(groups[1]), float("nan"), float("nan"), float("nan")
@@ -75,6 +86,23 @@ def gap_at(series: dict, end_ps: float, burnin: float, T: float, rng, resamples:
     return len(groups[0]), len(groups[1]), point[0] - point[1], low, high
 
 
+def window_fractions(series: dict, edges) -> list:
+    """(start, end, folded fraction of folded-start replicas, of unfolded-start ones) of the
+    frames in each time window (ps): how fast the runs leave their start state."""
+    rows = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        groups = {True: [], False: []}
+        for entry in series.values():
+            time, flags = entry[:2]
+            started = entry[2] if len(entry) > 2 else flags[0]
+            window = (time > lo) & (time <= hi)
+            if window.any():
+                groups[bool(started)].append(flags[window].mean())
+        rows.append((lo, hi, *(float(np.mean(g)) if g else float("nan")
+                               for g in (groups[True], groups[False]))))  # fmt: skip
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results")
@@ -82,6 +110,8 @@ def main():
     parser.add_argument("--model", default="specific")
     parser.add_argument("--prediction", help="read this prediction's run instead (e.g. one "
                         "started from scripts/balanced_starts.py's frames)")  # fmt: skip
+    parser.add_argument("--starts", help="the xtc the run started from (frame k: replica k), "
+                        "to classify each start by itself rather than by the first saved frame")  # fmt: skip
     parser.add_argument("--lengths", default="25,50,100,150,200", help="run lengths, ps")
     parser.add_argument("--resamples", type=int, default=1000)
     args = parser.parse_args()
@@ -90,10 +120,14 @@ def main():
     T = float(ref["temperature_K"])
     folder, topology = run_files(args.results, args.protein, args.model, args.prediction)
     series = replica_series(folder, topology, ref["reference_structure"], float(ref["folded_rmsd"]))
+    if args.starts:
+        series = with_starts(series, args.starts, topology, ref["reference_structure"],
+                             float(ref["folded_rmsd"]))  # fmt: skip
     burnin = schema_default("analysis", "cg_burnin_fraction")
     rng = np.random.default_rng(0)
     print(f"{folder}: folded = Cα RMSD < {float(ref['folded_rmsd'])} Å to "
-          f"{ref['reference_source']}; the start is each replica's first saved frame")
+          f"{ref['reference_source']}; the start is "
+          f"{'frame k of ' + args.starts if args.starts else 'each replica' + chr(39) + 's first saved frame'}")
     print("| run length (ps) | folded / unfolded starts | ΔG_fold gap, folded − unfolded starts "
           "(kcal/mol) [95 %] | memory of the starts |")
     print("| --- | --- | --- | --- |")
@@ -103,6 +137,10 @@ def main():
                    if min(n_f, n_u) < MIN_GROUP else "undetermined" if not np.isfinite(low)
                    else "resolved" if low > 0 or high < 0 else "not resolved")  # fmt: skip
         print(f"| {end:g} | {n_f} / {n_u} | {gap:+.2f} [{low:+.2f}, {high:+.2f}] | {verdict} |")
+    edges = [0.0, *(float(x) for x in args.lengths.split(","))]
+    print("\n| window (ps) | folded fraction, folded starts | unfolded starts |\n| --- | --- | --- |")
+    for lo, hi, f_folded, f_unfolded in window_fractions(series, edges):
+        print(f"| {lo:g}–{hi:g} | {f_folded:.3f} | {f_unfolded:.3f} |")
 
 
 if __name__ == "__main__":

@@ -38,3 +38,13 @@ def test_too_few_replicas_in_a_group_give_no_gap():
     few = {k: v for k, v in series.items() if k >= 6}  # 2 folded starts, 8 unfolded
     n_folded, n_unfolded, gap, low, high = SCRIPT["gap_at"](few, 400.0, 0.0, 400.0, rng, 100)
     assert (n_folded, n_unfolded) == (2, 8) and np.isnan(gap) and np.isnan(low)
+
+
+def test_windows_show_when_the_runs_leave_their_starts():
+    """Runs that keep their start's state for 50 ps: folded starts are all folded before,
+    both groups half folded after."""
+    series = remembering_runs(np.random.default_rng(5), memory_ps=50.0)
+    rows = SCRIPT["window_fractions"](series, [0.0, 50.0, 400.0])
+    (_, _, early_folded, early_unfolded), (_, _, late_folded, late_unfolded) = rows
+    assert early_folded == 1.0 and early_unfolded == 0.0
+    assert abs(late_folded - 0.5) < 0.03 and abs(late_unfolded - 0.5) < 0.03
