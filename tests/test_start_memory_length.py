@@ -48,3 +48,16 @@ def test_windows_show_when_the_runs_leave_their_starts():
     (_, _, early_folded, early_unfolded), (_, _, late_folded, late_unfolded) = rows
     assert early_folded == 1.0 and early_unfolded == 0.0
     assert abs(late_folded - 0.5) < 0.03 and abs(late_unfolded - 0.5) < 0.03
+
+
+def test_a_replica_is_grouped_by_its_own_start_when_given():
+    """A folded start that unfolds before its first saved frame still counts as folded when
+    the start itself is given (the third entry, from the start trajectory)."""
+    rng = np.random.default_rng(6)
+    series = remembering_runs(rng, memory_ps=50.0)
+    series[0] = (series[0][0], np.r_[False, series[0][1][1:]])  # left the fold at once
+    n_folded, n_unfolded, *_ = SCRIPT["gap_at"](series, 400.0, 0.0, 400.0, rng, 50)
+    assert (n_folded, n_unfolded) == (7, 9)
+    given = {r: (*entry, r < 8) for r, entry in series.items()}
+    n_folded, n_unfolded, *_ = SCRIPT["gap_at"](given, 400.0, 0.0, 400.0, rng, 50)
+    assert (n_folded, n_unfolded) == (8, 8)
