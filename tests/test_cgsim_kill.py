@@ -40,7 +40,7 @@ def uninterrupted(chignolin, tmp_path_factory):
 
 def start_job(chignolin, folder: Path, workers: int, settings=SETTINGS) -> subprocess.Popen:
     spec = {"inputs": {k: str(v) if v else None
-                       for k, v in dataclasses.asdict(chignolin).items()},
+                       for k, v in dataclasses.asdict(chignolin).items() if k != "draws"},
             "settings": settings, "work": str(folder / "work"), "workers": workers,
             "outputs": {k: str(v) for k, v in dataclasses.asdict(outputs_in(folder)).items()},
             "log": str(folder / "job.log")}
