@@ -260,7 +260,7 @@ def test_md_data_prior_and_cg_trajectories_are_bitwise_the_same(runs):
 def test_trained_weights_are_the_same(runs):
     local, cluster, _ = runs
     rels = matching(artifacts(local), MODEL_WEIGHTS)
-    assert len(rels) == 3, rels  # cln, pep and multi
+    assert len(rels) == 6, rels  # cln, pep and multi, two networks each (train.networks)
     for rel in rels:
         left, right = weights(local / "results" / rel), weights(cluster / "results" / rel)
         assert left.keys() == right.keys(), rel
