@@ -233,6 +233,13 @@ def is_imported(config: dict, name: str) -> bool:
     return "import" in protein(config, name)
 
 
+def network_groups(replicas: int, networks: int) -> list[range]:
+    """Each network's contiguous share of a CG run's replicas (`train.networks`; one share for
+    a run with one network or none): what cg_sim runs and the analysis scores per network."""
+    k = max(1, int(networks))
+    return [range(j * replicas // k, (j + 1) * replicas // k) for j in range(k)]
+
+
 # Keys that choose where or how a job runs, never what it computes: left out of rule params.
 # train.networks says how many trainings run, not what any one of them computes: more of
 # them train only the new ones (the CG runs read them as inputs).

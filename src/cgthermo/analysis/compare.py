@@ -215,7 +215,7 @@ def network_metrics(ref_units, cg_units, ref: dict, md_grid, settings: dict, m_r
     """The verdict metrics on each network's share of the CG replicas (`train.networks` > 1):
     values and resampled columns prefixed `network{j}_`. Every model gets them, the baseline
     included, so each network's share has its paired verdict."""
-    from ..cgsim.settings import network_groups
+    from ..config import network_groups
 
     values, columns = {}, {}
     if networks < 2:

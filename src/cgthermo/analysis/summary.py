@@ -126,7 +126,7 @@ def interval_of(row, base_row) -> tuple[int, str]:
 
 def share_units(row, share: int, networks: int) -> int:
     """The units of one network's share: the fewer of the all-atom replicas and its CG ones."""
-    from ..cgsim.settings import network_groups
+    from ..config import network_groups
 
     n_cg, n_aa = _number(row.get("n_replicas_cg")), _number(row.get("n_replicas_aa"))
     if not (np.isfinite(n_cg) and np.isfinite(n_aa)):

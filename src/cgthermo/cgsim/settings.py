@@ -5,6 +5,7 @@ from pathlib import Path
 
 from .. import config as cgconfig
 from .. import paths, seeds
+from ..config import network_groups
 from ..errors import CgthermoError
 
 MODELS = cgconfig.model_names()
@@ -135,13 +136,6 @@ def check_ladders(replicas: int, batch_replicas: int, rungs: int) -> None:
 def batch_count(replicas: int, per_batch: int) -> int:
     """How many fixed batches of `cgsim.batch_replicas` the replicas make (the last may be short)."""
     return -(-replicas // per_batch)
-
-
-def network_groups(replicas: int, networks: int) -> list[range]:
-    """Each network's contiguous share of a run's replicas (`train.networks`; one share for a
-    run with one network or none)."""
-    k = max(1, int(networks))
-    return [range(j * replicas // k, (j + 1) * replicas // k) for j in range(k)]
 
 
 def replica_blocks(replicas: range, per_batch: int) -> list[range]:
