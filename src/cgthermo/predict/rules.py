@@ -54,6 +54,11 @@ class PredictRules:
         checkpoint = model_files(self.config, prediction).get("checkpoint")
         if checkpoint:
             found["checkpoint"] = checkpoint
+        if checkpoint and prediction.model in ("specific", "multi"):
+            # the networks trained here drive their shares of the replicas, as in the parent's run
+            from ..cgsim.settings import draw_checkpoints
+
+            found["draws"] = draw_checkpoints(checkpoint, self.config["train"]["networks"])
         return found
 
     def parent_model(self, prediction) -> str | None:

@@ -26,7 +26,8 @@ def simulate_prediction(config: dict, prediction: Prediction, inputs: dict, outp
     checkpoint = inputs.get("checkpoint")
     sim_inputs = SimInputs(protein=prediction.name, dataset_h5=Path(inputs["starts"]),
                            topology_pdb=Path(inputs["topology"]), prior_yaml=Path(inputs["prior"]),
-                           checkpoint=Path(checkpoint) if checkpoint else None)  # fmt: skip
+                           checkpoint=Path(checkpoint) if checkpoint else None,
+                           draws=tuple(Path(p) for p in inputs.get("draws") or ()))  # fmt: skip
     sim_outputs = SimOutputs(traj_xtc=Path(outputs["traj"]), frames_csv=Path(outputs["frames"]),
                              log_csv=Path(outputs["log"]), run_json=Path(outputs["run"]))  # fmt: skip
     simulate(sim_inputs, prediction_settings(config, prediction), sim_outputs, work_dir,
