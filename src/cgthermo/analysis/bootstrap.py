@@ -39,6 +39,8 @@ SUMS = ("rmsd", "q", "rg", "folded")
 # observable outside the TICA coordinates. md_emulation (the same landscape on the BioEmu
 # benchmarks' grid) and the ΔG error (a transform of the folded fraction) are reported, not judged.
 HEADLINE = ("fes_mae_weighted_kcal", "js_divergence", "folded_fraction_abs_error")
+# the columns of network j's share of the CG replicas (train.networks > 1)
+NETWORK_PREFIX = "network{}_"
 
 
 @dataclass(frozen=True)

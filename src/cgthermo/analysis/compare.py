@@ -198,9 +198,6 @@ def metrics_with_intervals(ref_units, cg_units, ref: dict, md_grid, settings: di
     return result, reasons, rows
 
 
-NETWORK_PREFIX = "network{}_"
-
-
 def network_multiplicities(seed: int, resamples: int, group: range, n_units: int) -> np.ndarray:
     """Resamples of one network's CG replicas only (zero elsewhere), drawn alike for every
     model of a protein, so a network model's share pairs with the baseline's same replicas."""
@@ -227,7 +224,7 @@ def network_metrics(ref_units, cg_units, ref: dict, md_grid, settings: dict, m_r
         m_cg = network_multiplicities(seed, len(m_ref), group, cg_units.n_units)
         found, _, rows = metrics_with_intervals(ref_units, cg_units, ref, md_grid, settings,
                                                 m_ref, m_cg, refit=space, cg_point=share)  # fmt: skip
-        prefix = NETWORK_PREFIX.format(j)
+        prefix = bootstrap.NETWORK_PREFIX.format(j)
         for name, k in zip(bootstrap.HEADLINE, index, strict=True):
             values.update({f"{prefix}{name}{end}": found[f"{name}{end}"]
                            for end in ("", "_ci_low", "_ci_high")})  # fmt: skip

@@ -61,10 +61,9 @@ def paired_difference(model: pd.DataFrame, baseline: pd.DataFrame, point_model: 
 
 def network_prefixes(resamples: pd.DataFrame) -> list:
     """`network{j}_` of every network's share the analysis resampled (train.networks > 1)."""
-    found, j = [], 0
-    while f"network{j}_{bootstrap.HEADLINE[0]}" in resamples:
-        found.append(f"network{j}_")
-        j += 1
+    found = []
+    while f"{bootstrap.NETWORK_PREFIX.format(len(found))}{bootstrap.HEADLINE[0]}" in resamples:
+        found.append(bootstrap.NETWORK_PREFIX.format(len(found)))
     return found
 
 
