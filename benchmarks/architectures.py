@@ -13,6 +13,7 @@ and prints each, with TensorNet ÷ graph network. Untrained weights cost what tr
 do. The rounds alternate the architectures, so a load change hits both.
 
     python benchmarks/architectures.py [--width 64] [--layers 2] [--threads 1] [--clock cpu]
+                                       [--device cuda --clock wall]
 """
 
 import argparse
@@ -50,6 +51,9 @@ def parse():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                        help="cuda: force calls on the GPU and training with train.device: gpu "
+                             "(use --clock wall)")  # fmt: skip
     return parser.parse_args()
 
 
@@ -68,21 +72,29 @@ def force_callers(opts, folder: Path) -> dict:
         checkpoint = write_untrained_checkpoint(folder / f"{model}.ckpt", model=model,
                                                 embedding_dimension=opts.width,
                                                 num_layers=opts.layers)  # fmt: skip
-        network = load_network(checkpoint, dtype=torch.float32)
+        network = load_network(checkpoint, device=opts.device, dtype=torch.float32)
         for beads in opts.beads:
             types = [CHIGNOLIN_TYPES[i % 10] for i in range(beads)]
-            external = make_external(network, types, opts.replicas, dtype=torch.float32)
-            positions = chain(beads, opts.replicas)
+            external = make_external(network, types, opts.replicas, device=opts.device,
+                                     dtype=torch.float32)  # fmt: skip
+            positions = chain(beads, opts.replicas).to(opts.device)
             callers[model, beads] = lambda ext=external, pos=positions: ext.calculate(pos)
     return callers
+
+
+def sync():
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
 
 
 def seconds_per_call(fn, calls: int, clock) -> float:
     for _ in range(2):
         fn()
+    sync()
     start = clock()
     for _ in range(calls):
         fn()
+    sync()
     return (clock() - start) / calls
 
 
@@ -94,7 +106,8 @@ def training_seconds(model: str, opts, data: dict, folder: Path, clock) -> tuple
         "proteins": [{"name": "cln", "sequence": "YYDPETGTWY"}],
         "train": {"model": model, "num_epochs": opts.epochs, "batch_size": 256,
                   "early_stopping_patience": opts.epochs + 1,
-                  "embedding_dimension": opts.width, "num_layers": opts.layers},
+                  "embedding_dimension": opts.width, "num_layers": opts.layers,
+                  "device": "gpu" if opts.device == "cuda" else "cpu"},
     })  # fmt: skip
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \
             contextlib.redirect_stderr(sink):  # fmt: skip
@@ -125,7 +138,7 @@ def main():
                                                    clock)  # fmt: skip
                 train[model].append(seconds)
     print(f"architectures: {opts.width} wide, {opts.layers} layers, {opts.threads} threads, "
-          f"{opts.clock} clock, medians of {opts.rounds} alternating rounds")
+          f"device {opts.device}, {opts.clock} clock, medians of {opts.rounds} alternating rounds")
     for beads in opts.beads:
         gn, tn = (statistics.median(force[m, beads]) for m in ARCHITECTURES)
         print(f"cg_sim force call, {opts.replicas} x {beads} beads: graph-network "
