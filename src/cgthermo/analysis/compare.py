@@ -386,10 +386,11 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
     floor, floor_rows = model_floor(ref, cg_tics, ensemble, m_cg, seed)
     aa_rate = float("nan") if dataset is None else speedup.aa_throughput(dataset, protein)
     aa_rates = None if dataset is None else speedup.aa_replica_rates(dataset, protein)
-    pieces = np.split(cg_tics, np.cumsum([len(p) for p in ensemble.pieces])[:-1])
+    bounds = np.cumsum([len(p) for p in ensemble.pieces])[:-1]
     speed, speed_why, speed_rows = speedup.speedup_metrics(
-        ref, pieces, ensemble.replicas, counts["n_replicas_cg"], ensemble.frame_fs, run,
-        aa_rate, m_ref, m_cg, aa_rates, seed)
+        ref, np.split(cg_tics, bounds), ensemble.replicas, counts["n_replicas_cg"],
+        ensemble.frame_fs, run, aa_rate, m_ref, m_cg, aa_rates, seed,
+        cg_rmsd_pieces=np.split(cg["rmsd"], bounds))
     reasons.update(speed_why)
     warn_undefined(protein, model, speed_why)
     s = surfaces(ref, cg_tics)

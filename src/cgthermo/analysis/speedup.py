@@ -15,12 +15,16 @@
   the model's main bootstrap. Replica exchange has no dynamics, so it is undefined there.
 - Effective acceleration: their product, the all-atom time one CG core-day stands for
   relative to one all-atom core-day; its resamples multiply the two factors' resamples.
+- Folding acceleration (folding_kinetics): the all-atom folding relaxation time over the CG
+  model's, both counted between the same folded and unfolded cores, so the same process on
+  both sides, where the slowest timescales may belong to different processes. Times the
+  throughput it gives the effective folding acceleration.
 """
 
 import numpy as np
 
 from ..units import FS_PER_PS
-from . import bootstrap, kinetics
+from . import bootstrap, folding_kinetics, kinetics
 
 
 def assign_states(pieces, centres) -> list[np.ndarray]:
@@ -227,11 +231,38 @@ def aa_throughput(dataset_h5, protein: str) -> float:
     return float("nan") if value is None else float(value)
 
 
+def reference_rmsd_pieces(ref: dict) -> tuple[list, list]:
+    """The all-atom Cα RMSD per contiguous piece, and each piece's replica unit."""
+    bounds = np.cumsum(ref["piece_lengths"])[:-1]
+    units = [int(u[0]) for u in np.split(np.asarray(ref["frame_unit"]), bounds)]
+    return np.split(np.asarray(ref["rmsd"], dtype=np.float64), bounds), units
+
+
+def folding_metrics(ref: dict, cg_rmsd_pieces, cg_units, n_cg_units: int, cg_frame_fs: float,
+                    throughput, ratio: float, m_ref, m_cg) -> tuple[dict, dict, dict]:
+    """The folding acceleration and its product with the throughput (resamples multiplied)."""
+    ref_pieces, ref_units = reference_rmsd_pieces(ref)
+    values, why, rows = folding_kinetics.folding_acceleration(
+        ref_pieces, ref_units, len(ref["unit_pair_sums"]), float(ref["frame_fs"]),
+        cg_rmsd_pieces, cg_units, n_cg_units, cg_frame_fs, float(ref["folded_rmsd"]),
+        m_ref, m_cg)
+    scale = throughput if throughput.size and np.isfinite(throughput).all() else ratio
+    rows["effective_folding_acceleration"] = rows["folding_acceleration"] * scale
+    values.update(with_interval("effective_folding_acceleration",
+                                values["folding_acceleration"] * ratio,
+                                rows["effective_folding_acceleration"]))
+    if "folding_acceleration" in why:
+        why["effective_folding_acceleration"] = why["folding_acceleration"]
+    return values, why, rows
+
+
 def speedup_metrics(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int, cg_frame_fs: float,
-                    run: dict, aa_rate: float, m_ref, m_cg, aa_rates=None,
-                    seed: int = 0) -> tuple[dict, dict, dict]:  # fmt: skip
-    """(metrics, reasons for the undefined ones, resampled values) of the three factors;
-    `aa_rates` the all-atom replicas' own speeds, for the throughput's interval."""
+                    run: dict, aa_rate: float, m_ref, m_cg, aa_rates=None, seed: int = 0,
+                    cg_rmsd_pieces=None) -> tuple[dict, dict, dict]:  # fmt: skip
+    """(metrics, reasons for the undefined ones, resampled values) of the factors;
+    `aa_rates` the all-atom replicas' own speeds, for the throughput's interval;
+    `cg_rmsd_pieces` the CG frames' RMSD to the folded structure, piece by piece as
+    `cg_tic_pieces`, for the folding acceleration (left out without them)."""
     why = {}
     cg_rate = trajectory_rate(run)
     throughput = throughput_resamples(run, aa_rates, 0 if m_cg is None else len(m_cg), seed)
@@ -243,19 +274,33 @@ def speedup_metrics(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int, cg_fram
     if not np.isfinite(cg_rate):
         why["throughput_ratio"] = "the CG run has no run.json with its speed: rerun cg_sim"
     names = ("slowest_timescale_cg_ps", "dynamical_acceleration", "effective_acceleration")
-    reason = lag_problem(ref, cg_frame_fs)
+    no_dynamics = ""
     if run.get("sampler", "langevin") != "langevin":
-        reason = ("replica exchange has no dynamics: the dynamical speed-up needs "
-                  "cgsim.sampler: langevin")
+        no_dynamics = ("replica exchange has no dynamics: the dynamical speed-up needs "
+                       "cgsim.sampler: langevin")
+    elif not (np.isfinite(cg_frame_fs) and cg_frame_fs > 0):
+        no_dynamics = "the CG trajectory has no frame spacing (fewer than two frames per replica)"
+    rows = {}
+    if cg_rmsd_pieces is not None:
+        folding, folding_why, rows = (
+            folding_kinetics.undefined(no_dynamics) if no_dynamics else
+            folding_metrics(ref, cg_rmsd_pieces, cg_units, n_cg_units, cg_frame_fs,
+                            throughput, values["throughput_ratio"], m_ref, m_cg))  # fmt: skip
+        values.update(folding)
+        why.update(folding_why)
+        if "throughput_ratio" in why:
+            why["effective_folding_acceleration"] = why["throughput_ratio"]
+    reason = no_dynamics or lag_problem(ref, cg_frame_fs)
     if reason:
         for name in names:
             why[name] = reason
         values.update({k: float("nan") for name in names
                        for k in (name, f"{name}_ci_low", f"{name}_ci_high")})
-        return values, why, {}
-    dynamics, rows, unresolved_why = dynamical_acceleration(ref, cg_tic_pieces, cg_units,
-                                                            n_cg_units, cg_frame_fs, m_ref, m_cg)
+        return values, why, rows
+    dynamics, msm_rows, unresolved_why = dynamical_acceleration(
+        ref, cg_tic_pieces, cg_units, n_cg_units, cg_frame_fs, m_ref, m_cg)
     values.update(dynamics)
+    rows.update(msm_rows)
     why.update(unresolved_why)
     ratio = values["throughput_ratio"]
     # runs recorded before their segments were kept: the throughput is one number
