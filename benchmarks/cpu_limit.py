@@ -26,8 +26,10 @@ from pathlib import Path
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-# the untrained network is a test helper (tests/helpers), not part of the package
+# the untrained network is a test helper (tests/helpers), not part of the package; the
+# test chain is the architecture comparison's (this script's folder is on sys.path)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from architectures import chain
 from helpers.untrained import write_untrained_checkpoint
 
 from cgthermo.cgsim.nnp import load_network, make_external
@@ -45,14 +47,6 @@ def parse():
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--top", type=int, default=8, help="operators listed")
     return parser.parse_args()
-
-
-def chain(beads: int, replicas: int) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(beads)
-    steps = torch.nn.functional.normalize(torch.randn(replicas, beads, 3, generator=generator),
-                                          dim=-1) * 3.8  # fmt: skip
-    positions = steps.cumsum(dim=1)
-    return positions - positions.mean(dim=1, keepdim=True)
 
 
 def cpu_seconds(fn, calls: int) -> float:

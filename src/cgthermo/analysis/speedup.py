@@ -231,6 +231,16 @@ def aa_throughput(dataset_h5, protein: str) -> float:
     return float("nan") if value is None else float(value)
 
 
+def times_throughput(name: str, factor: str, values: dict, rows: dict, throughput,
+                     ratio: float) -> None:
+    """Adds `name`, the dynamical `factor` times the throughput, to values and rows: its
+    resamples are the factor's times the throughput's, or times its point value for runs
+    recorded before their segments were kept (a throughput of one number)."""
+    scale = throughput if throughput.size and np.isfinite(throughput).all() else ratio
+    rows[name] = rows[factor] * scale
+    values.update(with_interval(name, values[factor] * ratio, rows[name]))
+
+
 def reference_rmsd_pieces(ref: dict) -> tuple[list, list]:
     """The all-atom Cα RMSD per contiguous piece, and each piece's replica unit."""
     bounds = np.cumsum(ref["piece_lengths"])[:-1]
@@ -246,11 +256,8 @@ def folding_metrics(ref: dict, cg_rmsd_pieces, cg_units, n_cg_units: int, cg_fra
         ref_pieces, ref_units, len(ref["unit_pair_sums"]), float(ref["frame_fs"]),
         cg_rmsd_pieces, cg_units, n_cg_units, cg_frame_fs, float(ref["folded_rmsd"]),
         m_ref, m_cg)
-    scale = throughput if throughput.size and np.isfinite(throughput).all() else ratio
-    rows["effective_folding_acceleration"] = rows["folding_acceleration"] * scale
-    values.update(with_interval("effective_folding_acceleration",
-                                values["folding_acceleration"] * ratio,
-                                rows["effective_folding_acceleration"]))
+    times_throughput("effective_folding_acceleration", "folding_acceleration", values, rows,
+                     throughput, ratio)
     if "folding_acceleration" in why:
         why["effective_folding_acceleration"] = why["folding_acceleration"]
     return values, why, rows
@@ -302,13 +309,8 @@ def speedup_metrics(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int, cg_fram
     values.update(dynamics)
     rows.update(msm_rows)
     why.update(unresolved_why)
-    ratio = values["throughput_ratio"]
-    # runs recorded before their segments were kept: the throughput is one number
-    scale = throughput if throughput.size and np.isfinite(throughput).all() else ratio
-    rows["effective_acceleration"] = rows["dynamical_acceleration"] * scale
-    values.update(with_interval("effective_acceleration",
-                                values["dynamical_acceleration"] * ratio,
-                                rows["effective_acceleration"]))
+    times_throughput("effective_acceleration", "dynamical_acceleration", values, rows,
+                     throughput, values["throughput_ratio"])
     if "throughput_ratio" in why:
         why["effective_acceleration"] = why["throughput_ratio"]
     for name in names:
