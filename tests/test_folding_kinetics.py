@@ -106,3 +106,30 @@ def test_replica_exchange_gives_no_folding_rates():
     values, why, _ = speedup_inputs("exchange")
     assert np.isnan(values["folding_acceleration"])
     assert "replica exchange has no dynamics" in why["effective_folding_acceleration"]
+
+
+def test_the_converged_reference_counts_on_its_thinned_frame_spacing():
+    """The converged artifact keeps every 5th all-atom frame: its transitions are counted on
+    frames 5 × 180 fs apart, which recovers the chain's mean first-passage times."""
+    from types import SimpleNamespace
+
+    from cgthermo.analysis import compare
+
+    rng = np.random.default_rng(11)
+    full = [two_state_rmsd(rng, 50000, 0.002, 0.004) for _ in range(6)]
+    thinned = [r[::5] for r in full]
+    ref = {"rmsd": np.concatenate(thinned), "frame_unit": np.repeat(np.arange(6), 10000),
+           "frame_fs": np.float64(AA_FRAME_FS), "converged_stride": np.int64(5),
+           "folded_rmsd": np.float64(FOLDED_RMSD), "unit_pair_sums": np.zeros((6, 3))}
+    _, cg, _, m_cg = runs()
+    ensemble = SimpleNamespace(pieces=cg, replicas=list(range(16)), frame_fs=CG_FRAME_FS)
+    m_ref = bootstrap.multiplicities(rng, 200, 6)
+    values, why, _ = compare.converged_folding(ref, np.concatenate(cg), ensemble, 16, m_ref,
+                                               m_cg, "langevin")  # fmt: skip
+    assert not why
+    assert values["folding_mfpt_aa_ps"] == pytest.approx(0.18 / 0.002, rel=0.2)
+    assert values["unfolding_mfpt_aa_ps"] == pytest.approx(0.18 / 0.004, rel=0.2)
+    exchange, exchange_why, _ = compare.converged_folding(ref, np.concatenate(cg), ensemble, 16,
+                                                          m_ref, m_cg, "exchange")  # fmt: skip
+    assert np.isnan(exchange["folding_acceleration"])
+    assert "replica exchange" in exchange_why["folding_acceleration"]

@@ -16,6 +16,7 @@ from . import (
     emulation,
     features,
     fes,
+    folding_kinetics,
     inputs,
     kinetics,
     metrics,
@@ -233,11 +234,30 @@ def network_metrics(ref_units, cg_units, ref: dict, md_grid, settings: dict, m_r
     return values, columns
 
 
+def converged_folding(ref: dict, cg_rmsd, ensemble, n_replicas_cg: int, m_ref, m_cg,
+                      sampler: str) -> tuple[dict, dict, dict]:  # fmt: skip
+    """The folding kinetics (folding_kinetics) of the CG run against the converged
+    reference's replicas, whose kept frames lie `converged_stride` frames apart."""
+    if sampler != "langevin":
+        return folding_kinetics.undefined("replica exchange has no dynamics: the dynamical "
+                                          "speed-up needs cgsim.sampler: langevin")
+    unit = np.asarray(ref["frame_unit"])
+    bounds = np.flatnonzero(np.diff(unit)) + 1
+    spacing_fs = float(ref["frame_fs"]) * int(ref.get("converged_stride", 1))
+    cg_bounds = np.cumsum([len(p) for p in ensemble.pieces])[:-1]
+    return folding_kinetics.folding_acceleration(
+        np.split(np.asarray(ref["rmsd"]), bounds), [int(u[0]) for u in np.split(unit, bounds)],
+        len(ref["unit_pair_sums"]), spacing_fs, np.split(cg_rmsd, cg_bounds), ensemble.replicas,
+        n_replicas_cg, ensemble.frame_fs, float(ref["folded_rmsd"]), m_ref, m_cg)
+
+
 def converged_metrics(ref: dict, ensemble, topology, n_replicas_cg: int, settings: dict,
-                      m_cg: np.ndarray, seed: int) -> tuple[dict, dict, dict]:  # fmt: skip
+                      m_cg: np.ndarray, seed: int,
+                      sampler: str = "langevin") -> tuple[dict, dict, dict]:  # fmt: skip
     """(values, reasons, resampled columns) of the CG ensemble against a converged reference
     artifact (analysis.converged), every key prefixed `converged_`; the CG side is resampled
-    by `m_cg`, the run's own CG resamples, so models pair up."""
+    by `m_cg`, the run's own CG resamples, so models pair up. With Langevin dynamics the
+    folding kinetics come as well, against the reference's own."""
     prefix = converged.PREFIX
     cg_tics = project_cg(ref, ensemble, topology)
     md_grid = emulation.grid_for_reference(ref["tics"], ref["weights"])
@@ -263,6 +283,14 @@ def converged_metrics(ref: dict, ensemble, topology, n_replicas_cg: int, setting
                                                       m_ref, m_cg, prefix)  # fmt: skip
         out.update(macro)
         resampled.update(macro_rows)
+    if np.isfinite(ensemble.frame_fs) and ensemble.frame_fs > 0:
+        fold, fold_why, fold_rows = converged_folding(ref, cg["rmsd"], ensemble, n_replicas_cg,
+                                                      m_ref, m_cg, sampler)  # fmt: skip
+        out.update({f"{prefix}{k}": v for k, v in fold.items()
+                    if not k.startswith("effective_")})  # fmt: skip
+        why.update({f"{prefix}{k}": v for k, v in fold_why.items()
+                    if not k.startswith("effective_")})  # fmt: skip
+        resampled.update({f"{prefix}{k}": v for k, v in fold_rows.items()})
     return out, why, resampled
 
 
@@ -380,7 +408,8 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
         against, against_why, against_rows = converged_metrics(
             converged.load_artifact(converged_npz, protein, topology.n_atoms,
                                     float(ref["temperature_K"])),
-            ensemble, topology, counts["n_replicas_cg"], settings, m_cg, seed)
+            ensemble, topology, counts["n_replicas_cg"], settings, m_cg, seed,
+            run.get("sampler", "langevin"))
         reasons.update(against_why)
     warn_undefined(protein, model, reasons)
     floor, floor_rows = model_floor(ref, cg_tics, ensemble, m_cg, seed)
