@@ -239,8 +239,7 @@ def converged_folding(ref: dict, cg_rmsd, ensemble, n_replicas_cg: int, m_ref, m
     """The folding kinetics (folding_kinetics) of the CG run against the converged
     reference's replicas, whose kept frames lie `converged_stride` frames apart."""
     if sampler != "langevin":
-        return folding_kinetics.undefined("replica exchange has no dynamics: the dynamical "
-                                          "speed-up needs cgsim.sampler: langevin")
+        return folding_kinetics.undefined(speedup.NO_DYNAMICS)
     unit = np.asarray(ref["frame_unit"])
     bounds = np.flatnonzero(np.diff(unit)) + 1
     spacing_fs = float(ref["frame_fs"]) * int(ref.get("converged_stride", 1))

@@ -263,6 +263,10 @@ def folding_metrics(ref: dict, cg_rmsd_pieces, cg_units, n_cg_units: int, cg_fra
     return values, why, rows
 
 
+NO_DYNAMICS = ("replica exchange has no dynamics: the dynamical speed-up needs "
+               "cgsim.sampler: langevin")
+
+
 def speedup_metrics(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int, cg_frame_fs: float,
                     run: dict, aa_rate: float, m_ref, m_cg, aa_rates=None, seed: int = 0,
                     cg_rmsd_pieces=None) -> tuple[dict, dict, dict]:  # fmt: skip
@@ -283,8 +287,7 @@ def speedup_metrics(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int, cg_fram
     names = ("slowest_timescale_cg_ps", "dynamical_acceleration", "effective_acceleration")
     no_dynamics = ""
     if run.get("sampler", "langevin") != "langevin":
-        no_dynamics = ("replica exchange has no dynamics: the dynamical speed-up needs "
-                       "cgsim.sampler: langevin")
+        no_dynamics = NO_DYNAMICS
     elif not (np.isfinite(cg_frame_fs) and cg_frame_fs > 0):
         no_dynamics = "the CG trajectory has no frame spacing (fewer than two frames per replica)"
     rows = {}
