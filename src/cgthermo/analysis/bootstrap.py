@@ -257,6 +257,15 @@ def percentile_interval(samples: np.ndarray, level: float = LEVEL) -> tuple:
     return float(low), float(high), fraction
 
 
+def named_interval(name: str, point: float, resamples: np.ndarray) -> dict:
+    """`name` with its percentile interval over `resamples` (`name_ci_low`, `name_ci_high`);
+    no interval around an undefined point value."""
+    low, high, _ = percentile_interval(resamples)
+    if not np.isfinite(point):
+        low = high = float("nan")
+    return {name: float(point), f"{name}_ci_low": low, f"{name}_ci_high": high}
+
+
 INTERVALS = ("percentile", "expanded")
 # the fewest resamples an interval's tail below its lower end may rest on
 MIN_TAIL_RESAMPLES = 5

@@ -77,11 +77,8 @@ def side_times(counts: np.ndarray, multiplicities, frame_ps: float) -> dict:
 
 
 def interval(name: str, values: np.ndarray) -> dict:
-    point, resamples = float(values[0]), values[1:]
-    low, high, _ = bootstrap.percentile_interval(resamples)
-    if not np.isfinite(point):
-        low = high = float("nan")
-    return {name: point, f"{name}_ci_low": low, f"{name}_ci_high": high}
+    """`name` from its point value (first) and resamples (the rest)."""
+    return bootstrap.named_interval(name, values[0], values[1:])
 
 
 def too_few(side: str, transitions: float) -> str:

@@ -72,12 +72,18 @@ def by_unit(dtrajs, units, n_units: int) -> list[list[np.ndarray]]:
     return grouped
 
 
+def reference_pieces(ref: dict, key: str, dtype) -> tuple[list, list]:
+    """The all-atom per-frame array `key` cut into its contiguous pieces, and each piece's
+    replica unit."""
+    bounds = np.cumsum(ref["piece_lengths"])[:-1]
+    pieces = np.split(np.asarray(ref[key], dtype=dtype), bounds)
+    units = [int(u[0]) for u in np.split(np.asarray(ref["frame_unit"]), bounds)]
+    return pieces, units
+
+
 def reference_dtrajs(ref: dict) -> tuple[list, list]:
     """The all-atom discrete trajectories per piece, and each piece's replica unit."""
-    bounds = np.cumsum(ref["piece_lengths"])[:-1]
-    dtrajs = np.split(np.asarray(ref["dtraj"], dtype=np.int64), bounds)
-    units = [int(u[0]) for u in np.split(np.asarray(ref["frame_unit"]), bounds)]
-    return dtrajs, units
+    return reference_pieces(ref, "dtraj", np.int64)
 
 
 # the CG lag is whole CG frames; further than this from the all-atom lag in time, the two
@@ -154,15 +160,8 @@ def dynamical_acceleration(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int,
     values = {"msm_lag_ps": aa_lag * aa_frame_ps, "msm_lag_cg_frames": cg_lag,
               "msm_lag_cg_ps": cg_lag * cg_frame_ps}
     for name, point in points.items():
-        values.update(with_interval(name, point, rows[name]))
+        values.update(bootstrap.named_interval(name, point, rows[name]))
     return values, rows, why
-
-
-def with_interval(name: str, point: float, resamples: np.ndarray) -> dict:
-    low, high, _ = bootstrap.percentile_interval(resamples)
-    if not np.isfinite(point):
-        low = high = float("nan")
-    return {name: float(point), f"{name}_ci_low": low, f"{name}_ci_high": high}
 
 
 def trajectory_rate(run: dict) -> float:
@@ -238,20 +237,13 @@ def times_throughput(name: str, factor: str, values: dict, rows: dict, throughpu
     recorded before their segments were kept (a throughput of one number)."""
     scale = throughput if throughput.size and np.isfinite(throughput).all() else ratio
     rows[name] = rows[factor] * scale
-    values.update(with_interval(name, values[factor] * ratio, rows[name]))
-
-
-def reference_rmsd_pieces(ref: dict) -> tuple[list, list]:
-    """The all-atom Cα RMSD per contiguous piece, and each piece's replica unit."""
-    bounds = np.cumsum(ref["piece_lengths"])[:-1]
-    units = [int(u[0]) for u in np.split(np.asarray(ref["frame_unit"]), bounds)]
-    return np.split(np.asarray(ref["rmsd"], dtype=np.float64), bounds), units
+    values.update(bootstrap.named_interval(name, values[factor] * ratio, rows[name]))
 
 
 def folding_metrics(ref: dict, cg_rmsd_pieces, cg_units, n_cg_units: int, cg_frame_fs: float,
                     throughput, ratio: float, m_ref, m_cg) -> tuple[dict, dict, dict]:
     """The folding acceleration and its product with the throughput (resamples multiplied)."""
-    ref_pieces, ref_units = reference_rmsd_pieces(ref)
+    ref_pieces, ref_units = reference_pieces(ref, "rmsd", np.float64)
     values, why, rows = folding_kinetics.folding_acceleration(
         ref_pieces, ref_units, len(ref["unit_pair_sums"]), float(ref["frame_fs"]),
         cg_rmsd_pieces, cg_units, n_cg_units, cg_frame_fs, float(ref["folded_rmsd"]),
@@ -278,7 +270,7 @@ def speedup_metrics(ref: dict, cg_tic_pieces, cg_units, n_cg_units: int, cg_fram
     cg_rate = trajectory_rate(run)
     throughput = throughput_resamples(run, aa_rates, 0 if m_cg is None else len(m_cg), seed)
     values = {"cg_ns_per_day_per_core": cg_rate, "aa_ns_per_day_per_core": aa_rate,
-              **with_interval("throughput_ratio", cg_rate / aa_rate, throughput)}
+              **bootstrap.named_interval("throughput_ratio", cg_rate / aa_rate, throughput)}
     if not np.isfinite(aa_rate):
         why["throughput_ratio"] = ("the all-atom data carries no speed record (imported data, "
                                    "or made before aa_md recorded it: rerun aa_md and cg_map)")
