@@ -19,6 +19,7 @@ trained ones do) on 32 replicas of a 10-bead chain, float32, one thread, it prin
 
 import argparse
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -98,10 +99,11 @@ def edge_count(network, positions: torch.Tensor, beads: int) -> int:
 def main():
     opts = parse()
     torch.set_num_threads(1)
-    checkpoint = write_untrained_checkpoint(Path("/tmp") / "cpu_limit.ckpt",
-                                            embedding_dimension=opts.width,
-                                            num_layers=opts.layers)  # fmt: skip
-    network = load_network(checkpoint, dtype=torch.float32)
+    with tempfile.TemporaryDirectory() as tmp:
+        checkpoint = write_untrained_checkpoint(Path(tmp) / "cpu_limit.ckpt",
+                                                embedding_dimension=opts.width,
+                                                num_layers=opts.layers)  # fmt: skip
+        network = load_network(checkpoint, dtype=torch.float32)
     types = [4, 4, 5, 8, 6, 13, 2, 13, 7, 4] * (opts.beads // 10 + 1)
     external = make_external(network, types[:opts.beads], opts.replicas, dtype=torch.float32)
     positions = chain(opts.beads, opts.replicas)
