@@ -444,3 +444,36 @@ def test_a_check_that_breaks_is_reported_not_skipped():
                                    "(ValueError: cannot reshape array")
     assert "\n" not in str(problem) and "Fix: " in str(problem)
     assert preflight.unforeseen("cgsim", lambda: []) == []
+
+
+def test_shipped_references_serve_any_working_directory(tmp_path, monkeypatch):
+    """The demo's relative `native` and `converged_reference` name files shipped in the
+    workflow: from another working directory they are taken from there, a file of the same
+    name in the working directory wins, and a name found nowhere stays as given for its
+    one-line error."""
+    demo = preflight.load_config_files([REPO / "config" / "config.yaml"])
+    (entry,) = demo["proteins"]
+    monkeypatch.chdir(tmp_path)
+    (resolved,) = preflight.with_shipped_files(demo, REPO)["proteins"]
+    for key in preflight.SHIPPED_FILE_KEYS:
+        assert resolved[key] == str(REPO / entry[key])
+    own = tmp_path / entry["native"]
+    own.parent.mkdir(parents=True)
+    own.write_text("")
+    assert preflight.with_shipped_files(demo, REPO)["proteins"][0]["native"] == entry["native"]
+    missing = {"proteins": [{**entry, "native": "data/reference/none.pdb"}]}
+    with pytest.raises(CgthermoError, match=r"native'.*data/reference/none\.pdb"):
+        preflight.check_config(missing, REPO)
+
+
+def test_quality_settings_train_three_networks_over_the_demo(tmp_path):
+    """config/quality.yaml laid over the demo config, as Snakemake merges them, plans the
+    demo with two more trainings of its network, from a working directory of its own."""
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "-d", str(tmp_path),
+               "--configfile", str(REPO / "config" / "config.yaml"), str(REPO / "config" / "quality.yaml"),
+               "--cores", "1", "-n"]  # fmt: skip
+    proc = subprocess.run(command, cwd=tmp_path, env=snakemake_env(), capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    planned = dict(re.findall(r"^(train|train_draw|cg_sim|analysis)\s+(\d+)$", proc.stdout, re.M))
+    assert planned == {"train": "1", "train_draw": "2", "cg_sim": "2", "analysis": "2"}

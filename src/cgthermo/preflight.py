@@ -16,8 +16,14 @@ from .residues import min_residues, tokenize_sequence
 from .settingchecks import setting_problems
 
 
-def check_config(config: dict) -> dict:
+# the protein keys that may name a file shipped with the workflow (data/reference/)
+SHIPPED_FILE_KEYS = ("native", "converged_reference")
+WORKFLOW_DIR = Path(__file__).resolve().parents[2]
+
+
+def check_config(config: dict, workflow_dir=WORKFLOW_DIR) -> dict:
     """The validated config with defaults filled in, or every problem raised at once."""
+    config = with_shipped_files(config, Path(workflow_dir))
     try:
         validated = cgconfig.validate(config)
     except InputErrors as err:
@@ -26,6 +32,29 @@ def check_config(config: dict) -> dict:
         raise_all([err, *content_problems(config)])
     raise_all(content_problems(validated) + setting_problems(validated))
     return validated
+
+
+def with_shipped_files(config: dict, workflow_dir: Path) -> dict:
+    """A relative `native` or `converged_reference` that names no file in the working
+    directory but one in the workflow's own folder is taken from there: the demo's shipped
+    reference then serves a run in any working directory (`snakemake -d DIR`)."""
+    proteins = config.get("proteins")
+    if not isinstance(proteins, list):
+        return config
+    return {**config, "proteins": [shipped_entry(entry, workflow_dir) for entry in proteins]}
+
+
+def shipped_entry(entry, workflow_dir: Path):
+    if not isinstance(entry, dict):
+        return entry
+    found = {}
+    for key in SHIPPED_FILE_KEYS:
+        value = entry.get(key)
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            shipped = workflow_dir / value
+            if not Path(value).exists() and shipped.is_file():
+                found[key] = str(shipped)
+    return {**entry, **found}
 
 
 def content_problems(config: dict) -> list[CgthermoError]:

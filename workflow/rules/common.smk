@@ -21,7 +21,7 @@ from cgthermo.train.rules import TrainRules
 # The one validation pass: the schema (every problem at once, defaults filled in) and the
 # content of sequences, structure files and imported arrays, before any job (docs/inputs.md).
 try:
-    config.update(check_config(config))
+    config.update(check_config(config, workflow.basedir))
 except CgthermoError as err:
     raise WorkflowError(f"cgthermo: {err}") from None
 
