@@ -1,10 +1,11 @@
 """Print the headline metrics and paired verdicts of one or more runs as a Markdown table.
 
-    python scripts/verdict_table.py LABEL=results/summary.csv [LABEL=other/summary.csv ...]
+    python scripts/verdict_table.py [--converged] LABEL=results/summary.csv [LABEL=other/summary.csv ...]
 
 Each row: run, protein, model, then for each verdict metric and the two reported beside
 them (md_emulation, ΔG error) the value with its 95 % interval and, where summary.csv has
-one, the difference to prior_only with its interval and the verdict.
+one, the difference to prior_only with its interval and the verdict. With --converged the
+same metrics against the converged reference (the `converged_` columns).
 """
 
 import sys
@@ -37,12 +38,13 @@ def cell(row, metric: str) -> str:
 
 
 def main(arguments):
+    prefix = "converged_" if "--converged" in arguments else ""
     print("| run | protein | model | " + " | ".join(HEADLINE.values()) + " |")
     print("| --- | --- | --- | " + " | ".join("---" for _ in HEADLINE) + " |")
-    for argument in arguments:
+    for argument in (a for a in arguments if a != "--converged"):
         label, _, path = argument.partition("=")
         for _, row in pd.read_csv(path).iterrows():
-            cells = " | ".join(cell(row, metric) for metric in HEADLINE)
+            cells = " | ".join(cell(row, prefix + metric) for metric in HEADLINE)
             print(f"| {label} | {row['protein']} | {row['model']} | {cells} |")
 
 
