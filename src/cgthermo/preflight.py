@@ -15,7 +15,6 @@ from .errors import CgthermoError, InputErrors, raise_all
 from .residues import min_residues, tokenize_sequence
 from .settingchecks import setting_problems
 
-
 # the protein keys that may name a file shipped with the workflow (data/reference/)
 SHIPPED_FILE_KEYS = ("native", "converged_reference")
 WORKFLOW_DIR = Path(__file__).resolve().parents[2]
