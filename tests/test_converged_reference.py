@@ -241,3 +241,21 @@ def test_an_msm_too_small_for_its_macrostates_gives_none():
     assert (of_state == -1).all()
     hits, weight = states.unit_populations(of_state[dtraj], np.zeros(2000, int), np.ones(2000), 1, 0)
     assert hits.shape == (1, 0) and weight[0] == 2000
+
+
+def test_each_network_share_is_scored_against_the_reference_as_against_the_run(files):
+    """With two networks each share is scored against the converged reference too: made from
+    the run's own reference at stride 1, every share's converged metric is that share's own."""
+    root, arrays = files
+    folder = root / "specific"
+    result, _, (names, _) = compare.analyse_model(
+        root / "reference.npz", folder / "traj.xtc", folder / "frames.csv",
+        root / "topology.pdb", "specific", SETTINGS, 7, run_json=folder / "run.json",
+        converged_npz=artifact(root, arrays, 1, "shares.npz"), networks=2)  # fmt: skip
+    for j in (0, 1):
+        for metric in ("fes_mae_weighted_kcal", "folded_fraction_abs_error"):
+            share = f"network{j}_{metric}"
+            assert f"converged_{share}" in names
+            assert result[f"converged_{share}"] == pytest.approx(result[share], rel=1e-9)
+    assert result["converged_network0_folded_fraction_abs_error"] != pytest.approx(
+        result["converged_network1_folded_fraction_abs_error"])

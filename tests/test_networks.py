@@ -103,3 +103,33 @@ def test_the_analysis_scores_each_share_on_its_own_replicas(tmp_path):
                                  for p in pieces]) < 2.0  # fmt: skip
         assert result[f"network{j}_folded_fraction_abs_error"] == pytest.approx(
             abs(folded.mean() - aa_folded))
+
+
+def test_a_verdict_against_the_converged_reference_needs_every_network_too():
+    """The verdicts against the converged reference follow the same rule: the second
+    network's share no better than the prior leaves them unresolved, whatever the pooled
+    replicas say; the verdicts against the run's own data are judged on their own shares."""
+    rng = np.random.default_rng(1)
+    prefixes = ("", "network0_", "network1_")
+
+    def draws(shift: dict, n: int = 200) -> pd.DataFrame:
+        return pd.DataFrame({f"{against}{p}{m}": shift.get(against + p, 0.0) + 0.05 * rng.standard_normal(n)
+                             for against in ("", "converged_") for p in prefixes for m in HEADLINE})  # fmt: skip
+
+    base = draws({})
+    mine = draws({"": -0.5, "network0_": -0.5, "network1_": -0.5,
+                  "converged_": -0.3, "converged_network0_": -0.6, "converged_network1_": 0.0})  # fmt: skip
+    rows = table({"prior_only": 0.0, "specific": -0.3})
+    for name, value in (("converged_n_replicas_aa", 14),):
+        rows[name] = value
+    for p in prefixes:
+        for m in HEADLINE:
+            rows[f"converged_{p}{m}"] = rows[f"{p}{m}"]
+    out = summary.add_paired_verdicts(rows, {("p", "prior_only"): base, ("p", "specific"): mine})
+    row = out[out.model == "specific"].iloc[0]
+    for metric in HEADLINE:
+        assert row[f"{metric}_verdict"] == "better"
+        assert row[f"converged_{metric}_verdict_pooled"] == "better"
+        assert row[f"converged_network1_{metric}_verdict"] == "not resolved"
+        assert row[f"converged_{metric}_verdict"] == "not resolved"
+        assert row[f"converged_{metric}_networks_agreeing"] == 1

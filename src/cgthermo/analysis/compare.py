@@ -251,12 +251,13 @@ def converged_folding(ref: dict, cg_rmsd, ensemble, n_replicas_cg: int, m_ref, m
 
 
 def converged_metrics(ref: dict, ensemble, topology, n_replicas_cg: int, settings: dict,
-                      m_cg: np.ndarray, seed: int,
-                      sampler: str = "langevin") -> tuple[dict, dict, dict]:  # fmt: skip
+                      m_cg: np.ndarray, seed: int, sampler: str = "langevin",
+                      networks: int = 1) -> tuple[dict, dict, dict]:  # fmt: skip
     """(values, reasons, resampled columns) of the CG ensemble against a converged reference
     artifact (analysis.converged), every key prefixed `converged_`; the CG side is resampled
-    by `m_cg`, the run's own CG resamples, so models pair up. With Langevin dynamics the
-    folding kinetics come as well, against the reference's own."""
+    by `m_cg`, the run's own CG resamples, so models pair up. With several networks each
+    network's share is scored against it too (`converged_network{j}_`). With Langevin
+    dynamics the folding kinetics come as well, against the reference's own."""
     prefix = converged.PREFIX
     cg_tics = project_cg(ref, ensemble, topology)
     md_grid = emulation.grid_for_reference(ref["tics"], ref["weights"])
@@ -277,6 +278,11 @@ def converged_metrics(ref: dict, ensemble, topology, n_replicas_cg: int, setting
                 f"{prefix}n_replicas_aa": int(ref_units.n_units)})  # fmt: skip
     why = {f"{prefix}{k}": v for k, v in reasons.items() if k.removesuffix("_ci") in compared}
     resampled = {f"{prefix}{k}": rows[:, column[k]] for k in compared}
+    shares, share_rows = network_metrics(ref_units, cg_units, ref, md_grid, settings, m_ref,
+                                         seed, networks)  # fmt: skip
+    shares.pop("networks", None)
+    out.update({f"{prefix}{k}": v for k, v in shares.items()})
+    resampled.update({f"{prefix}{k}": v for k, v in share_rows.items()})
     if "frame_macrostate" in ref:
         macro, macro_rows = states.macrostate_metrics(ref, cg_tics, ensemble, n_replicas_cg,
                                                       m_ref, m_cg, prefix)  # fmt: skip
@@ -408,7 +414,7 @@ def analyse_model(reference_npz, traj, frames_csv, topology_path, model: str,
             converged.load_artifact(converged_npz, protein, topology.n_atoms,
                                     float(ref["temperature_K"])),
             ensemble, topology, counts["n_replicas_cg"], settings, m_cg, seed,
-            run.get("sampler", "langevin"))
+            run.get("sampler", "langevin"), networks)
         reasons.update(against_why)
     warn_undefined(protein, model, reasons)
     floor, floor_rows = model_floor(ref, cg_tics, ensemble, m_cg, seed)

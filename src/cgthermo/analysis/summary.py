@@ -59,10 +59,15 @@ def paired_difference(model: pd.DataFrame, baseline: pd.DataFrame, point_model: 
             f"{metric}_verdict": bootstrap.verdict(low, high)}
 
 
-def network_prefixes(resamples: pd.DataFrame) -> list:
-    """`network{j}_` of every network's share the analysis resampled (train.networks > 1)."""
+CONVERGED = "converged_"
+
+
+def network_prefixes(resamples: pd.DataFrame, against: str = "") -> list:
+    """`network{j}_` of every network's share the analysis resampled (train.networks > 1),
+    against the run's own all-atom data or, with `against="converged_"`, the converged
+    reference."""
     found = []
-    while f"{bootstrap.NETWORK_PREFIX.format(len(found))}{bootstrap.HEADLINE[0]}" in resamples:
+    while f"{against}{bootstrap.NETWORK_PREFIX.format(len(found))}{bootstrap.HEADLINE[0]}" in resamples:
         found.append(bootstrap.NETWORK_PREFIX.format(len(found)))
     return found
 
@@ -70,19 +75,33 @@ def network_prefixes(resamples: pd.DataFrame) -> list:
 def headline_columns(resamples: pd.DataFrame) -> list:
     """The headline metrics, against the held-out all-atom replicas and the converged
     reference where analysed, and on each network's share of the replicas."""
-    prefixes = ("held_out_", "converged_", *network_prefixes(resamples))
+    prefixes = ("held_out_", CONVERGED, *network_prefixes(resamples),
+                *(CONVERGED + p for p in network_prefixes(resamples, CONVERGED)))
     extra = [f"{prefix}{m}" for prefix in prefixes
              for m in bootstrap.HEADLINE if f"{prefix}{m}" in resamples]  # fmt: skip
     return [*bootstrap.HEADLINE, *extra]
 
 
-def every_network(values: dict, metric: str, prefixes: list) -> dict:
+def share_of(metric: str, own: list, converged: list):
+    """(index of the network share, its all-atom side: None for the run's own data, else
+    the converged reference) of a headline column, or None for a pooled one."""
+    for against, prefixes in (("", own), (CONVERGED, converged)):
+        for k, prefix in enumerate(prefixes):
+            if metric.startswith(against + prefix):
+                return k, against
+    return None
+
+
+def every_network(values: dict, metric: str, prefixes: list, against: str = "") -> dict:
     """With several networks, `<metric>_verdict` is better or worse only where every network's
     share says so (one trained network is one draw); the pooled verdict stays as
-    `<metric>_verdict_pooled`."""
+    `<metric>_verdict_pooled`. `against` is `converged_` for the verdicts against the
+    converged reference."""
     if not prefixes:
         return {}
-    shares = [values.get(f"{prefix}{metric}_verdict") for prefix in prefixes]
+    metric = against + metric
+    shares = [values.get(f"{against}{prefix}{metric.removeprefix(against)}_verdict")
+              for prefix in prefixes]
     pooled = values.get(f"{metric}_verdict")
     agreed = shares[0] if len(set(shares)) == 1 and shares[0] in ("better", "worse") else None
     return {f"{metric}_verdict_pooled": pooled,
@@ -102,14 +121,17 @@ def add_paired_verdicts(table: pd.DataFrame, resamples: dict) -> pd.DataFrame:
             units, method = interval_of(row, base_row)
             mine = resamples[(row.protein, row.model)]
             shares = network_prefixes(mine)
+            converged = network_prefixes(mine, CONVERGED)
             for metric in headline_columns(mine):
-                share = next((k for k, p in enumerate(shares) if metric.startswith(p)), None)
+                share = share_of(metric, shares, converged)
                 values.update(paired_difference(
                     mine, resamples[(row.protein, BASELINE)], _number(row.get(metric)),
                     _number(base_row.get(metric)), metric,
-                    units if share is None else share_units(row, share, len(shares)), method))
+                    units if share is None else share_units(row, *share, len(shares) or len(converged)),
+                    method))  # fmt: skip
             for metric in bootstrap.HEADLINE:
                 values.update(every_network(values, metric, shares))
+                values.update(every_network(values, metric, converged, CONVERGED))
         extra.append(values)
     return pd.concat([table.reset_index(drop=True), pd.DataFrame(extra)], axis=1)
 
@@ -123,11 +145,12 @@ def interval_of(row, base_row) -> tuple[int, str]:
     return units, method if isinstance(method, str) else "percentile"
 
 
-def share_units(row, share: int, networks: int) -> int:
-    """The units of one network's share: the fewer of the all-atom replicas and its CG ones."""
+def share_units(row, share: int, against: str, networks: int) -> int:
+    """The units of one network's share: the fewer of the all-atom replicas (the run's own,
+    or the converged reference's) and its CG ones."""
     from ..config import network_groups
 
-    n_cg, n_aa = _number(row.get("n_replicas_cg")), _number(row.get("n_replicas_aa"))
+    n_cg, n_aa = _number(row.get("n_replicas_cg")), _number(row.get(f"{against}n_replicas_aa"))
     if not (np.isfinite(n_cg) and np.isfinite(n_aa)):
         return 0
     return int(min(n_aa, len(network_groups(int(n_cg), networks)[share])))
