@@ -12,6 +12,7 @@ from ..config import model_names
 from ..errors import CgthermoError
 from ..io import atomic_path, require_file
 from . import bootstrap
+from .converged import PREFIX as CONVERGED
 
 BASELINE = "prior_only"
 MODEL_ORDER = model_names()
@@ -59,9 +60,6 @@ def paired_difference(model: pd.DataFrame, baseline: pd.DataFrame, point_model: 
             f"{metric}_verdict": bootstrap.verdict(low, high)}
 
 
-CONVERGED = "converged_"
-
-
 def network_prefixes(resamples: pd.DataFrame, against: str = "") -> list:
     """`network{j}_` of every network's share the analysis resampled (train.networks > 1),
     against the run's own all-atom data or, with `against="converged_"`, the converged
@@ -99,9 +97,8 @@ def every_network(values: dict, metric: str, prefixes: list, against: str = "") 
     converged reference."""
     if not prefixes:
         return {}
+    shares = [values.get(f"{against}{prefix}{metric}_verdict") for prefix in prefixes]
     metric = against + metric
-    shares = [values.get(f"{against}{prefix}{metric.removeprefix(against)}_verdict")
-              for prefix in prefixes]
     pooled = values.get(f"{metric}_verdict")
     agreed = shares[0] if len(set(shares)) == 1 and shares[0] in ("better", "worse") else None
     return {f"{metric}_verdict_pooled": pooled,
